@@ -1,0 +1,88 @@
+//! Every read and write of household data, and every change of configuration, leaves a row in the
+//! append-only audit log: who, what, which household, which request, when, and whether it was allowed.
+
+use crate::auth::Authenticated;
+use crate::domain::Instant;
+use crate::store::{self, AuditEntry, AuditOutcome, Conn, StoreError};
+
+/// What was done, as written in the audit log.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AuditAction {
+    HouseholdCreate,
+    HouseholdList,
+    HouseholdRead,
+    TimelineRead,
+    EventCreate,
+    AssignmentSet,
+    ReportCreate,
+    UserCreate,
+    UserList,
+    TokenCreate,
+    TokenRevoke,
+    AuditRead,
+}
+
+impl AuditAction {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            AuditAction::HouseholdCreate => "household.create",
+            AuditAction::HouseholdList => "household.list",
+            AuditAction::HouseholdRead => "household.read",
+            AuditAction::TimelineRead => "timeline.read",
+            AuditAction::EventCreate => "event.create",
+            AuditAction::AssignmentSet => "assignment.set",
+            AuditAction::ReportCreate => "report.create",
+            AuditAction::UserCreate => "user.create",
+            AuditAction::UserList => "user.list",
+            AuditAction::TokenCreate => "token.create",
+            AuditAction::TokenRevoke => "token.revoke",
+            AuditAction::AuditRead => "audit.read",
+        }
+    }
+}
+
+/// Records an action of an authenticated request.
+pub async fn record(
+    conn: &mut Conn,
+    who: &Authenticated,
+    action: AuditAction,
+    household: Option<&str>,
+    outcome: AuditOutcome,
+    at: Instant,
+) -> Result<(), StoreError> {
+    store::append_audit(
+        conn,
+        &AuditEntry {
+            at,
+            actor_id: Some(who.actor.user_id),
+            actor: &who.actor.username,
+            action: action.as_str(),
+            household,
+            request_id: Some(&who.request_id),
+            outcome,
+        },
+    )
+    .await
+}
+
+/// Records an action taken on the command line by the operator of the machine.
+pub async fn record_cli(
+    conn: &mut Conn,
+    action: AuditAction,
+    household: Option<&str>,
+    at: Instant,
+) -> Result<(), StoreError> {
+    store::append_audit(
+        conn,
+        &AuditEntry {
+            at,
+            actor_id: None,
+            actor: "cli",
+            action: action.as_str(),
+            household,
+            request_id: None,
+            outcome: AuditOutcome::Ok,
+        },
+    )
+    .await
+}

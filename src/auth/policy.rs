@@ -1,0 +1,138 @@
+//! The one place that decides who may do what (DESIGN.md section 2). Handlers ask; they never
+//! decide on their own.
+
+use super::Actor;
+use crate::domain::{Relation, Role};
+
+/// Everything an actor can ask to do.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Action {
+    /// Register a new household.
+    CreateHousehold,
+    /// List households (which ones follows from [`household_scope`]).
+    ListHouseholds,
+    /// Read one household in full: its details, assignments and timeline.
+    ReadHousehold,
+    /// Record an event on one household.
+    WriteHousehold,
+    /// Say who is regisseur and casemanager of a household.
+    AssignHousehold,
+    /// Report a concern by household reference, receiving only a receipt.
+    ReportSignal,
+    /// Create users, issue and revoke tokens.
+    ManageUsers,
+    /// Read the audit log.
+    ReadAudit,
+}
+
+/// Which households a listing shows to an actor.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum HouseholdScope {
+    /// Every household, by its metadata only (id, region, gemeente, status).
+    All,
+    /// The households assigned to the actor.
+    Assigned,
+}
+
+/// May `actor` do `action`? For household actions `relations` are the actor's ties to that
+/// household (empty when there are none, or when the household does not exist: the answer must
+/// not tell the two apart).
+pub fn allows(actor: &Actor, action: Action, relations: &[Relation]) -> bool {
+    use Action::*;
+    match (actor.role, action) {
+        (
+            Role::Admin,
+            CreateHousehold | ListHouseholds | AssignHousehold | ManageUsers | ReadAudit,
+        ) => true,
+        // A casemanager sees and writes only the households assigned to them; a regisseur only
+        // those under their regie.
+        (Role::Casemanager, CreateHousehold | ListHouseholds) => true,
+        (Role::Casemanager, ReadHousehold | WriteHousehold) => {
+            relations.contains(&Relation::Casemanager)
+        }
+        (Role::Regisseur, CreateHousehold | ListHouseholds) => true,
+        (Role::Regisseur, ReadHousehold | WriteHousehold) => {
+            relations.contains(&Relation::Regisseur)
+        }
+        (Role::SignalReporter, ReportSignal) => true,
+        // A gemeente monitor sees no household detail (aggregates only); a specialist sees only
+        // households they are consulted on, which consultation requests will grant.
+        _ => false,
+    }
+}
+
+pub fn household_scope(actor: &Actor) -> Option<HouseholdScope> {
+    if !allows(actor, Action::ListHouseholds, &[]) {
+        return None;
+    }
+    Some(match actor.role {
+        Role::Admin => HouseholdScope::All,
+        _ => HouseholdScope::Assigned,
+    })
+}
+
+/// The relation a creator gets to the household they register, so they can go on working on it.
+pub fn creator_relation(actor: &Actor) -> Option<Relation> {
+    match actor.role {
+        Role::Casemanager => Some(Relation::Casemanager),
+        Role::Regisseur => Some(Relation::Regisseur),
+        _ => None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::Role;
+
+    fn actor(role: Role) -> Actor {
+        Actor {
+            user_id: 1,
+            username: "u".into(),
+            role,
+            gemeente: None,
+            region: None,
+        }
+    }
+
+    #[test]
+    fn household_detail_needs_the_right_relation() {
+        let cm = actor(Role::Casemanager);
+        assert!(allows(&cm, Action::ReadHousehold, &[Relation::Casemanager]));
+        assert!(!allows(&cm, Action::ReadHousehold, &[]));
+        assert!(!allows(&cm, Action::ReadHousehold, &[Relation::Regisseur]));
+        let rg = actor(Role::Regisseur);
+        assert!(allows(&rg, Action::WriteHousehold, &[Relation::Regisseur]));
+        assert!(!allows(
+            &rg,
+            Action::WriteHousehold,
+            &[Relation::Casemanager]
+        ));
+    }
+
+    #[test]
+    fn monitors_reporters_and_admins_never_see_household_detail() {
+        for role in [
+            Role::GemeenteMonitor,
+            Role::SignalReporter,
+            Role::Admin,
+            Role::Specialist,
+        ] {
+            let a = actor(role);
+            for rel in [&[][..], &[Relation::Regisseur, Relation::Casemanager][..]] {
+                assert!(!allows(&a, Action::ReadHousehold, rel), "{role}");
+                assert!(!allows(&a, Action::WriteHousehold, rel), "{role}");
+            }
+        }
+        assert!(allows(
+            &actor(Role::SignalReporter),
+            Action::ReportSignal,
+            &[]
+        ));
+        assert!(!allows(
+            &actor(Role::Casemanager),
+            Action::ReportSignal,
+            &[]
+        ));
+    }
+}

@@ -1,0 +1,85 @@
+//! Configuration: defaults that need no file, then an optional TOML file, then the environment.
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+
+use figment::Figment;
+use figment::providers::{Env, Format, Serialized, Toml};
+use serde::{Deserialize, Serialize};
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Settings {
+    /// Address the HTTP server listens on (`ZICHT_LISTEN`).
+    pub listen: SocketAddr,
+    /// Directory for the SQLite database (`ZICHT_DATA_DIR`).
+    pub data_dir: PathBuf,
+    /// `postgres://…` to run on PostgreSQL, or `sqlite://…`; empty means `<data_dir>/zicht.db`
+    /// (`DATABASE_URL`).
+    pub database_url: Option<String>,
+    /// Directory with the alert rules (`ZICHT_ALERTS_DIR`).
+    pub alerts_dir: PathBuf,
+    /// Largest request body accepted, in bytes (`ZICHT_MAX_BODY_BYTES`).
+    pub max_body_bytes: usize,
+    /// Size of the database connection pool (`ZICHT_DB_POOL_SIZE`).
+    pub db_pool_size: u32,
+    /// Log as JSON lines instead of text (`ZICHT_LOG_JSON`).
+    pub log_json: bool,
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Settings {
+            listen: SocketAddr::from(([127, 0, 0, 1], 8080)),
+            data_dir: PathBuf::from("data"),
+            database_url: None,
+            alerts_dir: PathBuf::from("alerts"),
+            max_body_bytes: 64 * 1024,
+            db_pool_size: 8,
+            log_json: false,
+        }
+    }
+}
+
+/// The settings that `ZICHT_<KEY>` may set; other `ZICHT_*` variables belong to tools around zicht.
+const KEYS: [&str; 7] = [
+    "listen",
+    "data_dir",
+    "database_url",
+    "alerts_dir",
+    "max_body_bytes",
+    "db_pool_size",
+    "log_json",
+];
+
+#[derive(Debug, thiserror::Error)]
+#[error("invalid configuration: {0}")]
+pub struct ConfigError(#[from] Box<figment::Error>);
+
+impl Settings {
+    /// Defaults, then `file` (or `./zicht.toml` when present, or `ZICHT_CONFIG`), then `ZICHT_*`
+    /// variables and `DATABASE_URL`.
+    pub fn load(file: Option<&Path>) -> Result<Settings, ConfigError> {
+        let file = file
+            .map(Path::to_path_buf)
+            .or_else(|| std::env::var_os("ZICHT_CONFIG").map(PathBuf::from))
+            .unwrap_or_else(|| PathBuf::from("zicht.toml"));
+        Figment::from(Serialized::defaults(Settings::default()))
+            .merge(Toml::file(file))
+            .merge(Env::prefixed("ZICHT_").only(&KEYS))
+            .merge(Env::raw().only(&["DATABASE_URL"]))
+            .extract()
+            .map_err(|e| ConfigError(Box::new(e)))
+    }
+
+    /// The database to use: `DATABASE_URL` when set, else the SQLite file under `data_dir`.
+    pub fn database_url(&self) -> String {
+        match self.database_url.as_deref().map(str::trim) {
+            Some(url) if !url.is_empty() => url.to_owned(),
+            _ => format!(
+                "sqlite://{}?mode=rwc",
+                self.data_dir.join("zicht.db").display()
+            ),
+        }
+    }
+}

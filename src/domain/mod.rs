@@ -1,0 +1,29 @@
+//! Domain types. A value of one of these types is valid by construction; wire data becomes one at
+//! the edge (HTTP, import, replay) and nowhere else.
+
+mod event;
+mod values;
+mod vocab;
+
+pub use event::{
+    Closure, Consultation, EVENT_TYPES, Event, Flag, Household, Intervention, Milestone,
+    PartnerWithdrawal, Score, Signal,
+};
+pub use values::{
+    FreeText, HouseholdId, Instant, LocalDate, PlaceName, Reference, SafetyScore, amsterdam,
+};
+pub use vocab::{
+    FlagKind, FlagLevel, Partner, Perspective, Region, Relation, Role, SignalKind, SignalSource,
+    Specialism, TrajectoryStatus,
+};
+
+/// Why a wire value is not a valid domain value; the message says what is allowed.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{0}")]
+pub struct ParseError(String);
+
+impl ParseError {
+    pub fn new(message: impl Into<String>) -> Self {
+        ParseError(message.into())
+    }
+}

@@ -1,0 +1,398 @@
+//! Value types that cannot hold an invalid value: parse, don't validate.
+
+use std::fmt;
+
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
+
+use super::ParseError;
+
+/// Implements serde through `FromStr`/`Display`-like accessors and a string OpenAPI schema.
+macro_rules! string_value {
+    ($name:ident, $desc:literal $(, format = $format:literal)? $(, pattern = $pattern:literal)?) => {
+        impl Serialize for $name {
+            fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+                s.serialize_str(&self.to_wire())
+            }
+        }
+        impl<'de> Deserialize<'de> for $name {
+            fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+                let s = <std::borrow::Cow<'de, str> as Deserialize>::deserialize(d)?;
+                s.parse().map_err(serde::de::Error::custom)
+            }
+        }
+        impl utoipa::PartialSchema for $name {
+            fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+                #[allow(unused_mut)]
+                let mut b = utoipa::openapi::ObjectBuilder::new()
+                    .schema_type(utoipa::openapi::schema::Type::String)
+                    .description(Some($desc));
+                $(b = b.format(Some(utoipa::openapi::SchemaFormat::Custom($format.into())));)?
+                $(b = b.pattern(Some($pattern));)?
+                b.into()
+            }
+        }
+        impl utoipa::ToSchema for $name {}
+    };
+}
+
+fn is_identifier(s: &str, max: usize) -> bool {
+    let mut chars = s.chars();
+    matches!(chars.next(), Some(c) if c.is_ascii_alphanumeric())
+        && s.len() <= max
+        && chars.all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.' | '/'))
+}
+
+/// The pseudonymous id of a household, chosen by the system that registers it (e.g. `H-0001`).
+/// Never a name or an address: ASCII letters, digits and `-_./`, at most 64 characters.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct HouseholdId(String);
+
+impl HouseholdId {
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+    fn to_wire(&self) -> String {
+        self.0.clone()
+    }
+}
+
+impl std::str::FromStr for HouseholdId {
+    type Err = ParseError;
+    fn from_str(s: &str) -> Result<Self, ParseError> {
+        if is_identifier(s, 64) {
+            Ok(HouseholdId(s.to_owned()))
+        } else {
+            Err(ParseError::new(
+                "must be 1 to 64 characters: ASCII letters, digits and - _ . /, starting with a letter or digit",
+            ))
+        }
+    }
+}
+
+impl fmt::Display for HouseholdId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+string_value!(
+    HouseholdId,
+    "Pseudonymous household id",
+    pattern = "^[A-Za-z0-9][A-Za-z0-9._/-]{0,63}$"
+);
+
+/// The household's reference in the system of record (the Veilig Thuis dossier number). Signal
+/// reporters know a household only by this reference.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct Reference(String);
+
+impl Reference {
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+    fn to_wire(&self) -> String {
+        self.0.clone()
+    }
+}
+
+impl std::str::FromStr for Reference {
+    type Err = ParseError;
+    fn from_str(s: &str) -> Result<Self, ParseError> {
+        if is_identifier(s, 64) {
+            Ok(Reference(s.to_owned()))
+        } else {
+            Err(ParseError::new(
+                "must be 1 to 64 characters: ASCII letters, digits and - _ . /, starting with a letter or digit",
+            ))
+        }
+    }
+}
+string_value!(
+    Reference,
+    "Reference in the system of record (Veilig Thuis dossier number)"
+);
+
+/// A place name: a gemeente or a wijk. Trimmed, 1 to 80 characters, no control characters.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct PlaceName(String);
+
+impl PlaceName {
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+    fn to_wire(&self) -> String {
+        self.0.clone()
+    }
+}
+
+impl std::str::FromStr for PlaceName {
+    type Err = ParseError;
+    fn from_str(s: &str) -> Result<Self, ParseError> {
+        let t = s.trim();
+        if t.is_empty() || t.chars().count() > 80 || t.chars().any(char::is_control) {
+            Err(ParseError::new("must be a name of 1 to 80 characters"))
+        } else {
+            Ok(PlaceName(t.to_owned()))
+        }
+    }
+}
+string_value!(PlaceName, "Name of a gemeente or wijk");
+
+/// Free text written by a professional (a score's reason, an intervention's description).
+/// It may hold sensitive details, so its `Debug` never shows the content: it cannot leak into a log.
+#[derive(Clone, PartialEq, Eq)]
+pub struct FreeText(String);
+
+impl FreeText {
+    pub const MAX_CHARS: usize = 2000;
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+    fn to_wire(&self) -> String {
+        self.0.clone()
+    }
+}
+
+impl fmt::Debug for FreeText {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "FreeText(<{} chars>)", self.0.chars().count())
+    }
+}
+
+impl std::str::FromStr for FreeText {
+    type Err = ParseError;
+    fn from_str(s: &str) -> Result<Self, ParseError> {
+        let t = s.trim();
+        if t.is_empty() {
+            Err(ParseError::new(
+                "must not be empty; leave the field out instead",
+            ))
+        } else if t.chars().count() > Self::MAX_CHARS {
+            Err(ParseError::new(format!(
+                "must be at most {} characters",
+                Self::MAX_CHARS
+            )))
+        } else {
+            Ok(FreeText(t.to_owned()))
+        }
+    }
+}
+string_value!(FreeText, "Free text, at most 2000 characters; never logged");
+
+/// A score on the safety scale: 0 means the violence will certainly happen again, 10 means it is
+/// safe enough to close the case (Signs of Safety schaalvraag).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct SafetyScore(u8);
+
+impl SafetyScore {
+    pub const MAX: u8 = 10;
+
+    pub fn new(value: i64) -> Result<Self, ParseError> {
+        u8::try_from(value)
+            .ok()
+            .filter(|v| *v <= Self::MAX)
+            .map(SafetyScore)
+            .ok_or_else(|| ParseError::new("must be a whole number from 0 to 10"))
+    }
+
+    pub fn get(self) -> u8 {
+        self.0
+    }
+}
+
+impl Serialize for SafetyScore {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_u8(self.0)
+    }
+}
+
+impl<'de> Deserialize<'de> for SafetyScore {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let n = serde_json::Number::deserialize(d)
+            .map_err(|_| serde::de::Error::custom("must be a whole number from 0 to 10"))?;
+        n.as_i64()
+            .ok_or_else(|| ParseError::new("must be a whole number from 0 to 10"))
+            .and_then(SafetyScore::new)
+            .map_err(serde::de::Error::custom)
+    }
+}
+
+impl utoipa::PartialSchema for SafetyScore {
+    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+        utoipa::openapi::ObjectBuilder::new()
+            .schema_type(utoipa::openapi::schema::Type::Integer)
+            .minimum(Some(0))
+            .maximum(Some(10))
+            .description(Some("Safety scale score, 0 (violence will certainly recur) to 10 (safe enough to close)"))
+            .into()
+    }
+}
+impl utoipa::ToSchema for SafetyScore {}
+
+/// The zone every date in the interchange format is in (DESIGN.md section 4).
+pub fn amsterdam() -> jiff::tz::TimeZone {
+    jiff::tz::TimeZone::get("Europe/Amsterdam")
+        .expect("Europe/Amsterdam is in the bundled tz database")
+}
+
+/// A moment, given on the wire as RFC 3339 with an explicit offset and kept to the millisecond.
+/// A time without an offset is ambiguous and rejected.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Instant(jiff::Timestamp);
+
+impl Instant {
+    pub fn from_millis(ms: i64) -> Result<Self, ParseError> {
+        jiff::Timestamp::from_millisecond(ms)
+            .map(Instant)
+            .map_err(|_| ParseError::new("time out of range"))
+    }
+
+    pub fn from_timestamp(ts: jiff::Timestamp) -> Self {
+        // Stored to the millisecond, so keep values comparable with what comes back from the store.
+        Instant(jiff::Timestamp::from_millisecond(ts.as_millisecond()).expect("in range"))
+    }
+
+    pub fn millis(self) -> i64 {
+        self.0.as_millisecond()
+    }
+
+    pub fn timestamp(self) -> jiff::Timestamp {
+        self.0
+    }
+
+    /// The calendar date in Europe/Amsterdam.
+    pub fn local_date(self) -> LocalDate {
+        LocalDate(self.0.to_zoned(amsterdam()).date())
+    }
+
+    /// RFC 3339 with the Europe/Amsterdam offset of that moment, e.g. `2025-01-06T10:00:00+01:00`.
+    pub fn to_wire(self) -> String {
+        let offset = amsterdam().to_offset(self.0);
+        self.0.display_with_offset(offset).to_string()
+    }
+}
+
+impl std::str::FromStr for Instant {
+    type Err = ParseError;
+    fn from_str(s: &str) -> Result<Self, ParseError> {
+        const HELP: &str =
+            "must be an RFC 3339 time with an offset, e.g. 2025-01-06T10:00:00+01:00";
+        // jiff's Timestamp parser insists on an offset (or Z), which is what the format demands;
+        // it also accepts a bracketed zone annotation after the offset, which we refuse to keep the
+        // contract strict.
+        if s.contains('[') || s.len() > 40 {
+            return Err(ParseError::new(HELP));
+        }
+        s.parse::<jiff::Timestamp>()
+            .map(Instant::from_timestamp)
+            .map_err(|_| ParseError::new(HELP))
+    }
+}
+string_value!(
+    Instant,
+    "RFC 3339 date-time with offset",
+    format = "date-time"
+);
+
+/// A calendar date `YYYY-MM-DD` in Europe/Amsterdam.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct LocalDate(jiff::civil::Date);
+
+impl LocalDate {
+    pub fn new(date: jiff::civil::Date) -> Self {
+        LocalDate(date)
+    }
+
+    pub fn date(self) -> jiff::civil::Date {
+        self.0
+    }
+
+    /// Midnight at the start of this date in Europe/Amsterdam.
+    pub fn start(self) -> Instant {
+        let zoned = self
+            .0
+            .to_zoned(amsterdam())
+            .expect("every date in range has a start of day in Europe/Amsterdam");
+        Instant::from_timestamp(zoned.timestamp())
+    }
+
+    pub fn to_wire(self) -> String {
+        self.0.to_string()
+    }
+}
+
+impl std::str::FromStr for LocalDate {
+    type Err = ParseError;
+    fn from_str(s: &str) -> Result<Self, ParseError> {
+        let ok = s.len() == 10
+            && s.bytes().enumerate().all(|(i, b)| {
+                if i == 4 || i == 7 {
+                    b == b'-'
+                } else {
+                    b.is_ascii_digit()
+                }
+            });
+        ok.then(|| s.parse::<jiff::civil::Date>().ok())
+            .flatten()
+            .map(LocalDate)
+            .ok_or_else(|| ParseError::new("must be a date YYYY-MM-DD, e.g. 2025-01-06"))
+    }
+}
+string_value!(
+    LocalDate,
+    "Calendar date YYYY-MM-DD (Europe/Amsterdam)",
+    format = "date"
+);
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn scores_outside_the_scale_are_refused() {
+        assert!(SafetyScore::new(-1).is_err());
+        assert!(SafetyScore::new(11).is_err());
+        assert_eq!(SafetyScore::new(10).unwrap().get(), 10);
+        assert!(serde_json::from_str::<SafetyScore>("6.5").is_err());
+        assert!(serde_json::from_str::<SafetyScore>("\"6\"").is_err());
+    }
+
+    #[test]
+    fn a_time_needs_an_offset_and_keeps_it_on_the_way_out() {
+        assert!("2025-01-06T10:00:00".parse::<Instant>().is_err());
+        assert!("2025-01-06".parse::<Instant>().is_err());
+        assert!(
+            "2025-01-06T10:00:00+01:00[Europe/Amsterdam]"
+                .parse::<Instant>()
+                .is_err()
+        );
+        let t: Instant = "2025-01-06T09:00:00Z".parse().unwrap();
+        assert_eq!(t.to_wire(), "2025-01-06T10:00:00+01:00");
+        let summer: Instant = "2025-07-01T10:00:00+02:00".parse().unwrap();
+        assert_eq!(summer.to_wire(), "2025-07-01T10:00:00+02:00");
+        assert_eq!(summer.local_date().to_wire(), "2025-07-01");
+    }
+
+    #[test]
+    fn dates_are_strict() {
+        assert!("2025-1-6".parse::<LocalDate>().is_err());
+        assert!("2025-02-30".parse::<LocalDate>().is_err());
+        assert_eq!(
+            "2025-01-06".parse::<LocalDate>().unwrap().start().to_wire(),
+            "2025-01-06T00:00:00+01:00"
+        );
+    }
+
+    #[test]
+    fn free_text_never_shows_in_debug_output() {
+        let t: FreeText = "slachtoffer is bang".parse().unwrap();
+        assert!(!format!("{t:?}").contains("bang"));
+    }
+
+    #[test]
+    fn household_ids_are_identifiers_not_names() {
+        assert!("H-0001".parse::<HouseholdId>().is_ok());
+        assert!("Jan de Vries".parse::<HouseholdId>().is_err());
+        assert!("".parse::<HouseholdId>().is_err());
+    }
+}

@@ -1,0 +1,230 @@
+//! Closed vocabularies of the interchange format (DESIGN.md section 4).
+//!
+//! Each is a Rust enum whose wire form is the Dutch term. Unknown values are rejected with a message
+//! that lists what is allowed; nothing is ever silently accepted.
+
+/// Defines a closed vocabulary: an enum with its wire strings, parsing with a helpful error,
+/// serde and an OpenAPI string-enum schema.
+macro_rules! vocabulary {
+    ($(#[$meta:meta])* $name:ident, $what:literal { $($variant:ident => $wire:literal),+ $(,)? }) => {
+        $(#[$meta])*
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+        pub enum $name { $($variant),+ }
+
+        impl $name {
+            pub const ALL: &'static [$name] = &[$($name::$variant),+];
+            pub const WIRE: &'static [&'static str] = &[$($wire),+];
+
+            pub fn as_str(self) -> &'static str {
+                match self { $($name::$variant => $wire),+ }
+            }
+        }
+
+        impl std::str::FromStr for $name {
+            type Err = $crate::domain::ParseError;
+            fn from_str(s: &str) -> Result<Self, Self::Err> {
+                match s {
+                    $($wire => Ok($name::$variant),)+
+                    _ => Err($crate::domain::ParseError::new(format!(
+                        "unknown {} `{}`; allowed: {}", $what, s, Self::WIRE.join(", ")
+                    ))),
+                }
+            }
+        }
+
+        impl std::fmt::Display for $name {
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str(self.as_str())
+            }
+        }
+
+        impl serde::Serialize for $name {
+            fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+                s.serialize_str(self.as_str())
+            }
+        }
+
+        impl<'de> serde::Deserialize<'de> for $name {
+            fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+                let s = <std::borrow::Cow<'de, str> as serde::Deserialize>::deserialize(d)?;
+                s.parse().map_err(serde::de::Error::custom)
+            }
+        }
+
+        impl utoipa::PartialSchema for $name {
+            fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+                utoipa::openapi::ObjectBuilder::new()
+                    .schema_type(utoipa::openapi::schema::Type::String)
+                    .enum_values(Some(Self::WIRE.iter().copied()))
+                    .into()
+            }
+        }
+        impl utoipa::ToSchema for $name {}
+    };
+}
+
+vocabulary! {
+    /// Whose view a safety score gives.
+    Perspective, "perspective" {
+        Slachtoffer => "slachtoffer",
+        Pleger => "pleger",
+        Casemanager => "casemanager",
+        Professional => "professional",
+        Netwerk => "netwerk",
+    }
+}
+
+impl Perspective {
+    /// `casemanager` and `professional` (DESIGN.md section 3).
+    pub fn is_professional(self) -> bool {
+        matches!(self, Perspective::Casemanager | Perspective::Professional)
+    }
+}
+
+vocabulary! {
+    /// What kind of signal: a melding at Veilig Thuis, a police registration, and so on.
+    SignalKind, "signal kind" {
+        Melding => "melding",
+        PolitieIncident => "politie_incident",
+        Aangifte => "aangifte",
+        Huisverbod => "huisverbod",
+        Seh => "seh",
+        Zorgsignaal => "zorgsignaal",
+        Crisis => "crisis",
+    }
+}
+
+vocabulary! {
+    /// Who the signal came from.
+    SignalSource, "signal source" {
+        Politie => "politie",
+        SehMedisch => "seh_medisch",
+        Huisarts => "huisarts",
+        Onderwijs => "onderwijs",
+        Hulpverlening => "hulpverlening",
+        Woningcorporatie => "woningcorporatie",
+        NietBeroepsmatig => "niet_beroepsmatig",
+        VeiligThuis => "veilig_thuis",
+        Zelfmelding => "zelfmelding",
+        Wijkagent => "wijkagent",
+    }
+}
+
+impl SignalSource {
+    /// The *ogen en oren in de wijk* (DESIGN.md section 3).
+    pub fn is_neighbourhood(self) -> bool {
+        matches!(
+            self,
+            SignalSource::Wijkagent
+                | SignalSource::Huisarts
+                | SignalSource::Woningcorporatie
+                | SignalSource::NietBeroepsmatig
+        )
+    }
+}
+
+vocabulary! {
+    /// A marker a professional sets on a household.
+    FlagKind, "flag" {
+        IntiemTerrorisme => "intiem_terrorisme",
+        GeweldNietTeStoppen => "geweld_niet_te_stoppen",
+    }
+}
+
+vocabulary! {
+    /// How sure the professionals are of a flag; `geen` withdraws it.
+    FlagLevel, "flag level" {
+        Geen => "geen",
+        Vermoeden => "vermoeden",
+        Waarschijnlijk => "waarschijnlijk",
+        Zeker => "zeker",
+    }
+}
+
+vocabulary! {
+    /// Specialist expertise consulted when a plan stalls (MDA++ escalation ladder).
+    Specialism, "specialism" {
+        Reclassering => "reclassering",
+        Ggz => "ggz",
+        Verslavingszorg => "verslavingszorg",
+        Vrouwenopvang => "vrouwenopvang",
+        ForensischeGgz => "forensische_ggz",
+        Politie => "politie",
+        VeiligThuis => "veilig_thuis",
+    }
+}
+
+vocabulary! {
+    /// A partner organisation in the household's plan.
+    Partner, "partner" {
+        Wijkteam => "wijkteam",
+        Reclassering => "reclassering",
+        Ggz => "ggz",
+        Verslavingszorg => "verslavingszorg",
+        Vrouwenopvang => "vrouwenopvang",
+        ForensischeGgz => "forensische_ggz",
+        Politie => "politie",
+        VeiligThuis => "veilig_thuis",
+        ZorgEnVeiligheidshuis => "zorg_en_veiligheidshuis",
+        Jeugdbescherming => "jeugdbescherming",
+    }
+}
+
+vocabulary! {
+    /// The 25 Veilig Thuis regions (one per veiligheidsregio).
+    Region, "region" {
+        Groningen => "groningen",
+        Fryslan => "fryslan",
+        Drenthe => "drenthe",
+        Ijsselland => "ijsselland",
+        Twente => "twente",
+        NoordEnOostGelderland => "noord-en-oost-gelderland",
+        GelderlandMidden => "gelderland-midden",
+        GelderlandZuid => "gelderland-zuid",
+        Utrecht => "utrecht",
+        NoordHollandNoord => "noord-holland-noord",
+        ZaanstreekWaterland => "zaanstreek-waterland",
+        Kennemerland => "kennemerland",
+        AmsterdamAmstelland => "amsterdam-amstelland",
+        GooiEnVechtstreek => "gooi-en-vechtstreek",
+        Haaglanden => "haaglanden",
+        HollandsMidden => "hollands-midden",
+        RotterdamRijnmond => "rotterdam-rijnmond",
+        ZuidHollandZuid => "zuid-holland-zuid",
+        Zeeland => "zeeland",
+        MiddenEnWestBrabant => "midden-en-west-brabant",
+        BrabantNoord => "brabant-noord",
+        BrabantZuidoost => "brabant-zuidoost",
+        LimburgNoord => "limburg-noord",
+        ZuidLimburg => "zuid-limburg",
+        Flevoland => "flevoland",
+    }
+}
+
+vocabulary! {
+    /// Whether a household's trajectory is running.
+    TrajectoryStatus, "status" {
+        Open => "open",
+        Closed => "closed",
+    }
+}
+
+vocabulary! {
+    /// What a user does in zicht (DESIGN.md section 2). Access follows from it in `auth::policy`.
+    Role, "role" {
+        Casemanager => "casemanager",
+        Regisseur => "regisseur",
+        Specialist => "specialist",
+        GemeenteMonitor => "gemeente_monitor",
+        SignalReporter => "signal_reporter",
+        Admin => "admin",
+    }
+}
+
+vocabulary! {
+    /// How a user is tied to a household.
+    Relation, "relation" {
+        Regisseur => "regisseur",
+        Casemanager => "casemanager",
+    }
+}

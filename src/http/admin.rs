@@ -1,0 +1,416 @@
+//! Users, tokens and the audit log (admins), and `/me` (everyone).
+
+use std::sync::Arc;
+
+use axum::Json;
+use axum::extract::rejection::QueryRejection;
+use axum::extract::{Path, Query, State};
+use axum::http::StatusCode;
+use axum::response::Response;
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+
+use super::AppState;
+use super::body::JsonBody;
+use super::error::{ApiError, FieldError, Problem};
+use super::households::{query, require};
+use super::idempotency::{Begun, IdempotencyKey, Write};
+use super::paging::{self, Page};
+use crate::audit::{self, AuditAction};
+use crate::auth::policy::Action;
+use crate::auth::{self, Authenticated};
+use crate::domain::{Instant, PlaceName, Region, Role};
+use crate::store::{self, AuditOutcome, NewUserError, TokenRow, UserRow};
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct UserView {
+    id: i64,
+    username: String,
+    role: Role,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    gemeente: Option<PlaceName>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    region: Option<Region>,
+    active: bool,
+    created_at: Instant,
+}
+
+impl From<UserRow> for UserView {
+    fn from(u: UserRow) -> Self {
+        UserView {
+            id: u.id,
+            username: u.username,
+            role: u.role,
+            gemeente: u.gemeente,
+            region: u.region,
+            active: u.active,
+            created_at: u.created_at,
+        }
+    }
+}
+
+/// A new user.
+#[derive(Debug, Clone, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NewUser {
+    /// 2 to 64 characters: lower-case letters, digits and `.`, `_`, `-`.
+    pub username: String,
+    pub role: Role,
+    /// The gemeente a `gemeente_monitor` watches (required for that role).
+    #[serde(default)]
+    pub gemeente: Option<PlaceName>,
+    /// The Veilig Thuis region a `specialist` serves (required for that role).
+    #[serde(default)]
+    pub region: Option<Region>,
+}
+
+impl NewUser {
+    /// The rules a new user must meet, field by field.
+    pub fn check(&self) -> Result<(), Vec<FieldError>> {
+        let mut errors = Vec::new();
+        let u = &self.username;
+        let valid = (2..=64).contains(&u.len())
+            && u.starts_with(|c: char| c.is_ascii_lowercase() || c.is_ascii_digit())
+            && u.chars().all(|c| {
+                c.is_ascii_lowercase() || c.is_ascii_digit() || matches!(c, '.' | '_' | '-')
+            });
+        if !valid {
+            errors.push(FieldError::new(
+                "username",
+                "must be 2 to 64 characters: lower-case letters, digits and . _ -, starting with a letter or digit",
+            ));
+        }
+        if self.role == Role::GemeenteMonitor && self.gemeente.is_none() {
+            errors.push(FieldError::new(
+                "gemeente",
+                "required for a gemeente_monitor: the gemeente they watch",
+            ));
+        }
+        if self.role == Role::Specialist && self.region.is_none() {
+            errors.push(FieldError::new(
+                "region",
+                "required for a specialist: the region whose pool they are in",
+            ));
+        }
+        if errors.is_empty() {
+            Ok(())
+        } else {
+            Err(errors)
+        }
+    }
+}
+
+/// Create a user (admins only).
+#[utoipa::path(post, path = "/api/v1/users", tag = "admin", request_body = NewUser,
+    params(("Idempotency-Key" = Option<String>, Header, description = "Makes a retry safe")),
+    responses((status = 201, body = UserView), (status = 403, body = Problem), (status = 409, body = Problem),
+              (status = 422, body = Problem)))]
+pub async fn create_user(
+    State(state): State<Arc<AppState>>,
+    who: Authenticated,
+    key: IdempotencyKey,
+    body: JsonBody,
+) -> Result<Response, ApiError> {
+    require(&state, &who, Action::ManageUsers, AuditAction::UserCreate).await?;
+    let new: NewUser = body.parse()?;
+    new.check().map_err(ApiError::Invalid)?;
+    let mut write = match Write::begin(&state, &who, key, &body).await? {
+        Begun::Fresh(write) => write,
+        Begun::Replay(response) => return Ok(response),
+    };
+    let now = state.clock.now();
+    let user = store::create_user(
+        write.tx(),
+        &new.username,
+        new.role,
+        new.gemeente.as_ref(),
+        new.region,
+        now,
+    )
+    .await
+    .map_err(|e| match e {
+        NewUserError::UsernameTaken => ApiError::Conflict("this username is taken".into()),
+        NewUserError::Store(e) => e.into(),
+    })?;
+    audit::record(
+        write.tx(),
+        &who,
+        AuditAction::UserCreate,
+        None,
+        AuditOutcome::Ok,
+        now,
+    )
+    .await?;
+    let location = format!("/api/v1/users/{}", user.id);
+    write
+        .commit(
+            StatusCode::CREATED,
+            Some(location),
+            &UserView::from(user),
+            None::<&()>,
+        )
+        .await
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct PageQuery {
+    cursor: Option<String>,
+    /// Page size, 1 to 500 (default 50).
+    limit: Option<i64>,
+}
+
+fn id_cursor(cursor: Option<&str>) -> Result<Option<i64>, ApiError> {
+    cursor
+        .map(|c| {
+            paging::decode(c)?.parse::<i64>().map_err(|_| {
+                ApiError::InvalidQuery(vec![FieldError::new(
+                    "cursor",
+                    "is not a cursor this API gave out",
+                )])
+            })
+        })
+        .transpose()
+}
+
+/// List users (admins only).
+#[utoipa::path(get, path = "/api/v1/users", tag = "admin", params(PageQuery),
+    responses((status = 200, body = Page<UserView>), (status = 403, body = Problem)))]
+pub async fn list_users(
+    State(state): State<Arc<AppState>>,
+    who: Authenticated,
+    q: Result<Query<PageQuery>, QueryRejection>,
+) -> Result<Json<Page<UserView>>, ApiError> {
+    require(&state, &who, Action::ManageUsers, AuditAction::UserList).await?;
+    let q = query(q)?;
+    let limit = paging::limit(q.limit)?;
+    let after = id_cursor(q.cursor.as_deref())?;
+    let mut conn = state.db.acquire().await?;
+    let rows = store::list_users(&mut conn, after, limit + 1).await?;
+    Ok(Json(paging::page(
+        rows,
+        limit,
+        |u| u.id.to_string(),
+        UserView::from,
+    )))
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct TokenView {
+    id: i64,
+    user_id: i64,
+    name: String,
+    created_at: Instant,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    revoked_at: Option<Instant>,
+}
+
+impl From<TokenRow> for TokenView {
+    fn from(t: TokenRow) -> Self {
+        TokenView {
+            id: t.id,
+            user_id: t.user_id,
+            name: t.name,
+            created_at: t.created_at,
+            revoked_at: t.revoked_at,
+        }
+    }
+}
+
+/// A token just issued: the only time its secret is shown.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct IssuedToken {
+    #[serde(flatten)]
+    token: TokenView,
+    /// The bearer token. Shown once; zicht keeps only its hash. Absent when a retried request
+    /// (same Idempotency-Key) returns this response again.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    secret: Option<String>,
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NewToken {
+    /// What the token is for, e.g. the system that uses it. 1 to 100 characters.
+    name: String,
+}
+
+/// Issue an API token for a user (admins only). The secret is in this response only.
+#[utoipa::path(post, path = "/api/v1/users/{id}/tokens", tag = "admin", request_body = NewToken,
+    params(("id" = i64, Path, description = "User id"),
+           ("Idempotency-Key" = Option<String>, Header, description = "Makes a retry safe")),
+    responses((status = 201, body = IssuedToken), (status = 403, body = Problem), (status = 404, body = Problem)))]
+pub async fn create_token(
+    State(state): State<Arc<AppState>>,
+    who: Authenticated,
+    key: IdempotencyKey,
+    Path(user_id): Path<i64>,
+    body: JsonBody,
+) -> Result<Response, ApiError> {
+    require(&state, &who, Action::ManageUsers, AuditAction::TokenCreate).await?;
+    let new: NewToken = body.parse()?;
+    let name = new.name.trim();
+    if name.is_empty() || name.chars().count() > 100 {
+        return Err(ApiError::invalid("name", "must be 1 to 100 characters"));
+    }
+    let mut write = match Write::begin(&state, &who, key, &body).await? {
+        Begun::Fresh(write) => write,
+        Begun::Replay(response) => return Ok(response),
+    };
+    store::user(write.tx(), user_id)
+        .await?
+        .ok_or(ApiError::NotFound("user"))?;
+    let secret = auth::new_token();
+    let now = state.clock.now();
+    let row =
+        store::create_token(write.tx(), user_id, name, &auth::token_hash(&secret), now).await?;
+    audit::record(
+        write.tx(),
+        &who,
+        AuditAction::TokenCreate,
+        None,
+        AuditOutcome::Ok,
+        now,
+    )
+    .await?;
+    let location = format!("/api/v1/users/{user_id}/tokens");
+    let first = IssuedToken {
+        token: TokenView::from(row.clone()),
+        secret: Some(secret),
+    };
+    let replayed = IssuedToken {
+        token: TokenView::from(row),
+        secret: None,
+    };
+    write
+        .commit(StatusCode::CREATED, Some(location), &first, Some(&replayed))
+        .await
+}
+
+/// A user's tokens, without their secrets (admins only).
+#[utoipa::path(get, path = "/api/v1/users/{id}/tokens", tag = "admin",
+    params(("id" = i64, Path, description = "User id")),
+    responses((status = 200, body = [TokenView]), (status = 403, body = Problem), (status = 404, body = Problem)))]
+pub async fn list_tokens(
+    State(state): State<Arc<AppState>>,
+    who: Authenticated,
+    Path(user_id): Path<i64>,
+) -> Result<Json<Vec<TokenView>>, ApiError> {
+    require(&state, &who, Action::ManageUsers, AuditAction::UserList).await?;
+    let mut conn = state.db.acquire().await?;
+    store::user(&mut conn, user_id)
+        .await?
+        .ok_or(ApiError::NotFound("user"))?;
+    let rows = store::list_tokens(&mut conn, user_id).await?;
+    Ok(Json(rows.into_iter().map(TokenView::from).collect()))
+}
+
+/// Revoke a token (admins only). It stops working at once; revoking again changes nothing.
+#[utoipa::path(delete, path = "/api/v1/tokens/{id}", tag = "admin",
+    params(("id" = i64, Path, description = "Token id")),
+    responses((status = 200, body = TokenView), (status = 403, body = Problem), (status = 404, body = Problem)))]
+pub async fn revoke_token(
+    State(state): State<Arc<AppState>>,
+    who: Authenticated,
+    Path(token_id): Path<i64>,
+) -> Result<Json<TokenView>, ApiError> {
+    require(&state, &who, Action::ManageUsers, AuditAction::TokenRevoke).await?;
+    let now = state.clock.now();
+    let mut tx = state.db.begin_write().await?;
+    let row = store::revoke_token(&mut tx, token_id, now)
+        .await?
+        .ok_or(ApiError::NotFound("token"))?;
+    audit::record(
+        &mut tx,
+        &who,
+        AuditAction::TokenRevoke,
+        None,
+        AuditOutcome::Ok,
+        now,
+    )
+    .await?;
+    tx.commit().await.map_err(store::StoreError::from)?;
+    Ok(Json(TokenView::from(row)))
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct AuditView {
+    id: i64,
+    at: Instant,
+    actor: String,
+    action: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    household: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    request_id: Option<String>,
+    /// `ok` or `denied`.
+    outcome: String,
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct AuditQuery {
+    /// Only rows about this household.
+    household: Option<String>,
+    cursor: Option<String>,
+    /// Page size, 1 to 500 (default 50).
+    limit: Option<i64>,
+}
+
+/// The audit log, newest first (admins only). It cannot be changed through the API.
+#[utoipa::path(get, path = "/api/v1/audit", tag = "admin", params(AuditQuery),
+    responses((status = 200, body = Page<AuditView>), (status = 403, body = Problem)))]
+pub async fn audit_log(
+    State(state): State<Arc<AppState>>,
+    who: Authenticated,
+    q: Result<Query<AuditQuery>, QueryRejection>,
+) -> Result<Json<Page<AuditView>>, ApiError> {
+    require(&state, &who, Action::ReadAudit, AuditAction::AuditRead).await?;
+    let q = query(q)?;
+    let limit = paging::limit(q.limit)?;
+    let before = id_cursor(q.cursor.as_deref())?;
+    let mut conn = state.db.acquire().await?;
+    let rows = store::list_audit(&mut conn, q.household.as_deref(), before, limit + 1).await?;
+    audit::record(
+        &mut conn,
+        &who,
+        AuditAction::AuditRead,
+        None,
+        AuditOutcome::Ok,
+        state.clock.now(),
+    )
+    .await?;
+    Ok(Json(paging::page(
+        rows,
+        limit,
+        |r| r.id.to_string(),
+        |r| AuditView {
+            id: r.id,
+            at: r.at,
+            actor: r.actor,
+            action: r.action,
+            household: r.household,
+            request_id: r.request_id,
+            outcome: r.outcome,
+        },
+    )))
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Me {
+    id: i64,
+    username: String,
+    role: Role,
+}
+
+/// Who the token belongs to.
+#[utoipa::path(get, path = "/api/v1/me", tag = "admin", responses((status = 200, body = Me)))]
+pub async fn me(who: Authenticated) -> Json<Me> {
+    Json(Me {
+        id: who.actor.user_id,
+        username: who.actor.username,
+        role: who.actor.role,
+    })
+}

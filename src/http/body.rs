@@ -1,0 +1,152 @@
+//! Request bodies: size-limited, `application/json`, parsed straight into domain types with errors
+//! that name the field. Nothing malformed gets past here.
+
+use std::sync::Arc;
+
+use axum::body::Bytes;
+use axum::extract::{FromRequest, Request};
+use axum::http::header;
+use serde::de::DeserializeOwned;
+use sha2::{Digest, Sha256};
+
+use super::AppState;
+use super::error::{ApiError, FieldError};
+use crate::domain::{EVENT_TYPES, Event, HouseholdId};
+
+/// A JSON request body and the fingerprint of the request (method, path and body) that an
+/// `Idempotency-Key` is bound to.
+pub struct JsonBody {
+    pub bytes: Bytes,
+    pub fingerprint: String,
+}
+
+impl FromRequest<Arc<AppState>> for JsonBody {
+    type Rejection = ApiError;
+
+    async fn from_request(req: Request, state: &Arc<AppState>) -> Result<Self, ApiError> {
+        let is_json = req
+            .headers()
+            .get(header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.split(';').next())
+            .is_some_and(|mime| {
+                let mime = mime.trim().to_ascii_lowercase();
+                mime == "application/json"
+                    || (mime.starts_with("application/") && mime.ends_with("+json"))
+            });
+        if !is_json {
+            return Err(ApiError::UnsupportedMediaType);
+        }
+        let mut hasher = Sha256::new();
+        hasher.update(req.method().as_str().as_bytes());
+        hasher.update(b" ");
+        hasher.update(req.uri().path().as_bytes());
+        hasher.update(b"\n");
+        let bytes = Bytes::from_request(req, state).await.map_err(|rejection| {
+            if rejection.status() == axum::http::StatusCode::PAYLOAD_TOO_LARGE {
+                ApiError::PayloadTooLarge(state.settings.max_body_bytes)
+            } else {
+                ApiError::MalformedJson(rejection.body_text())
+            }
+        })?;
+        hasher.update(&bytes);
+        Ok(JsonBody {
+            fingerprint: crate::auth::hex(&hasher.finalize()),
+            bytes,
+        })
+    }
+}
+
+impl JsonBody {
+    /// Parses the body into `T`, naming the offending field on failure.
+    pub fn parse<T: DeserializeOwned>(&self) -> Result<T, ApiError> {
+        let value: serde_json::Value = serde_json::from_slice(&self.bytes)
+            .map_err(|e| ApiError::MalformedJson(e.to_string()))?;
+        from_value(value)
+    }
+
+    /// Parses the body as an event of type `kind` about `household`: `type` and `household` may be
+    /// left out (the endpoint and path say them) but must agree when given.
+    pub fn parse_event(&self, household: &HouseholdId, kinds: &[&str]) -> Result<Event, ApiError> {
+        let value: serde_json::Value = serde_json::from_slice(&self.bytes)
+            .map_err(|e| ApiError::MalformedJson(e.to_string()))?;
+        let serde_json::Value::Object(mut object) = value else {
+            return Err(ApiError::invalid("", "the body must be a JSON object"));
+        };
+        match object.get("type") {
+            None if kinds.len() == 1 => {
+                object.insert("type".into(), kinds[0].into());
+            }
+            None => {
+                return Err(ApiError::invalid(
+                    "type",
+                    format!("required; one of: {}", kinds.join(", ")),
+                ));
+            }
+            Some(serde_json::Value::String(t)) if kinds.contains(&t.as_str()) => {}
+            Some(serde_json::Value::String(t)) if EVENT_TYPES.contains(&t.as_str()) => {
+                return Err(ApiError::invalid(
+                    "type",
+                    format!(
+                        "`{t}` is not accepted here; this endpoint takes: {}",
+                        kinds.join(", ")
+                    ),
+                ));
+            }
+            Some(_) => {
+                return Err(ApiError::invalid(
+                    "type",
+                    format!("must be one of: {}", kinds.join(", ")),
+                ));
+            }
+        }
+        match object.get("household") {
+            None => {
+                object.insert("household".into(), household.as_str().into());
+            }
+            Some(serde_json::Value::String(h)) if h == household.as_str() => {}
+            Some(_) => {
+                return Err(ApiError::invalid(
+                    "household",
+                    "must be the household of the URL",
+                ));
+            }
+        }
+        from_value(serde_json::Value::Object(object))
+    }
+}
+
+/// Deserializes with the path of the failing field, in the words serde gives (which list the
+/// allowed values for our closed vocabularies).
+pub fn from_value<T: DeserializeOwned>(value: serde_json::Value) -> Result<T, ApiError> {
+    serde_path_to_error::deserialize(value).map_err(|e| {
+        let path = e.path().to_string();
+        let message = e.inner().to_string();
+        ApiError::Invalid(vec![field_error(&path, &message)])
+    })
+}
+
+fn field_error(path: &str, message: &str) -> FieldError {
+    // serde names a missing or unknown field in its message, with the path of the parent.
+    let named = ["missing field `", "unknown field `"]
+        .iter()
+        .find_map(|prefix| message.strip_prefix(prefix))
+        .and_then(|rest| rest.split('`').next());
+    let parent = if path == "." { "" } else { path };
+    match named {
+        Some(name) if parent.is_empty() => FieldError::new(name, tidy(message)),
+        Some(name) => FieldError::new(format!("{parent}.{name}"), tidy(message)),
+        None => FieldError::new(parent, tidy(message)),
+    }
+}
+
+fn tidy(message: &str) -> String {
+    if let Some(rest) = message.strip_prefix("unknown field `") {
+        let name = rest.split('`').next().unwrap_or_default();
+        return format!("unknown field `{name}`; remove it");
+    }
+    if message.starts_with("missing field `") {
+        return "required".to_owned();
+    }
+    message.to_owned()
+}

@@ -1,0 +1,630 @@
+//! Households and their events: `/api/v1/households/...`.
+
+use std::sync::Arc;
+
+use axum::Json;
+use axum::extract::rejection::QueryRejection;
+use axum::extract::{Path, Query, State};
+use axum::http::StatusCode;
+use axum::response::Response;
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+
+use super::AppState;
+use super::body::{JsonBody, from_value};
+use super::error::{ApiError, FieldError, Problem};
+use super::idempotency::{Begun, IdempotencyKey, Write};
+use super::paging::{self, Page};
+use crate::audit::{self, AuditAction};
+use crate::auth::Authenticated;
+use crate::auth::policy::{self, Action, HouseholdScope};
+use crate::domain::{
+    Event, Household, HouseholdId, Instant, PlaceName, Region, Relation, TrajectoryStatus,
+};
+use crate::store::{
+    self, AuditOutcome, Conn, EventRow, HouseholdFilter, HouseholdRow, InsertEventError,
+    NewHouseholdError,
+};
+
+/// A household as the API shows it.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct HouseholdView {
+    #[serde(flatten)]
+    household: Household,
+    status: TrajectoryStatus,
+    created_at: Instant,
+    updated_at: Instant,
+    /// Who holds regie and who are its casemanagers (only on the household itself).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    assignments: Option<Vec<AssignmentView>>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct AssignmentView {
+    username: String,
+    relation: Relation,
+}
+
+impl HouseholdView {
+    fn new(row: HouseholdRow, assignments: Option<Vec<store::AssignmentRow>>) -> Self {
+        HouseholdView {
+            household: row.household,
+            status: row.status,
+            created_at: row.created_at,
+            updated_at: row.updated_at,
+            assignments: assignments.map(|a| {
+                a.into_iter()
+                    .map(|a| AssignmentView {
+                        username: a.username,
+                        relation: a.relation,
+                    })
+                    .collect()
+            }),
+        }
+    }
+}
+
+/// One event on a household's timeline, with who recorded it and when.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct TimelineItem {
+    id: i64,
+    recorded_at: Instant,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    recorded_by: Option<String>,
+    #[serde(flatten)]
+    event: Event,
+}
+
+impl From<EventRow> for TimelineItem {
+    fn from(r: EventRow) -> Self {
+        TimelineItem {
+            id: r.id,
+            recorded_at: r.recorded_at,
+            recorded_by: r.recorded_by,
+            event: r.event,
+        }
+    }
+}
+
+/// Checks that the actor may do `action` on the household `raw_id`. A refusal is audited and
+/// answered 404, exactly as for a household that does not exist.
+async fn household_access(
+    state: &AppState,
+    conn: &mut Conn,
+    who: &Authenticated,
+    raw_id: &str,
+    action: Action,
+    audit_action: AuditAction,
+) -> Result<HouseholdId, ApiError> {
+    let relations = store::relation_of(conn, raw_id, who.actor.user_id).await?;
+    match raw_id.parse::<HouseholdId>() {
+        Ok(id) if policy::allows(&who.actor, action, &relations) => Ok(id),
+        _ => {
+            let mut audit_conn = state.db.acquire().await?;
+            let now = state.clock.now();
+            audit::record(
+                &mut audit_conn,
+                who,
+                audit_action,
+                Some(raw_id),
+                AuditOutcome::Denied,
+                now,
+            )
+            .await?;
+            Err(ApiError::NotFound("household"))
+        }
+    }
+}
+
+/// Checks an action that is not about one household; a refusal is audited and answered 403.
+pub(super) async fn require(
+    state: &AppState,
+    who: &Authenticated,
+    action: Action,
+    audit_action: AuditAction,
+) -> Result<(), ApiError> {
+    if policy::allows(&who.actor, action, &[]) {
+        return Ok(());
+    }
+    let mut conn = state.db.acquire().await?;
+    audit::record(
+        &mut conn,
+        who,
+        audit_action,
+        None,
+        AuditOutcome::Denied,
+        state.clock.now(),
+    )
+    .await?;
+    Err(ApiError::Forbidden)
+}
+
+/// Register a household. The casemanager or regisseur who registers it is assigned to it.
+#[utoipa::path(post, path = "/api/v1/households", tag = "households",
+    request_body = Household,
+    params(("Idempotency-Key" = Option<String>, Header, description = "Makes a retry safe")),
+    responses(
+        (status = 201, body = HouseholdView),
+        (status = 409, body = Problem, description = "The id or reference is taken"),
+        (status = 422, body = Problem, content_type = "application/problem+json"),
+    ))]
+pub async fn create(
+    State(state): State<Arc<AppState>>,
+    who: Authenticated,
+    key: IdempotencyKey,
+    body: JsonBody,
+) -> Result<Response, ApiError> {
+    require(
+        &state,
+        &who,
+        Action::CreateHousehold,
+        AuditAction::HouseholdCreate,
+    )
+    .await?;
+    let household = parse_household(&body)?;
+    let mut write = match Write::begin(&state, &who, key, &body).await? {
+        Begun::Fresh(write) => write,
+        Begun::Replay(response) => return Ok(response),
+    };
+    let now = state.clock.now();
+    let row = store::create_household(write.tx(), &household, now)
+        .await
+        .map_err(|e| match e {
+            NewHouseholdError::IdTaken => {
+                ApiError::Conflict("a household with this id exists".into())
+            }
+            NewHouseholdError::ReferenceTaken => {
+                ApiError::Conflict("a household with this reference exists".into())
+            }
+            NewHouseholdError::Store(e) => e.into(),
+        })?;
+    match policy::creator_relation(&who.actor) {
+        Some(Relation::Regisseur) => {
+            store::set_assignments(write.tx(), &household.id, Some(who.actor.user_id), &[], now)
+                .await?
+        }
+        Some(Relation::Casemanager) => {
+            store::set_assignments(write.tx(), &household.id, None, &[who.actor.user_id], now)
+                .await?
+        }
+        None => {}
+    }
+    let assignments = store::assignments(write.tx(), &household.id).await?;
+    audit::record(
+        write.tx(),
+        &who,
+        AuditAction::HouseholdCreate,
+        Some(household.id.as_str()),
+        AuditOutcome::Ok,
+        now,
+    )
+    .await?;
+    let location = format!("/api/v1/households/{}", household.id);
+    let view = HouseholdView::new(row, Some(assignments));
+    write
+        .commit(StatusCode::CREATED, Some(location), &view, None::<&()>)
+        .await
+}
+
+fn parse_household(body: &JsonBody) -> Result<Household, ApiError> {
+    let mut value: serde_json::Value =
+        serde_json::from_slice(&body.bytes).map_err(|e| ApiError::MalformedJson(e.to_string()))?;
+    let Some(object) = value.as_object_mut() else {
+        return Err(ApiError::invalid("", "the body must be a JSON object"));
+    };
+    match object.remove("type") {
+        None => {}
+        Some(serde_json::Value::String(t)) if t == "household" => {}
+        Some(_) => {
+            return Err(ApiError::invalid(
+                "type",
+                "must be `household` (or left out)",
+            ));
+        }
+    }
+    from_value(value)
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct ListQuery {
+    /// Only households of this gemeente.
+    gemeente: Option<String>,
+    /// Only households of this Veilig Thuis region.
+    region: Option<String>,
+    /// `open` or `closed`.
+    status: Option<String>,
+    /// Only households changed at or after this RFC 3339 time.
+    updated_since: Option<String>,
+    cursor: Option<String>,
+    /// Page size, 1 to 500 (default 50).
+    limit: Option<i64>,
+}
+
+fn query_value<T: std::str::FromStr>(name: &str, raw: Option<String>) -> Result<Option<T>, ApiError>
+where
+    T::Err: std::fmt::Display,
+{
+    raw.map(|s| {
+        s.parse::<T>()
+            .map_err(|e| ApiError::InvalidQuery(vec![FieldError::new(name, e.to_string())]))
+    })
+    .transpose()
+}
+
+pub(super) fn query<T>(q: Result<Query<T>, QueryRejection>) -> Result<T, ApiError> {
+    q.map(|Query(q)| q)
+        .map_err(|e| ApiError::InvalidQuery(vec![FieldError::new("", e.body_text())]))
+}
+
+/// List households: all of them (by metadata) for an admin, the assigned ones for casemanagers and
+/// regisseurs.
+#[utoipa::path(get, path = "/api/v1/households", tag = "households", params(ListQuery),
+    responses((status = 200, body = Page<HouseholdView>), (status = 403, body = Problem)))]
+pub async fn list(
+    State(state): State<Arc<AppState>>,
+    who: Authenticated,
+    q: Result<Query<ListQuery>, QueryRejection>,
+) -> Result<Json<Page<HouseholdView>>, ApiError> {
+    let q = query(q)?;
+    let Some(scope) = policy::household_scope(&who.actor) else {
+        require(
+            &state,
+            &who,
+            Action::ListHouseholds,
+            AuditAction::HouseholdList,
+        )
+        .await?;
+        return Err(ApiError::Forbidden);
+    };
+    let filter = HouseholdFilter {
+        gemeente: query_value::<PlaceName>("gemeente", q.gemeente)?,
+        region: query_value::<Region>("region", q.region)?,
+        status: query_value::<TrajectoryStatus>("status", q.status)?,
+        updated_since: query_value::<Instant>("updated_since", q.updated_since)?,
+    };
+    let limit = paging::limit(q.limit)?;
+    let after = q.cursor.as_deref().map(paging::decode).transpose()?;
+    let visible_to = match scope {
+        HouseholdScope::All => None,
+        HouseholdScope::Assigned => Some(who.actor.user_id),
+    };
+    let mut conn = state.db.acquire().await?;
+    let rows =
+        store::list_households(&mut conn, &filter, visible_to, after.as_deref(), limit + 1).await?;
+    audit::record(
+        &mut conn,
+        &who,
+        AuditAction::HouseholdList,
+        None,
+        AuditOutcome::Ok,
+        state.clock.now(),
+    )
+    .await?;
+    Ok(Json(paging::page(
+        rows,
+        limit,
+        |r| r.household.id.to_string(),
+        |r| HouseholdView::new(r, None),
+    )))
+}
+
+/// One household, with who is assigned to it.
+#[utoipa::path(get, path = "/api/v1/households/{id}", tag = "households",
+    params(("id" = String, Path, description = "Household id")),
+    responses((status = 200, body = HouseholdView), (status = 404, body = Problem)))]
+pub async fn show(
+    State(state): State<Arc<AppState>>,
+    who: Authenticated,
+    Path(raw_id): Path<String>,
+) -> Result<Json<HouseholdView>, ApiError> {
+    let mut conn = state.db.acquire().await?;
+    let id = household_access(
+        &state,
+        &mut conn,
+        &who,
+        &raw_id,
+        Action::ReadHousehold,
+        AuditAction::HouseholdRead,
+    )
+    .await?;
+    let row = store::household(&mut conn, &id)
+        .await?
+        .ok_or(ApiError::NotFound("household"))?;
+    let assignments = store::assignments(&mut conn, &id).await?;
+    audit::record(
+        &mut conn,
+        &who,
+        AuditAction::HouseholdRead,
+        Some(id.as_str()),
+        AuditOutcome::Ok,
+        state.clock.now(),
+    )
+    .await?;
+    Ok(Json(HouseholdView::new(row, Some(assignments))))
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct TimelineQuery {
+    cursor: Option<String>,
+    /// Page size, 1 to 500 (default 50).
+    limit: Option<i64>,
+}
+
+/// A household's timeline: its events in time order.
+#[utoipa::path(get, path = "/api/v1/households/{id}/timeline", tag = "households",
+    params(("id" = String, Path, description = "Household id"), TimelineQuery),
+    responses((status = 200, body = Timeline), (status = 404, body = Problem)))]
+pub async fn timeline(
+    State(state): State<Arc<AppState>>,
+    who: Authenticated,
+    Path(raw_id): Path<String>,
+    q: Result<Query<TimelineQuery>, QueryRejection>,
+) -> Result<Json<Timeline>, ApiError> {
+    let q = query(q)?;
+    let limit = paging::limit(q.limit)?;
+    let after = match q.cursor.as_deref().map(paging::decode).transpose()? {
+        None => None,
+        Some(c) => Some(
+            c.split_once(':')
+                .and_then(|(at, id)| Some((at.parse::<i64>().ok()?, id.parse::<i64>().ok()?)))
+                .ok_or_else(|| {
+                    ApiError::InvalidQuery(vec![FieldError::new(
+                        "cursor",
+                        "is not a cursor this API gave out",
+                    )])
+                })?,
+        ),
+    };
+    let mut conn = state.db.acquire().await?;
+    let id = household_access(
+        &state,
+        &mut conn,
+        &who,
+        &raw_id,
+        Action::ReadHousehold,
+        AuditAction::TimelineRead,
+    )
+    .await?;
+    let row = store::household(&mut conn, &id)
+        .await?
+        .ok_or(ApiError::NotFound("household"))?;
+    let rows = store::timeline(&mut conn, &id, after, limit + 1).await?;
+    audit::record(
+        &mut conn,
+        &who,
+        AuditAction::TimelineRead,
+        Some(id.as_str()),
+        AuditOutcome::Ok,
+        state.clock.now(),
+    )
+    .await?;
+    let page = paging::page(
+        rows,
+        limit,
+        |r| format!("{}:{}", r.event.at().millis(), r.id),
+        TimelineItem::from,
+    );
+    Ok(Json(Timeline {
+        household: HouseholdView::new(row, None),
+        items: page.items,
+        next_cursor: page.next_cursor,
+    }))
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Timeline {
+    household: HouseholdView,
+    items: Vec<TimelineItem>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    next_cursor: Option<String>,
+}
+
+/// Records an event on a household the actor may write.
+async fn record(
+    state: Arc<AppState>,
+    who: Authenticated,
+    key: IdempotencyKey,
+    raw_id: String,
+    body: JsonBody,
+    kinds: &[&str],
+) -> Result<Response, ApiError> {
+    let mut write = match Write::begin(&state, &who, key, &body).await? {
+        Begun::Fresh(write) => write,
+        Begun::Replay(response) => return Ok(response),
+    };
+    let id = household_access(
+        &state,
+        write.tx(),
+        &who,
+        &raw_id,
+        Action::WriteHousehold,
+        AuditAction::EventCreate,
+    )
+    .await?;
+    let event = body.parse_event(&id, kinds)?;
+    let now = state.clock.now();
+    let row = store::insert_event(write.tx(), &event, Some(who.actor.user_id), now)
+        .await
+        .map_err(|e| match e {
+            InsertEventError::AlreadyClosed | InsertEventError::NotClosed => {
+                ApiError::Conflict(e.to_string())
+            }
+            InsertEventError::HouseholdEvent => ApiError::invalid("type", e.to_string()),
+            InsertEventError::Store(e) => e.into(),
+        })?;
+    audit::record(
+        write.tx(),
+        &who,
+        AuditAction::EventCreate,
+        Some(id.as_str()),
+        AuditOutcome::Ok,
+        now,
+    )
+    .await?;
+    let location = format!("/api/v1/households/{id}/timeline");
+    write
+        .commit(
+            StatusCode::CREATED,
+            Some(location),
+            &TimelineItem::from(row),
+            None::<&()>,
+        )
+        .await
+}
+
+/// Record a safety scale score. `type` and `household` may be left out.
+#[utoipa::path(post, path = "/api/v1/households/{id}/scores", tag = "households",
+    params(("id" = String, Path, description = "Household id"),
+           ("Idempotency-Key" = Option<String>, Header, description = "Makes a retry safe")),
+    request_body = crate::domain::Score,
+    responses((status = 201, body = TimelineItem), (status = 404, body = Problem), (status = 422, body = Problem)))]
+pub async fn record_score(
+    State(state): State<Arc<AppState>>,
+    who: Authenticated,
+    key: IdempotencyKey,
+    Path(raw_id): Path<String>,
+    body: JsonBody,
+) -> Result<Response, ApiError> {
+    record(state, who, key, raw_id, body, &["score"]).await
+}
+
+/// Record a signal (melding, police incident, ...). `type` and `household` may be left out.
+#[utoipa::path(post, path = "/api/v1/households/{id}/signals", tag = "households",
+    params(("id" = String, Path, description = "Household id"),
+           ("Idempotency-Key" = Option<String>, Header, description = "Makes a retry safe")),
+    request_body = crate::domain::Signal,
+    responses((status = 201, body = TimelineItem), (status = 404, body = Problem), (status = 422, body = Problem)))]
+pub async fn record_signal(
+    State(state): State<Arc<AppState>>,
+    who: Authenticated,
+    key: IdempotencyKey,
+    Path(raw_id): Path<String>,
+    body: JsonBody,
+) -> Result<Response, ApiError> {
+    record(state, who, key, raw_id, body, &["signal"]).await
+}
+
+/// The event types `/events` takes: everything but households, scores and signals.
+const OTHER_EVENTS: &[&str] = &[
+    "flag",
+    "consultation",
+    "intervention",
+    "phase3",
+    "proactive_scenario",
+    "partner_withdrawal",
+    "closure",
+    "reopen",
+];
+
+/// Record another event: flag, consultation, intervention, phase3, proactive_scenario,
+/// partner_withdrawal, closure or reopen (`type` is required).
+#[utoipa::path(post, path = "/api/v1/households/{id}/events", tag = "households",
+    params(("id" = String, Path, description = "Household id"),
+           ("Idempotency-Key" = Option<String>, Header, description = "Makes a retry safe")),
+    request_body = Event,
+    responses((status = 201, body = TimelineItem), (status = 404, body = Problem),
+              (status = 409, body = Problem, description = "Closing a closed or reopening an open trajectory"),
+              (status = 422, body = Problem)))]
+pub async fn record_event(
+    State(state): State<Arc<AppState>>,
+    who: Authenticated,
+    key: IdempotencyKey,
+    Path(raw_id): Path<String>,
+    body: JsonBody,
+) -> Result<Response, ApiError> {
+    record(state, who, key, raw_id, body, OTHER_EVENTS).await
+}
+
+/// Who works on a household.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Assignments {
+    /// Username of the regisseur (role `regisseur`).
+    regisseur: Option<String>,
+    /// Usernames of the casemanagers (role `casemanager`).
+    #[serde(default)]
+    casemanagers: Vec<String>,
+}
+
+/// Set who holds regie of a household and who are its casemanagers (admins only). Replaces the
+/// previous assignment.
+#[utoipa::path(put, path = "/api/v1/households/{id}/assignments", tag = "households",
+    params(("id" = String, Path, description = "Household id")),
+    request_body = Assignments,
+    responses((status = 200, body = [AssignmentView]), (status = 403, body = Problem), (status = 404, body = Problem),
+              (status = 422, body = Problem)))]
+pub async fn set_assignments(
+    State(state): State<Arc<AppState>>,
+    who: Authenticated,
+    Path(raw_id): Path<String>,
+    body: JsonBody,
+) -> Result<Json<Vec<AssignmentView>>, ApiError> {
+    require(
+        &state,
+        &who,
+        Action::AssignHousehold,
+        AuditAction::AssignmentSet,
+    )
+    .await?;
+    let wanted: Assignments = body.parse()?;
+    let mut tx = state.db.begin_write().await?;
+    let id: HouseholdId = raw_id
+        .parse()
+        .map_err(|_| ApiError::NotFound("household"))?;
+    store::household(&mut tx, &id)
+        .await?
+        .ok_or(ApiError::NotFound("household"))?;
+    let regisseur = match &wanted.regisseur {
+        Some(name) => {
+            Some(user_with_role(&mut tx, name, "regisseur", crate::domain::Role::Regisseur).await?)
+        }
+        None => None,
+    };
+    let mut casemanagers = Vec::new();
+    for (i, name) in wanted.casemanagers.iter().enumerate() {
+        let field = format!("casemanagers[{i}]");
+        casemanagers
+            .push(user_with_role(&mut tx, name, &field, crate::domain::Role::Casemanager).await?);
+    }
+    let now = state.clock.now();
+    store::set_assignments(&mut tx, &id, regisseur, &casemanagers, now).await?;
+    let rows = store::assignments(&mut tx, &id).await?;
+    audit::record(
+        &mut tx,
+        &who,
+        AuditAction::AssignmentSet,
+        Some(id.as_str()),
+        AuditOutcome::Ok,
+        now,
+    )
+    .await?;
+    tx.commit().await.map_err(store::StoreError::from)?;
+    Ok(Json(
+        rows.into_iter()
+            .map(|a| AssignmentView {
+                username: a.username,
+                relation: a.relation,
+            })
+            .collect(),
+    ))
+}
+
+async fn user_with_role(
+    conn: &mut Conn,
+    name: &str,
+    field: &str,
+    role: crate::domain::Role,
+) -> Result<i64, ApiError> {
+    match store::find_user_by_name(conn, name).await? {
+        Some(u) if u.role == role && u.active => Ok(u.id),
+        Some(_) => Err(ApiError::invalid(
+            field,
+            format!("`{name}` is not an active user with role {role}"),
+        )),
+        None => Err(ApiError::invalid(field, format!("no user `{name}`"))),
+    }
+}

@@ -1,0 +1,205 @@
+//! The HTTP side: the JSON API under `/api/v1`, health and metrics. One way to build the app
+//! (`App::build`), used by `main` and by every test.
+
+mod admin;
+mod body;
+mod error;
+mod households;
+mod idempotency;
+mod metrics;
+mod ops;
+mod paging;
+mod reports;
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::Router;
+use axum::extract::{DefaultBodyLimit, MatchedPath, Request};
+use axum::http::HeaderName;
+use tokio::net::TcpListener;
+use tower::ServiceBuilder;
+use tower_http::catch_panic::CatchPanicLayer;
+use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
+use tower_http::trace::TraceLayer;
+use utoipa::OpenApi;
+use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+pub use admin::NewUser as NewUserRequest;
+pub use error::{ApiError, FieldError, Problem};
+
+use crate::clock::Clock;
+use crate::config::Settings;
+use crate::store::{Db, StoreError};
+
+/// What every handler can reach.
+pub struct AppState {
+    pub db: Db,
+    pub settings: Settings,
+    pub clock: Arc<dyn Clock>,
+    pub metrics: metrics::Metrics,
+    pub openapi: utoipa::openapi::OpenApi,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum BuildError {
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error("cannot listen on {addr}: {source}")]
+    Listen {
+        addr: SocketAddr,
+        source: std::io::Error,
+    },
+}
+
+/// A built app: migrated database, bound listener, ready to serve.
+pub struct App {
+    listener: TcpListener,
+    router: Router,
+    pub addr: SocketAddr,
+    pub state: Arc<AppState>,
+    /// The first admin's token, when this start created the database's first user.
+    pub admin_token: Option<String>,
+}
+
+impl App {
+    pub async fn build(settings: Settings, clock: Arc<dyn Clock>) -> Result<App, BuildError> {
+        let db = Db::connect(&settings.database_url(), settings.db_pool_size).await?;
+        db.migrate().await?;
+        let admin_token = bootstrap_admin(&db, clock.as_ref()).await?;
+        let listener =
+            TcpListener::bind(settings.listen)
+                .await
+                .map_err(|source| BuildError::Listen {
+                    addr: settings.listen,
+                    source,
+                })?;
+        let addr = listener.local_addr().map_err(|source| BuildError::Listen {
+            addr: settings.listen,
+            source,
+        })?;
+        let (api, openapi) = api_router().split_for_parts();
+        let state = Arc::new(AppState {
+            db,
+            settings,
+            clock,
+            metrics: metrics::Metrics::new(),
+            openapi,
+        });
+        let router = router(api, state.clone());
+        Ok(App {
+            listener,
+            router,
+            addr,
+            state,
+            admin_token,
+        })
+    }
+
+    /// Serves until `shutdown` completes, then finishes the requests under way.
+    pub async fn run(
+        self,
+        shutdown: impl Future<Output = ()> + Send + 'static,
+    ) -> std::io::Result<()> {
+        let result = axum::serve(self.listener, self.router)
+            .with_graceful_shutdown(shutdown)
+            .await;
+        self.state.db.close().await;
+        result
+    }
+}
+
+async fn bootstrap_admin(db: &Db, clock: &dyn Clock) -> Result<Option<String>, StoreError> {
+    let token = crate::auth::new_token();
+    let mut tx = db.begin_write().await?;
+    let created =
+        crate::store::bootstrap_admin(&mut tx, &crate::auth::token_hash(&token), clock.now())
+            .await?;
+    tx.commit().await?;
+    Ok(created.map(|_| token))
+}
+
+#[derive(OpenApi)]
+#[openapi(
+    info(
+        title = "zicht",
+        description = "Keeps sight of safety in households with structural domestic violence (MDA++). \
+                       Every endpoint but /healthz, /readyz and /metrics needs a bearer token. \
+                       Creating requests accept an Idempotency-Key header. Errors are application/problem+json."
+    ),
+    modifiers(&BearerAuth),
+    security(("bearer" = [])),
+    components(schemas(Problem, FieldError))
+)]
+struct ApiDoc;
+
+struct BearerAuth;
+
+impl utoipa::Modify for BearerAuth {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        let components = openapi.components.get_or_insert_with(Default::default);
+        components.add_security_scheme(
+            "bearer",
+            SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).build()),
+        );
+    }
+}
+
+fn api_router() -> OpenApiRouter<Arc<AppState>> {
+    OpenApiRouter::with_openapi(ApiDoc::openapi())
+        .routes(routes!(households::create, households::list))
+        .routes(routes!(households::show))
+        .routes(routes!(households::timeline))
+        .routes(routes!(households::record_score))
+        .routes(routes!(households::record_signal))
+        .routes(routes!(households::record_event))
+        .routes(routes!(households::set_assignments))
+        .routes(routes!(reports::report))
+        .routes(routes!(admin::create_user, admin::list_users))
+        .routes(routes!(admin::create_token, admin::list_tokens))
+        .routes(routes!(admin::revoke_token))
+        .routes(routes!(admin::audit_log))
+        .routes(routes!(admin::me))
+        .routes(routes!(ops::openapi))
+        .routes(routes!(ops::healthz))
+        .routes(routes!(ops::readyz))
+        .routes(routes!(ops::metrics))
+}
+
+fn router(api: Router<Arc<AppState>>, state: Arc<AppState>) -> Router {
+    let request_id = HeaderName::from_static("x-request-id");
+    let trace = TraceLayer::new_for_http().make_span_with(|req: &Request| {
+        // Ids and the route template only: never the query string or a body.
+        let route = req
+            .extensions()
+            .get::<MatchedPath>()
+            .map_or("unmatched", |p| p.as_str());
+        let request_id = req
+            .headers()
+            .get("x-request-id")
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or_default();
+        tracing::info_span!("request", method = %req.method(), route, request_id)
+    });
+    api.fallback(ops::not_found)
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            metrics::track,
+        ))
+        .layer(DefaultBodyLimit::max(state.settings.max_body_bytes))
+        .layer(
+            ServiceBuilder::new()
+                .layer(SetRequestIdLayer::new(request_id.clone(), MakeRequestUuid))
+                .layer(trace)
+                .layer(PropagateRequestIdLayer::new(request_id))
+                .layer(CatchPanicLayer::custom(ops::panic_response))
+                .layer(tower_http::timeout::TimeoutLayer::with_status_code(
+                    axum::http::StatusCode::SERVICE_UNAVAILABLE,
+                    Duration::from_secs(30),
+                )),
+        )
+        .with_state(state)
+}

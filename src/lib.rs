@@ -1,0 +1,12 @@
+//! zicht: keeps sight of safety in households with structural domestic violence (MDA++).
+//! See `DESIGN.md` for the domain and the architecture.
+
+pub mod audit;
+pub mod auth;
+pub mod cli;
+pub mod clock;
+pub mod config;
+pub mod domain;
+pub mod http;
+pub mod store;
+pub mod telemetry;

@@ -1,0 +1,229 @@
+//! Storage on SQLite or PostgreSQL through `sqlx::Any`: one set of SQL (`$1` parameters, times as
+//! epoch milliseconds, booleans as integers) runs on both, with one migration set per backend.
+
+mod audit;
+mod households;
+mod idempotency;
+mod reports;
+mod users;
+
+use std::str::FromStr;
+use std::time::Duration;
+
+use sqlx::any::{AnyPoolOptions, install_default_drivers};
+use sqlx::migrate::Migrator;
+use sqlx::{Any, AnyConnection, AnyPool, Executor, Transaction};
+
+pub use audit::{AuditEntry, AuditOutcome, AuditRow, append as append_audit, list as list_audit};
+pub use households::{
+    AssignmentRow, EventRow, HouseholdFilter, HouseholdRow, InsertEventError, NewHouseholdError,
+    assignments, create_household, household, insert_event, list_households, relation_of,
+    set_assignments, timeline,
+};
+pub use idempotency::{
+    IdempotencyClaim, SavedResponse, claim as claim_idempotency, save as save_idempotency,
+};
+pub use reports::{ReportRow, household_by_reference, insert_report};
+pub use users::{
+    NewUserError, TokenRow, UserRow, bootstrap_admin, create_token, create_user, find_user_by_name,
+    list_tokens, list_users, revoke_token, user, user_by_token_hash,
+};
+
+static SQLITE_MIGRATIONS: Migrator = sqlx::migrate!("migrations/sqlite");
+static POSTGRES_MIGRATIONS: Migrator = sqlx::migrate!("migrations/postgres");
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+impl Backend {
+    fn of(url: &str) -> Result<Backend, StoreError> {
+        if url.starts_with("sqlite:") {
+            Ok(Backend::Sqlite)
+        } else if url.starts_with("postgres:") || url.starts_with("postgresql:") {
+            Ok(Backend::Postgres)
+        } else {
+            Err(StoreError::UnsupportedUrl)
+        }
+    }
+
+    fn migrator(self) -> &'static Migrator {
+        match self {
+            Backend::Sqlite => &SQLITE_MIGRATIONS,
+            Backend::Postgres => &POSTGRES_MIGRATIONS,
+        }
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("DATABASE_URL must start with sqlite: or postgres:")]
+    UnsupportedUrl,
+    #[error("cannot create the data directory: {0}")]
+    DataDir(#[source] std::io::Error),
+    #[error("database error: {0}")]
+    Database(#[from] sqlx::Error),
+    #[error("database migration failed: {0}")]
+    Migrate(#[from] sqlx::migrate::MigrateError),
+    #[error("stored value cannot be read back: {0}")]
+    Corrupt(String),
+}
+
+impl StoreError {
+    fn database_error(&self) -> Option<&dyn sqlx::error::DatabaseError> {
+        match self {
+            StoreError::Database(e) => e.as_database_error(),
+            _ => None,
+        }
+    }
+
+    pub fn is_unique_violation(&self) -> bool {
+        self.database_error()
+            .is_some_and(|e| e.is_unique_violation())
+    }
+
+    /// The database was too busy to take the write in time (SQLite's single writer, PostgreSQL's
+    /// serialization failures and deadlocks): the client may retry.
+    pub fn is_busy(&self) -> bool {
+        match self {
+            StoreError::Database(sqlx::Error::PoolTimedOut) => true,
+            _ => self
+                .database_error()
+                .and_then(|e| e.code())
+                .is_some_and(|code| {
+                    // SQLite: 5 SQLITE_BUSY, 6 SQLITE_LOCKED, 517 SQLITE_BUSY_SNAPSHOT;
+                    // PostgreSQL: 40001 serialization_failure, 40P01 deadlock_detected.
+                    matches!(code.as_ref(), "5" | "6" | "517" | "40001" | "40P01")
+                }),
+        }
+    }
+}
+
+pub(crate) fn corrupt(what: &str, err: impl std::fmt::Display) -> StoreError {
+    StoreError::Corrupt(format!("{what}: {err}"))
+}
+
+/// Parses a stored wire value back into its domain type.
+pub(crate) fn parse_stored<T: FromStr>(what: &str, s: &str) -> Result<T, StoreError>
+where
+    T::Err: std::fmt::Display,
+{
+    s.parse().map_err(|e| corrupt(what, e))
+}
+
+pub type Tx = Transaction<'static, Any>;
+
+/// The database: a pool and which backend it talks to.
+#[derive(Clone)]
+pub struct Db {
+    pool: AnyPool,
+    backend: Backend,
+}
+
+impl Db {
+    /// Connects (creating the SQLite file and its directory when needed); does not migrate.
+    pub async fn connect(url: &str, pool_size: u32) -> Result<Db, StoreError> {
+        install_default_drivers();
+        let backend = Backend::of(url)?;
+        if backend == Backend::Sqlite {
+            create_sqlite_dir(url)?;
+        }
+        let pool = AnyPoolOptions::new()
+            .max_connections(pool_size.max(1))
+            .acquire_timeout(Duration::from_secs(10))
+            .after_connect(move |conn, _| {
+                Box::pin(async move {
+                    if backend == Backend::Sqlite {
+                        // WAL lets readers go on while one writer writes; wait for a busy writer
+                        // instead of failing at once; SQLite leaves foreign keys off unless asked.
+                        conn.execute("PRAGMA journal_mode = WAL").await?;
+                        conn.execute("PRAGMA busy_timeout = 10000").await?;
+                        conn.execute("PRAGMA foreign_keys = ON").await?;
+                        conn.execute("PRAGMA synchronous = NORMAL").await?;
+                    }
+                    Ok(())
+                })
+            })
+            .connect(url)
+            .await?;
+        Ok(Db { pool, backend })
+    }
+
+    pub fn backend(&self) -> Backend {
+        self.backend
+    }
+
+    pub fn pool(&self) -> &AnyPool {
+        &self.pool
+    }
+
+    /// Applies the embedded migrations of this backend.
+    pub async fn migrate(&self) -> Result<(), StoreError> {
+        self.backend.migrator().run(&self.pool).await?;
+        Ok(())
+    }
+
+    /// Whether the database answers and every embedded migration has been applied.
+    pub async fn ready(&self) -> Result<bool, StoreError> {
+        let latest = self
+            .backend
+            .migrator()
+            .iter()
+            .map(|m| m.version)
+            .max()
+            .unwrap_or(0);
+        let applied: Option<i64> =
+            sqlx::query_scalar("SELECT MAX(version) FROM _sqlx_migrations WHERE success = TRUE")
+                .fetch_one(&self.pool)
+                .await
+                .or_else(|e| match e {
+                    // No migrations table yet: nothing applied.
+                    sqlx::Error::Database(_) => Ok(None),
+                    e => Err(e),
+                })?;
+        Ok(applied == Some(latest))
+    }
+
+    /// Begins a transaction that will write. On SQLite it takes the write lock at once
+    /// (`BEGIN IMMEDIATE`), so two writers queue on the busy timeout instead of one failing when
+    /// it upgrades from reading to writing.
+    pub async fn begin_write(&self) -> Result<Tx, StoreError> {
+        Ok(match self.backend {
+            Backend::Sqlite => self.pool.begin_with("BEGIN IMMEDIATE").await?,
+            Backend::Postgres => self.pool.begin().await?,
+        })
+    }
+
+    pub async fn acquire(&self) -> Result<sqlx::pool::PoolConnection<Any>, StoreError> {
+        Ok(self.pool.acquire().await?)
+    }
+
+    pub async fn close(&self) {
+        self.pool.close().await;
+    }
+}
+
+fn create_sqlite_dir(url: &str) -> Result<(), StoreError> {
+    let path = url
+        .trim_start_matches("sqlite://")
+        .trim_start_matches("sqlite:");
+    let path = path.split('?').next().unwrap_or_default();
+    if path.is_empty() || path.starts_with(":memory:") {
+        return Ok(());
+    }
+    match std::path::Path::new(path).parent() {
+        Some(dir) if !dir.as_os_str().is_empty() => {
+            std::fs::create_dir_all(dir).map_err(StoreError::DataDir)
+        }
+        _ => Ok(()),
+    }
+}
+
+/// Booleans travel as integers through `sqlx::Any` (SQLite has no boolean type).
+pub(crate) fn flag(b: bool) -> i64 {
+    i64::from(b)
+}
+
+pub type Conn = AnyConnection;
