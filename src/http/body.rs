@@ -112,8 +112,47 @@ impl JsonBody {
                 ));
             }
         }
-        from_value(serde_json::Value::Object(object))
+        event_from_object(object)
     }
+}
+
+/// Parses an interchange event. The `type` picks the struct to parse the rest into, so that an
+/// error names its field (serde loses the path inside an internally tagged enum).
+pub fn event_from_object(
+    mut object: serde_json::Map<String, serde_json::Value>,
+) -> Result<Event, ApiError> {
+    let kind = match object.remove("type") {
+        Some(serde_json::Value::String(t)) => t,
+        Some(_) | None => {
+            return Err(ApiError::invalid(
+                "type",
+                format!("required; one of: {}", EVENT_TYPES.join(", ")),
+            ));
+        }
+    };
+    let value = serde_json::Value::Object(object);
+    Ok(match kind.as_str() {
+        "household" => Event::Household(from_value(value)?),
+        "score" => Event::Score(from_value(value)?),
+        "signal" => Event::Signal(from_value(value)?),
+        "flag" => Event::Flag(from_value(value)?),
+        "consultation" => Event::Consultation(from_value(value)?),
+        "intervention" => Event::Intervention(from_value(value)?),
+        "phase3" => Event::Phase3(from_value(value)?),
+        "proactive_scenario" => Event::ProactiveScenario(from_value(value)?),
+        "partner_withdrawal" => Event::PartnerWithdrawal(from_value(value)?),
+        "closure" => Event::Closure(from_value(value)?),
+        "reopen" => Event::Reopen(from_value(value)?),
+        other => {
+            return Err(ApiError::invalid(
+                "type",
+                format!(
+                    "unknown event type `{other}`; allowed: {}",
+                    EVENT_TYPES.join(", ")
+                ),
+            ));
+        }
+    })
 }
 
 /// Deserializes with the path of the failing field, in the words serde gives (which list the
@@ -132,11 +171,15 @@ fn field_error(path: &str, message: &str) -> FieldError {
         .iter()
         .find_map(|prefix| message.strip_prefix(prefix))
         .and_then(|rest| rest.split('`').next());
-    let parent = if path == "." { "" } else { path };
+    let path = if path == "." { "" } else { path };
     match named {
-        Some(name) if parent.is_empty() => FieldError::new(name, tidy(message)),
-        Some(name) => FieldError::new(format!("{parent}.{name}"), tidy(message)),
-        None => FieldError::new(parent, tidy(message)),
+        // An unknown field is the last element of the path already; a missing one is not.
+        Some(name) if path == name || path.ends_with(&format!(".{name}")) => {
+            FieldError::new(path, tidy(message))
+        }
+        Some(name) if path.is_empty() => FieldError::new(name, tidy(message)),
+        Some(name) => FieldError::new(format!("{path}.{name}"), tidy(message)),
+        None => FieldError::new(path, tidy(message)),
     }
 }
 

@@ -86,33 +86,58 @@ impl From<EventRow> for TimelineItem {
     }
 }
 
-/// Checks that the actor may do `action` on the household `raw_id`. A refusal is audited and
-/// answered 404, exactly as for a household that does not exist.
+/// Checks that the actor may do `action` on the household `raw_id`, reading the assignments
+/// through `conn` (a write checks inside its own transaction). A refusal is answered 404, exactly as
+/// for a household that does not exist; the caller audits it with [`refuse_household`].
 async fn household_access(
-    state: &AppState,
     conn: &mut Conn,
     who: &Authenticated,
     raw_id: &str,
     action: Action,
+) -> Result<Option<HouseholdId>, ApiError> {
+    let relations = store::relation_of(conn, raw_id, who.actor.user_id).await?;
+    Ok(raw_id
+        .parse::<HouseholdId>()
+        .ok()
+        .filter(|_| policy::allows(&who.actor, action, &relations)))
+}
+
+/// Audits a refused household access (outside any write transaction): the answer is 404.
+async fn refuse_household(
+    state: &AppState,
+    who: &Authenticated,
+    raw_id: &str,
+    audit_action: AuditAction,
+) -> ApiError {
+    let recorded = async {
+        let mut conn = state.db.acquire().await?;
+        audit::record(
+            &mut conn,
+            who,
+            audit_action,
+            Some(raw_id),
+            AuditOutcome::Denied,
+            state.clock.now(),
+        )
+        .await
+    };
+    match recorded.await {
+        Ok(()) => ApiError::NotFound("household"),
+        Err(e) => e.into(),
+    }
+}
+
+/// Checks a read of household `raw_id`; see [`household_access`].
+async fn readable(
+    state: &AppState,
+    conn: &mut Conn,
+    who: &Authenticated,
+    raw_id: &str,
     audit_action: AuditAction,
 ) -> Result<HouseholdId, ApiError> {
-    let relations = store::relation_of(conn, raw_id, who.actor.user_id).await?;
-    match raw_id.parse::<HouseholdId>() {
-        Ok(id) if policy::allows(&who.actor, action, &relations) => Ok(id),
-        _ => {
-            let mut audit_conn = state.db.acquire().await?;
-            let now = state.clock.now();
-            audit::record(
-                &mut audit_conn,
-                who,
-                audit_action,
-                Some(raw_id),
-                AuditOutcome::Denied,
-                now,
-            )
-            .await?;
-            Err(ApiError::NotFound("household"))
-        }
+    match household_access(conn, who, raw_id, Action::ReadHousehold).await? {
+        Some(id) => Ok(id),
+        None => Err(refuse_household(state, who, raw_id, audit_action).await),
     }
 }
 
@@ -320,15 +345,7 @@ pub async fn show(
     Path(raw_id): Path<String>,
 ) -> Result<Json<HouseholdView>, ApiError> {
     let mut conn = state.db.acquire().await?;
-    let id = household_access(
-        &state,
-        &mut conn,
-        &who,
-        &raw_id,
-        Action::ReadHousehold,
-        AuditAction::HouseholdRead,
-    )
-    .await?;
+    let id = readable(&state, &mut conn, &who, &raw_id, AuditAction::HouseholdRead).await?;
     let row = store::household(&mut conn, &id)
         .await?
         .ok_or(ApiError::NotFound("household"))?;
@@ -380,15 +397,7 @@ pub async fn timeline(
         ),
     };
     let mut conn = state.db.acquire().await?;
-    let id = household_access(
-        &state,
-        &mut conn,
-        &who,
-        &raw_id,
-        Action::ReadHousehold,
-        AuditAction::TimelineRead,
-    )
-    .await?;
+    let id = readable(&state, &mut conn, &who, &raw_id, AuditAction::TimelineRead).await?;
     let row = store::household(&mut conn, &id)
         .await?
         .ok_or(ApiError::NotFound("household"))?;
@@ -432,19 +441,17 @@ async fn record(
     body: JsonBody,
     kinds: &[&str],
 ) -> Result<Response, ApiError> {
-    let mut write = match Write::begin(&state, &who, key, &body).await? {
+    let mut write = Write::open(&state, &who, key).await?;
+    let Some(id) = household_access(write.tx(), &who, &raw_id, Action::WriteHousehold).await?
+    else {
+        // Roll back first: on SQLite the refusal's audit row needs the write lock this holds.
+        drop(write);
+        return Err(refuse_household(&state, &who, &raw_id, AuditAction::EventCreate).await);
+    };
+    let mut write = match write.claim(&state, &body).await? {
         Begun::Fresh(write) => write,
         Begun::Replay(response) => return Ok(response),
     };
-    let id = household_access(
-        &state,
-        write.tx(),
-        &who,
-        &raw_id,
-        Action::WriteHousehold,
-        AuditAction::EventCreate,
-    )
-    .await?;
     let event = body.parse_event(&id, kinds)?;
     let now = state.clock.now();
     let row = store::insert_event(write.tx(), &event, Some(who.actor.user_id), now)

@@ -52,16 +52,35 @@ pub enum Begun {
 }
 
 impl Write {
+    /// Begins the write transaction and claims the idempotency key.
     pub async fn begin(
         state: &AppState,
         who: &Authenticated,
         key: IdempotencyKey,
         body: &JsonBody,
     ) -> Result<Begun, ApiError> {
-        let mut tx = state.db.begin_write().await?;
-        if let Some(k) = &key.0 {
+        Write::open(state, who, key).await?.claim(state, body).await
+    }
+
+    /// Begins the write transaction without claiming the key yet, so that an access check can
+    /// run in it first; [`Write::claim`] follows.
+    pub async fn open(
+        state: &AppState,
+        who: &Authenticated,
+        key: IdempotencyKey,
+    ) -> Result<Write, ApiError> {
+        let tx = state.db.begin_write().await?;
+        Ok(Write {
+            tx,
+            key: key.0,
+            user_id: who.actor.user_id,
+        })
+    }
+
+    pub async fn claim(mut self, state: &AppState, body: &JsonBody) -> Result<Begun, ApiError> {
+        if let Some(k) = &self.key {
             let now = state.clock.now();
-            match store::claim_idempotency(&mut tx, who.actor.user_id, k, &body.fingerprint, now)
+            match store::claim_idempotency(&mut self.tx, self.user_id, k, &body.fingerprint, now)
                 .await?
             {
                 IdempotencyClaim::Claimed => {}
@@ -69,11 +88,7 @@ impl Write {
                 IdempotencyClaim::Mismatch => return Err(ApiError::IdempotencyMismatch),
             }
         }
-        Ok(Begun::Fresh(Write {
-            tx,
-            key: key.0,
-            user_id: who.actor.user_id,
-        }))
+        Ok(Begun::Fresh(self))
     }
 
     pub fn tx(&mut self) -> &mut Tx {

@@ -1,1 +1,12 @@
+//! The API test suite: the real app on a random loopback port, a fresh database per test, spoken to
+//! over HTTP. Every storage-touching test runs on SQLite and on PostgreSQL (see `helpers::both!`).
 
+mod helpers;
+
+mod access;
+mod admin;
+mod audit;
+mod households;
+mod ops;
+mod reports;
+mod validation;

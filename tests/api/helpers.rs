@@ -1,0 +1,417 @@
+//! `spawn_app` and helpers that speak the domain.
+
+use std::sync::{Arc, Mutex, OnceLock};
+
+use reqwest::{Method, StatusCode};
+use serde_json::{Value, json};
+use zicht::clock::ManualClock;
+use zicht::config::Settings;
+use zicht::domain::Instant;
+use zicht::http::App;
+
+/// Runs an async test body once on SQLite and once on PostgreSQL, as `<name>::sqlite` and
+/// `<name>::postgres`.
+macro_rules! both {
+    ($(async fn $name:ident($app:ident: $ty:ty) $body:block)*) => {
+        $(
+            mod $name {
+                #[allow(unused_imports)]
+                use super::*;
+                async fn run($app: $ty) $body
+
+                #[tokio::test]
+                async fn sqlite() {
+                    run($crate::helpers::TestApp::spawn_sqlite().await).await
+                }
+
+                #[tokio::test]
+                async fn postgres() {
+                    if let Some(app) = $crate::helpers::TestApp::spawn_postgres().await {
+                        run(app).await
+                    }
+                }
+            }
+        )*
+    };
+}
+pub(crate) use both;
+
+/// Where the PostgreSQL suite finds its server: a URL of a role that may create databases.
+const POSTGRES_ENV: &str = "ZICHT_TEST_POSTGRES_URL";
+
+pub struct TestApp {
+    pub addr: std::net::SocketAddr,
+    pub admin_token: String,
+    pub clock: ManualClock,
+    pub settings: Settings,
+    client: reqwest::Client,
+    _dir: tempfile::TempDir,
+    postgres_db: Option<(String, String)>,
+}
+
+/// 2025-01-06T10:00:00+01:00, a Monday: the day H-0001 of DESIGN.md opened.
+pub fn start_time() -> Instant {
+    "2025-01-06T10:00:00+01:00".parse().unwrap()
+}
+
+/// Log lines written by every app in this test binary, to check what never appears in a log.
+pub fn captured_logs() -> Arc<Mutex<Vec<u8>>> {
+    static LOGS: OnceLock<Arc<Mutex<Vec<u8>>>> = OnceLock::new();
+    LOGS.get_or_init(|| {
+        let buffer = Arc::new(Mutex::new(Vec::new()));
+        let writer = buffer.clone();
+        let subscriber = tracing_subscriber::fmt()
+            .with_max_level(tracing::Level::TRACE)
+            .with_ansi(false)
+            .with_writer(move || LogWriter(writer.clone()))
+            .finish();
+        let _ = tracing::subscriber::set_global_default(subscriber);
+        buffer
+    })
+    .clone()
+}
+
+struct LogWriter(Arc<Mutex<Vec<u8>>>);
+
+impl std::io::Write for LogWriter {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0.lock().unwrap().extend_from_slice(buf);
+        Ok(buf.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+impl TestApp {
+    /// The app on a fresh SQLite database in a temporary directory.
+    pub async fn spawn_sqlite() -> TestApp {
+        Self::spawn_with(None).await
+    }
+
+    /// A fresh PostgreSQL database for one test. Without a server this fails in CI (`CI=true`) and
+    /// is skipped, loudly, elsewhere.
+    pub async fn spawn_postgres() -> Option<TestApp> {
+        let Ok(admin_url) = std::env::var(POSTGRES_ENV) else {
+            if std::env::var("CI").is_ok_and(|v| v == "true") {
+                panic!(
+                    "CI=true but {POSTGRES_ENV} is not set: the PostgreSQL suite must run in CI"
+                );
+            }
+            eprintln!(
+                "SKIPPED on PostgreSQL: set {POSTGRES_ENV} (see README.md) to run this test there"
+            );
+            return None;
+        };
+        let name = format!("zicht_test_{}", uuid::Uuid::new_v4().simple());
+        let mut conn = admin_connection(&admin_url).await;
+        sqlx::query(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}")))
+            .execute(&mut conn)
+            .await
+            .unwrap_or_else(|e| {
+                panic!("cannot create a test database through {POSTGRES_ENV}: {e}")
+            });
+        let url = database_url(&admin_url, &name);
+        Some(Self::spawn_with(Some((url, (admin_url, name)))).await)
+    }
+
+    async fn spawn_with(postgres: Option<(String, (String, String))>) -> TestApp {
+        captured_logs();
+        let dir = tempfile::tempdir().unwrap();
+        let (database_url, postgres_db) = match postgres {
+            Some((url, db)) => (Some(url), Some(db)),
+            None => (None, None),
+        };
+        let settings = Settings {
+            listen: "127.0.0.1:0".parse().unwrap(),
+            data_dir: dir.path().join("data"),
+            database_url,
+            alerts_dir: std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("alerts"),
+            max_body_bytes: 16 * 1024,
+            db_pool_size: 4,
+            log_json: false,
+        };
+        let clock = ManualClock::new(start_time());
+        let app = App::build(settings.clone(), Arc::new(clock.clone()))
+            .await
+            .expect("the app builds");
+        let addr = app.addr;
+        let admin_token = app
+            .admin_token
+            .clone()
+            .expect("a fresh database gives an admin token");
+        tokio::spawn(app.run(std::future::pending()));
+        TestApp {
+            addr,
+            admin_token,
+            clock,
+            settings,
+            client: reqwest::Client::new(),
+            _dir: dir,
+            postgres_db,
+        }
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("http://{}{}", self.addr, path)
+    }
+
+    pub async fn request(
+        &self,
+        method: Method,
+        path: &str,
+        token: Option<&str>,
+        body: Option<&Value>,
+    ) -> Reply {
+        let mut req = self.client.request(method, self.url(path));
+        if let Some(token) = token {
+            req = req.bearer_auth(token);
+        }
+        if let Some(body) = body {
+            req = req.json(body);
+        }
+        Reply::from(req.send().await.expect("the app answers")).await
+    }
+
+    pub async fn get(&self, token: &str, path: &str) -> Reply {
+        self.request(Method::GET, path, Some(token), None).await
+    }
+
+    pub async fn post(&self, token: &str, path: &str, body: Value) -> Reply {
+        self.request(Method::POST, path, Some(token), Some(&body))
+            .await
+    }
+
+    pub async fn post_with_key(&self, token: &str, path: &str, key: &str, body: Value) -> Reply {
+        let req = self
+            .client
+            .post(self.url(path))
+            .bearer_auth(token)
+            .header("Idempotency-Key", key)
+            .json(&body);
+        Reply::from(req.send().await.expect("the app answers")).await
+    }
+
+    pub async fn put(&self, token: &str, path: &str, body: Value) -> Reply {
+        self.request(Method::PUT, path, Some(token), Some(&body))
+            .await
+    }
+
+    /// Creates a user with `role` and returns a token for them.
+    pub async fn user(&self, username: &str, role: &str) -> String {
+        let mut body = json!({"username": username, "role": role});
+        if role == "gemeente_monitor" {
+            body["gemeente"] = json!("Eindhoven");
+        }
+        if role == "specialist" {
+            body["region"] = json!("brabant-zuidoost");
+        }
+        let user = self
+            .post(&self.admin_token, "/api/v1/users", body)
+            .await
+            .expect(StatusCode::CREATED);
+        let id = user.body["id"].as_i64().unwrap();
+        let token = self
+            .post(
+                &self.admin_token,
+                &format!("/api/v1/users/{id}/tokens"),
+                json!({"name": "test"}),
+            )
+            .await
+            .expect(StatusCode::CREATED);
+        token.body["secret"].as_str().unwrap().to_owned()
+    }
+
+    /// Registers a household as the admin, with `regisseur` and `casemanagers` assigned.
+    pub async fn household(&self, id: &str, regisseur: Option<&str>, casemanagers: &[&str]) {
+        self.post(&self.admin_token, "/api/v1/households", household_json(id))
+            .await
+            .expect(StatusCode::CREATED);
+        self.put(
+            &self.admin_token,
+            &format!("/api/v1/households/{id}/assignments"),
+            json!({"regisseur": regisseur, "casemanagers": casemanagers}),
+        )
+        .await
+        .expect(StatusCode::OK);
+    }
+
+    /// Records a score as `token`'s user.
+    pub async fn score(
+        &self,
+        token: &str,
+        household: &str,
+        perspective: &str,
+        value: i64,
+        at: &str,
+    ) -> Reply {
+        self.post(
+            token,
+            &format!("/api/v1/households/{household}/scores"),
+            json!({"at": at, "perspective": perspective, "value": value}),
+        )
+        .await
+    }
+
+    pub async fn timeline(&self, token: &str, household: &str) -> Vec<Value> {
+        let reply = self
+            .get(
+                token,
+                &format!("/api/v1/households/{household}/timeline?limit=500"),
+            )
+            .await;
+        reply.expect(StatusCode::OK).body["items"]
+            .as_array()
+            .unwrap()
+            .clone()
+    }
+
+    /// Counts rows of a table straight from the database, to prove what was (not) stored.
+    pub async fn count(&self, table: &str) -> i64 {
+        let db = zicht::store::Db::connect(&self.settings.database_url(), 1)
+            .await
+            .unwrap();
+        let n: i64 =
+            sqlx::query_scalar(sqlx::AssertSqlSafe(format!("SELECT COUNT(*) FROM {table}")))
+                .fetch_one(db.pool())
+                .await
+                .unwrap();
+        db.close().await;
+        n
+    }
+
+    /// Runs SQL straight on the database, as someone with database access would.
+    pub async fn execute(&self, sql: &str) -> Result<u64, sqlx::Error> {
+        let db = zicht::store::Db::connect(&self.settings.database_url(), 1)
+            .await
+            .unwrap();
+        let result = sqlx::query(sqlx::AssertSqlSafe(sql.to_owned()))
+            .execute(db.pool())
+            .await;
+        db.close().await;
+        result.map(|r| r.rows_affected())
+    }
+}
+
+impl Drop for TestApp {
+    fn drop(&mut self) {
+        if let Some((admin_url, name)) = self.postgres_db.take() {
+            // Dropped on its own thread: this runtime may be shutting down.
+            let _ = std::thread::spawn(move || {
+                let rt = tokio::runtime::Builder::new_current_thread()
+                    .enable_all()
+                    .build()
+                    .unwrap();
+                rt.block_on(async {
+                    let mut conn = admin_connection(&admin_url).await;
+                    let _ = sqlx::query(sqlx::AssertSqlSafe(format!(
+                        "DROP DATABASE IF EXISTS {name} WITH (FORCE)"
+                    )))
+                    .execute(&mut conn)
+                    .await;
+                });
+            })
+            .join();
+        }
+    }
+}
+
+async fn admin_connection(url: &str) -> sqlx::AnyConnection {
+    use sqlx::Connection;
+    sqlx::any::install_default_drivers();
+    sqlx::AnyConnection::connect(url)
+        .await
+        .unwrap_or_else(|e| panic!("cannot connect to PostgreSQL at {POSTGRES_ENV}: {e}"))
+}
+
+/// The admin URL with its database name replaced.
+fn database_url(admin_url: &str, name: &str) -> String {
+    let (base, query) = match admin_url.split_once('?') {
+        Some((b, q)) => (b, Some(q)),
+        None => (admin_url, None),
+    };
+    let authority_end = base.find("://").map_or(0, |i| i + 3);
+    let base = match base[authority_end..].find('/') {
+        Some(slash) => &base[..authority_end + slash],
+        None => base,
+    };
+    match query {
+        Some(q) => format!("{base}/{name}?{q}"),
+        None => format!("{base}/{name}"),
+    }
+}
+
+pub fn household_json(id: &str) -> Value {
+    json!({
+        "id": id,
+        "region": "brabant-zuidoost",
+        "gemeente": "Eindhoven",
+        "wijk": "Woensel-Noord",
+        "minor_children": false,
+        "opened_at": "2025-01-06"
+    })
+}
+
+/// An answer: status, headers and the JSON body (or `Null`).
+#[derive(Debug)]
+pub struct Reply {
+    pub status: StatusCode,
+    pub headers: reqwest::header::HeaderMap,
+    pub body: Value,
+    pub text: String,
+}
+
+impl Reply {
+    async fn from(response: reqwest::Response) -> Reply {
+        let status = response.status();
+        let headers = response.headers().clone();
+        let text = response.text().await.unwrap_or_default();
+        let body = serde_json::from_str(&text).unwrap_or(Value::Null);
+        Reply {
+            status,
+            headers,
+            body,
+            text,
+        }
+    }
+
+    #[track_caller]
+    pub fn expect(self, status: StatusCode) -> Reply {
+        assert_eq!(self.status, status, "unexpected answer: {}", self.text);
+        self
+    }
+
+    /// Asserts a problem+json answer with `status` that names `field`.
+    #[track_caller]
+    pub fn expect_problem(self, status: StatusCode, field: &str) -> Reply {
+        assert_eq!(self.status, status, "unexpected answer: {}", self.text);
+        assert_eq!(
+            self.header("content-type"),
+            "application/problem+json",
+            "{}",
+            self.text
+        );
+        assert_eq!(self.body["status"], status.as_u16(), "{}", self.text);
+        if !field.is_empty() {
+            let fields: Vec<&str> = self.body["errors"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .filter_map(|e| e["field"].as_str())
+                .collect();
+            assert!(
+                fields.contains(&field),
+                "expected an error on `{field}`, got {}",
+                self.text
+            );
+        }
+        self
+    }
+
+    pub fn header(&self, name: &str) -> &str {
+        self.headers
+            .get(name)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or_default()
+    }
+}

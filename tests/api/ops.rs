@@ -1,0 +1,70 @@
+//! Health, readiness, metrics and the OpenAPI document.
+
+use reqwest::{Method, StatusCode};
+
+use crate::helpers::{TestApp, both};
+
+both! {
+    async fn health_readiness_and_metrics_answer_without_a_token(app: TestApp) {
+        let health = app.request(Method::GET, "/healthz", None, None).await.expect(StatusCode::OK);
+        assert_eq!(health.body["status"], "ok");
+        let ready = app.request(Method::GET, "/readyz", None, None).await.expect(StatusCode::OK);
+        assert_eq!(ready.body["status"], "ok");
+        app.get(&app.admin_token, "/api/v1/me").await.expect(StatusCode::OK);
+        let metrics = app.request(Method::GET, "/metrics", None, None).await.expect(StatusCode::OK);
+        assert!(metrics.text.contains("zicht_http_requests_total{method=\"GET\",route=\"/api/v1/me\",status=\"200\"} 1"), "{}", metrics.text);
+        assert!(metrics.text.contains("zicht_http_request_duration_seconds_bucket"));
+        app.request(Method::GET, "/nergens", None, None).await.expect_problem(StatusCode::NOT_FOUND, "");
+    }
+
+    async fn readiness_fails_when_the_database_is_gone(app: TestApp) {
+        app.request(Method::GET, "/readyz", None, None).await.expect(StatusCode::OK);
+        app.execute("DROP TABLE _sqlx_migrations").await.unwrap();
+        let ready = app.request(Method::GET, "/readyz", None, None).await;
+        assert_eq!(ready.status, StatusCode::SERVICE_UNAVAILABLE);
+    }
+}
+
+#[tokio::test]
+async fn the_openapi_document_describes_every_route() {
+    let app = TestApp::spawn_sqlite().await;
+    let doc = app
+        .get(&app.admin_token, "/api/v1/openapi.json")
+        .await
+        .expect(StatusCode::OK)
+        .body;
+    assert!(doc["openapi"].as_str().unwrap().starts_with("3.1"));
+    let mut operations: Vec<String> = Vec::new();
+    for (path, item) in doc["paths"].as_object().unwrap() {
+        for method in item.as_object().unwrap().keys() {
+            operations.push(format!("{} {path}", method.to_uppercase()));
+        }
+    }
+    operations.sort();
+    let expected = [
+        "DELETE /api/v1/tokens/{id}",
+        "GET /api/v1/audit",
+        "GET /api/v1/households",
+        "GET /api/v1/households/{id}",
+        "GET /api/v1/households/{id}/timeline",
+        "GET /api/v1/me",
+        "GET /api/v1/openapi.json",
+        "GET /api/v1/users",
+        "GET /api/v1/users/{id}/tokens",
+        "GET /healthz",
+        "GET /metrics",
+        "GET /readyz",
+        "POST /api/v1/households",
+        "POST /api/v1/households/{id}/events",
+        "POST /api/v1/households/{id}/scores",
+        "POST /api/v1/households/{id}/signals",
+        "POST /api/v1/reports",
+        "POST /api/v1/users",
+        "POST /api/v1/users/{id}/tokens",
+        "PUT /api/v1/households/{id}/assignments",
+    ];
+    assert_eq!(operations, expected);
+    // And every documented operation is served: see access::every_api_route_needs_a_valid_token.
+    assert!(doc["components"]["schemas"]["Problem"].is_object());
+    assert!(doc["components"]["securitySchemes"]["bearer"].is_object());
+}

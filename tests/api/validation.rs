@@ -1,0 +1,137 @@
+//! Bad input gets a precise problem+json answer, never a 5xx, never half a write.
+
+use reqwest::StatusCode;
+use serde_json::json;
+
+use crate::helpers::{TestApp, both, household_json};
+
+both! {
+    async fn invalid_scores_name_the_field_and_store_nothing(app: TestApp) {
+        let cm = app.user("cm1", "casemanager").await;
+        app.household("H-0001", None, &["cm1"]).await;
+        let path = "/api/v1/households/H-0001/scores";
+        let ok = json!({"at":"2025-01-06T10:00:00+01:00","perspective":"slachtoffer","value":4});
+        let cases = [
+            ("value", json!({"value": 11})),
+            ("value", json!({"value": -1})),
+            ("value", json!({"value": 6.5})),
+            ("value", json!({"value": "6"})),
+            ("perspective", json!({"perspective": "buurman"})),
+            ("at", json!({"at": "2025-01-06T10:00:00"})),
+            ("at", json!({"at": "6 januari 2025"})),
+            ("reason", json!({"reason": "x".repeat(2001)})),
+            ("naam", json!({"naam": "Jan"})),
+            ("household", json!({"household": "H-0002"})),
+            ("type", json!({"type": "signal"})),
+        ];
+        for (field, change) in cases {
+            let mut body = ok.clone();
+            for (k, v) in change.as_object().unwrap() {
+                body[k] = v.clone();
+            }
+            let reply = app.post(&cm, path, body).await.expect_problem(StatusCode::UNPROCESSABLE_ENTITY, field);
+            assert!(!reply.body["detail"].as_str().unwrap().is_empty());
+        }
+        let mut missing = ok.clone();
+        missing.as_object_mut().unwrap().remove("perspective");
+        app.post(&cm, path, missing).await.expect_problem(StatusCode::UNPROCESSABLE_ENTITY, "perspective");
+        assert!(app.timeline(&cm, "H-0001").await.is_empty());
+        assert_eq!(app.count("events").await, 0);
+    }
+
+    async fn errors_say_what_is_allowed(app: TestApp) {
+        let cm = app.user("cm1", "casemanager").await;
+        app.household("H-0001", None, &["cm1"]).await;
+        let reply = app.post(&cm, "/api/v1/households/H-0001/signals", json!({
+            "at":"2025-02-01T22:10:00+01:00","kind":"roddel","source":"politie","acute":false
+        })).await.expect_problem(StatusCode::UNPROCESSABLE_ENTITY, "kind");
+        let message = reply.body["errors"][0]["message"].as_str().unwrap();
+        assert!(message.contains("melding") && message.contains("huisverbod"), "{message}");
+
+        let reply = app.score(&cm, "H-0001", "slachtoffer", 12, "2025-01-06T10:00:00+01:00").await;
+        let reply = reply.expect_problem(StatusCode::UNPROCESSABLE_ENTITY, "value");
+        assert_eq!(reply.body["errors"][0]["message"], "must be a whole number from 0 to 10");
+
+        let reply = app.score(&cm, "H-0001", "slachtoffer", 5, "2025-01-06 10:00").await;
+        let reply = reply.expect_problem(StatusCode::UNPROCESSABLE_ENTITY, "at");
+        assert!(reply.body["errors"][0]["message"].as_str().unwrap().contains("offset"));
+
+        let reply = app.post(&cm, "/api/v1/households/H-0001/events", json!({"at":"2025-02-01T22:10:00+01:00"})).await;
+        reply.expect_problem(StatusCode::UNPROCESSABLE_ENTITY, "type");
+        let reply = app.post(&cm, "/api/v1/households/H-0001/events", json!({
+            "type":"score","at":"2025-02-01T22:10:00+01:00","perspective":"pleger","value":3
+        })).await;
+        reply.expect_problem(StatusCode::UNPROCESSABLE_ENTITY, "type");
+    }
+
+    async fn invalid_households_are_refused(app: TestApp) {
+        let path = "/api/v1/households";
+        let token = app.admin_token.clone();
+        let mut no_gemeente = household_json("H-0001");
+        no_gemeente.as_object_mut().unwrap().remove("gemeente");
+        app.post(&token, path, no_gemeente).await.expect_problem(StatusCode::UNPROCESSABLE_ENTITY, "gemeente");
+        let mut blank = household_json("H-0001");
+        blank["gemeente"] = json!("   ");
+        app.post(&token, path, blank).await.expect_problem(StatusCode::UNPROCESSABLE_ENTITY, "gemeente");
+        let mut region = household_json("H-0001");
+        region["region"] = json!("randstad");
+        app.post(&token, path, region).await.expect_problem(StatusCode::UNPROCESSABLE_ENTITY, "region");
+        let mut name = household_json("Familie de Vries");
+        name["id"] = json!("Familie de Vries");
+        app.post(&token, path, name).await.expect_problem(StatusCode::UNPROCESSABLE_ENTITY, "id");
+        let mut address = household_json("H-0001");
+        address["adres"] = json!("Kerkstraat 1");
+        app.post(&token, path, address).await.expect_problem(StatusCode::UNPROCESSABLE_ENTITY, "adres");
+        let mut date = household_json("H-0001");
+        date["opened_at"] = json!("06-01-2025");
+        app.post(&token, path, date).await.expect_problem(StatusCode::UNPROCESSABLE_ENTITY, "opened_at");
+        assert_eq!(app.count("households").await, 0);
+    }
+
+    async fn malformed_oversized_and_non_json_bodies_are_refused(app: TestApp) {
+        let cm = app.user("cm1", "casemanager").await;
+        app.household("H-0001", None, &["cm1"]).await;
+        let url = app.url("/api/v1/households/H-0001/scores");
+        let client = reqwest::Client::new();
+
+        let reply = client.post(&url).bearer_auth(&cm).header("content-type", "application/json")
+            .body("{\"value\": 4,").send().await.unwrap();
+        assert_eq!(reply.status(), StatusCode::BAD_REQUEST);
+        assert_eq!(reply.headers()["content-type"], "application/problem+json");
+
+        let reply = client.post(&url).bearer_auth(&cm).header("content-type", "text/plain")
+            .body("value=4").send().await.unwrap();
+        assert_eq!(reply.status(), StatusCode::UNSUPPORTED_MEDIA_TYPE);
+
+        let huge = json!({"at":"2025-01-06T10:00:00+01:00","perspective":"slachtoffer","value":4,
+                          "reason": "x".repeat(app.settings.max_body_bytes)});
+        let reply = client.post(&url).bearer_auth(&cm).json(&huge).send().await.unwrap();
+        assert_eq!(reply.status(), StatusCode::PAYLOAD_TOO_LARGE);
+        assert_eq!(reply.headers()["content-type"], "application/problem+json");
+
+        let reply = client.post(&url).bearer_auth(&cm).json(&json!([1, 2])).send().await.unwrap();
+        assert_eq!(reply.status(), StatusCode::UNPROCESSABLE_ENTITY);
+        assert_eq!(app.count("events").await, 0);
+    }
+
+    async fn free_text_never_reaches_a_log_line(app: TestApp) {
+        let cm = app.user("cm1", "casemanager").await;
+        app.household("H-0001", None, &["cm1"]).await;
+        let marker = format!("geheim-{}", uuid::Uuid::new_v4().simple());
+        app.post(&cm, "/api/v1/households/H-0001/scores", json!({
+            "at":"2025-01-06T10:00:00+01:00","perspective":"slachtoffer","value":4,"reason": marker
+        })).await.expect(StatusCode::CREATED);
+        app.post(&cm, "/api/v1/households/H-0001/events", json!({
+            "type":"intervention","at":"2025-01-07T10:00:00+01:00","description": marker
+        })).await.expect(StatusCode::CREATED);
+        // A refused value is not echoed into the logs either.
+        app.post(&cm, "/api/v1/households/H-0001/scores", json!({
+            "at":"2025-01-06T10:00:00+01:00","perspective": marker,"value":4
+        })).await.expect(StatusCode::UNPROCESSABLE_ENTITY);
+        app.timeline(&cm, "H-0001").await;
+        let logs = crate::helpers::captured_logs();
+        let logs = String::from_utf8_lossy(&logs.lock().unwrap()).into_owned();
+        assert!(logs.contains("request"), "the test captures the app's logs");
+        assert!(!logs.contains(&marker), "free text leaked into the logs");
+    }
+}
