@@ -41,6 +41,35 @@ enum Command {
     /// Manage users, tokens and assignments on this machine's database.
     #[command(subcommand)]
     Admin(AdminCommand),
+    /// Validate the alert rules, or run their tests.
+    #[command(subcommand)]
+    Rules(RulesCommand),
+    /// Print the alerts that would have fired on a history of events (JSON Lines), one JSON line
+    /// per firing: the backtest for tuning a region's thresholds.
+    Replay {
+        /// Events in the interchange format, one JSON object per line; `-` reads standard input.
+        file: PathBuf,
+        /// Evaluate time-based rules up to the end of this date (default: the last event's date).
+        #[arg(long)]
+        until: Option<crate::domain::LocalDate>,
+        /// Rules directory (default: the configured alerts directory).
+        #[arg(long)]
+        rules: Option<PathBuf>,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+enum RulesCommand {
+    /// Validate the rule files; errors name the file, the rule and the field.
+    Check {
+        /// Rules directory (default: the configured alerts directory).
+        dir: Option<PathBuf>,
+    },
+    /// Run the rule tests in `<DIR>/tests` and print `N passed, N failed`.
+    Test {
+        /// Rules directory (default: the configured alerts directory).
+        dir: Option<PathBuf>,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -96,7 +125,111 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             Ok(())
         }
         Command::Admin(cmd) => admin(settings, cmd).await,
+        Command::Rules(RulesCommand::Check { dir }) => {
+            let dir = dir.unwrap_or(settings.alerts_dir);
+            let rules = load_rules(&dir)?;
+            println!(
+                "{}: {} rules, valid; regional overrides: {}",
+                dir.display(),
+                rules.len(),
+                rules.regions_with_overrides().count()
+            );
+            Ok(())
+        }
+        Command::Rules(RulesCommand::Test { dir }) => {
+            let dir = dir.unwrap_or(settings.alerts_dir);
+            let rules = load_rules(&dir)?;
+            let outcomes = crate::rules::tests::run_dir(&dir.join("tests"), &rules)
+                .map_err(anyhow::Error::msg)?;
+            let failed: Vec<_> = outcomes.iter().filter(|o| !o.failures.is_empty()).collect();
+            for o in &failed {
+                println!("FAIL {} — {}", o.file.display(), o.name);
+                for f in &o.failures {
+                    println!("     {f}");
+                }
+            }
+            println!(
+                "{} passed, {} failed",
+                outcomes.len() - failed.len(),
+                failed.len()
+            );
+            if failed.is_empty() {
+                Ok(())
+            } else {
+                bail!("{} rule tests failed", failed.len())
+            }
+        }
+        Command::Replay { file, until, rules } => {
+            let rules = load_rules(&rules.unwrap_or(settings.alerts_dir))?;
+            replay(&file, until, &rules)
+        }
     }
+}
+
+/// Loads the rules, or fails with every error found, one per line.
+pub fn load_rules(dir: &std::path::Path) -> anyhow::Result<crate::rules::RuleSet> {
+    crate::rules::load_dir(dir).map_err(|errors| {
+        let lines: Vec<String> = errors.iter().map(ToString::to_string).collect();
+        anyhow::anyhow!("invalid rules:\n{}", lines.join("\n"))
+    })
+}
+
+fn replay(
+    file: &std::path::Path,
+    until: Option<crate::domain::LocalDate>,
+    rules: &crate::rules::RuleSet,
+) -> anyhow::Result<()> {
+    use std::io::Write;
+    let text = if file.as_os_str() == "-" {
+        std::io::read_to_string(std::io::stdin())?
+    } else {
+        std::fs::read_to_string(file).with_context(|| format!("cannot read {}", file.display()))?
+    };
+    let histories = crate::rules::tests::histories(&text)
+        .map_err(|e| anyhow::anyhow!("{}: {e}", file.display()))?;
+    let last_day = histories
+        .iter()
+        .flat_map(|h| {
+            h.events
+                .iter()
+                .map(|e| e.at())
+                .chain([h.household.opened_at.start()])
+        })
+        .max()
+        .map(|t| t.local_date());
+    let Some(day) = until.or(last_day) else {
+        return Ok(());
+    };
+    // The end of that day in Europe/Amsterdam.
+    let next = crate::domain::LocalDate::new(day.date().tomorrow().context("date out of range")?);
+    let until = crate::domain::Instant::from_millis(next.start().millis() - 1)
+        .map_err(anyhow::Error::msg)?;
+    let mut firings = Vec::new();
+    for history in &histories {
+        let effective = rules.for_region(history.household.region);
+        for f in crate::engine::simulate(history, effective, until) {
+            firings.push((f, history.household.id.clone()));
+        }
+    }
+    firings.sort_by(|(a, ha), (b, hb)| {
+        a.fired_at
+            .cmp(&b.fired_at)
+            .then_with(|| ha.cmp(hb))
+            .then_with(|| a.rule.cmp(&b.rule))
+    });
+    let mut out = std::io::BufWriter::new(std::io::stdout().lock());
+    for (f, household) in firings {
+        let line = serde_json::json!({
+            "rule": f.rule,
+            "household": household,
+            "fired_at": f.fired_at,
+            "resolved_at": f.resolved_at,
+            "severity": f.severity,
+        });
+        writeln!(out, "{line}")?;
+    }
+    out.flush()?;
+    Ok(())
 }
 
 async fn serve(settings: Settings) -> anyhow::Result<()> {

@@ -7,6 +7,8 @@ pub mod cli;
 pub mod clock;
 pub mod config;
 pub mod domain;
+pub mod engine;
 pub mod http;
+pub mod rules;
 pub mod store;
 pub mod telemetry;

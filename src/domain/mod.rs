@@ -5,6 +5,8 @@ mod event;
 mod values;
 mod vocab;
 
+pub(crate) use vocab::vocabulary as vocab_enum;
+
 pub use event::{
     Closure, Consultation, EVENT_TYPES, Event, Flag, Household, Intervention, Milestone,
     PartnerWithdrawal, Score, Signal,

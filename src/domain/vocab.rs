@@ -62,6 +62,7 @@ macro_rules! vocabulary {
         impl utoipa::ToSchema for $name {}
     };
 }
+pub(crate) use vocabulary;
 
 vocabulary! {
     /// Whose view a safety score gives.

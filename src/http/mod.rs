@@ -38,6 +38,8 @@ use crate::store::{Db, StoreError};
 /// What every handler can reach.
 pub struct AppState {
     pub db: Db,
+    /// The alert rules in force; the service does not start with an invalid set.
+    pub rules: crate::rules::RuleSet,
     pub settings: Settings,
     pub clock: Arc<dyn Clock>,
     pub metrics: metrics::Metrics,
@@ -48,6 +50,11 @@ pub struct AppState {
 pub enum BuildError {
     #[error(transparent)]
     Store(#[from] StoreError),
+    #[error("invalid alert rules in {dir}:\n{errors}")]
+    Rules {
+        dir: std::path::PathBuf,
+        errors: String,
+    },
     #[error("cannot listen on {addr}: {source}")]
     Listen {
         addr: SocketAddr,
@@ -67,6 +74,15 @@ pub struct App {
 
 impl App {
     pub async fn build(settings: Settings, clock: Arc<dyn Clock>) -> Result<App, BuildError> {
+        let rules =
+            crate::rules::load_dir(&settings.alerts_dir).map_err(|errors| BuildError::Rules {
+                dir: settings.alerts_dir.clone(),
+                errors: errors
+                    .iter()
+                    .map(ToString::to_string)
+                    .collect::<Vec<_>>()
+                    .join("\n"),
+            })?;
         let db = Db::connect(&settings.database_url(), settings.db_pool_size).await?;
         db.migrate().await?;
         let admin_token = bootstrap_admin(&db, clock.as_ref()).await?;
@@ -84,6 +100,7 @@ impl App {
         let (api, openapi) = api_router().split_for_parts();
         let state = Arc::new(AppState {
             db,
+            rules,
             settings,
             clock,
             metrics: metrics::Metrics::new(),

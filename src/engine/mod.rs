@@ -1,0 +1,187 @@
+//! The detection engine: a pure function of (household history, rules, time). No I/O, no wall
+//! clock. The live service, the scheduler, the rule tests, replay and the benchmarks all call it.
+
+mod detect;
+mod rule;
+mod stats;
+
+pub use rule::{
+    DETECTORS, DaysParams, Definitions, Detector, DivergenceParams, HerhaaldGemeldParams,
+    LettingGoParams, NazorgParams, NotifyRole, OverdueParams, Rule, Severity, TrendParams,
+    WeeksParams,
+};
+
+use crate::domain::{Event, Household, Instant};
+use crate::rules::Effective;
+
+/// Everything known about one household, its events in time order.
+#[derive(Debug, Clone)]
+pub struct History {
+    pub household: Household,
+    pub events: Vec<Event>,
+}
+
+impl History {
+    /// Sorts the events by time (stable: same-time events keep their order).
+    pub fn new(household: Household, mut events: Vec<Event>) -> History {
+        events.sort_by_key(Event::at);
+        History { household, events }
+    }
+}
+
+/// A condition that holds: the state of a state alert at a moment.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Condition {
+    pub rule: String,
+    pub severity: Severity,
+    /// Since when it holds (its natural start, as far as the history tells).
+    pub since: Instant,
+    /// Indexes into the history's events that made it fire.
+    pub evidence: Vec<usize>,
+    /// Set when a grace period kept this alert quiet until this moment.
+    pub suppressed_until: Option<Instant>,
+}
+
+/// A one-shot notification: something happened that someone must hear of.
+#[derive(Debug, Clone, PartialEq)]
+pub struct OneShot {
+    pub rule: String,
+    pub severity: Severity,
+    pub at: Instant,
+    pub evidence: Vec<usize>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Evaluation {
+    /// The state alerts that hold at the evaluation time.
+    pub conditions: Vec<Condition>,
+    /// The one-shot notifications due at or before the evaluation time.
+    pub one_shots: Vec<OneShot>,
+    /// The next moment the outcome can change without new events (the scheduler's due time).
+    pub next_due: Option<Instant>,
+}
+
+/// Evaluates the household at `now`, seeing only the events at or before `now`.
+pub fn evaluate(history: &History, rules: Effective<'_>, now: Instant) -> Evaluation {
+    let seen = history.events.partition_point(|e| e.at() <= now);
+    let facts = detect::Facts::new(
+        &history.household,
+        &history.events[..seen],
+        rules.definitions,
+        now,
+    );
+    let mut conditions = Vec::new();
+    let mut one_shots = Vec::new();
+    let mut due = Vec::new();
+    for rule in rules.rules.iter().filter(|r| r.enabled) {
+        detect::run(&facts, rule, &mut conditions, &mut one_shots, &mut due);
+    }
+    // Inhibition (as in Alertmanager): while a relapse fires, its downward trend stays quiet.
+    let relapse = rules
+        .rules
+        .iter()
+        .filter(|r| matches!(r.detector, Detector::Terugval))
+        .map(|r| &r.id);
+    let relapse_ids: Vec<&String> = relapse.collect();
+    if conditions.iter().any(|c| relapse_ids.contains(&&c.rule)) {
+        let trend_ids: Vec<&String> = rules
+            .rules
+            .iter()
+            .filter(|r| matches!(r.detector, Detector::DalendeTrend(_)))
+            .map(|r| &r.id)
+            .collect();
+        conditions.retain(|c| !trend_ids.contains(&&c.rule));
+    }
+    one_shots.sort_by(|a: &OneShot, b: &OneShot| a.at.cmp(&b.at).then_with(|| a.rule.cmp(&b.rule)));
+    // Events after `now` change the outcome too, but they arrive as input; only time is due here.
+    let next_due = due.into_iter().filter(|t| *t > now).min();
+    Evaluation {
+        conditions,
+        one_shots,
+        next_due,
+    }
+}
+
+/// One firing of an alert over a stretch of history, as `zicht replay` prints it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Firing {
+    pub rule: String,
+    pub fired_at: Instant,
+    pub resolved_at: Option<Instant>,
+    pub severity: Severity,
+}
+
+/// Replays a household's history up to `until`: evaluates at every event and every due time, and
+/// returns each firing (state alerts with when they resolved, one-shots once), in time order.
+pub fn simulate(history: &History, rules: Effective<'_>, until: Instant) -> Vec<Firing> {
+    let mut firings: Vec<Firing> = Vec::new();
+    let mut open: Vec<(String, usize)> = Vec::new();
+    let mut one_shots_seen = 0usize;
+    let mut times: Vec<Instant> = history
+        .events
+        .iter()
+        .map(Event::at)
+        .filter(|t| *t <= until)
+        .collect();
+    times.dedup();
+    let mut next_event = 0usize;
+    let mut t = match times.first() {
+        Some(t) => *t,
+        None => return firings,
+    };
+    loop {
+        let eval = evaluate(history, rules, t);
+        for c in &eval.conditions {
+            match open.iter().find(|(rule, _)| *rule == c.rule) {
+                Some((_, i)) => {
+                    let firing = &mut firings[*i];
+                    firing.severity = firing.severity.max(c.severity);
+                }
+                None => {
+                    open.push((c.rule.clone(), firings.len()));
+                    firings.push(Firing {
+                        rule: c.rule.clone(),
+                        fired_at: t,
+                        resolved_at: None,
+                        severity: c.severity,
+                    });
+                }
+            }
+        }
+        open.retain(|(rule, i)| {
+            let holds = eval.conditions.iter().any(|c| c.rule == *rule);
+            if !holds {
+                firings[*i].resolved_at = Some(t);
+            }
+            holds
+        });
+        for shot in eval.one_shots.iter().skip(one_shots_seen) {
+            firings.push(Firing {
+                rule: shot.rule.clone(),
+                fired_at: shot.at,
+                resolved_at: None,
+                severity: shot.severity,
+            });
+        }
+        one_shots_seen = eval.one_shots.len();
+        while next_event < times.len() && times[next_event] <= t {
+            next_event += 1;
+        }
+        let next = match (times.get(next_event).copied(), eval.next_due) {
+            (Some(e), Some(d)) => e.min(d),
+            (Some(e), None) => e,
+            (None, Some(d)) => d,
+            (None, None) => break,
+        };
+        if next > until {
+            break;
+        }
+        t = next;
+    }
+    firings.sort_by(|a, b| {
+        a.fired_at
+            .cmp(&b.fired_at)
+            .then_with(|| a.rule.cmp(&b.rule))
+    });
+    firings
+}

@@ -1,0 +1,363 @@
+//! Rules as the engine sees them: a detector with typed parameters, a severity, who is notified
+//! and the advice. Parsed from TOML by `rules::load`.
+
+use serde::Deserialize;
+use serde::de::DeserializeOwned;
+use toml::Table;
+
+use crate::domain::vocab_enum;
+
+vocab_enum! {
+    /// How urgently someone must act.
+    Severity, "severity" {
+        Info => "info",
+        Warning => "warning",
+        Critical => "critical",
+    }
+}
+
+vocab_enum! {
+    /// Who a rule asks to act; resolved to people per household by the notifier.
+    NotifyRole, "notify role" {
+        Regisseur => "regisseur",
+        Casemanager => "casemanager",
+        SpecialistPool => "specialist_pool",
+        VeiligThuis => "veilig_thuis",
+        GemeenteMonitor => "gemeente_monitor",
+    }
+}
+
+/// The numbers behind the definitions of DESIGN.md section 3; a region may change them.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Definitions {
+    /// Safety level at t: lowest latest score per perspective over this many days before t.
+    pub level_window_days: i64,
+    /// Direct safety: safety level at least this (6 in MDA++ practice).
+    pub direct_safety_min: u8,
+    /// Stable safety: direct safety over this many weeks ...
+    pub stable_weeks: i64,
+    /// ... with at least this many scores ...
+    pub stable_min_scores: usize,
+    /// ... each at least this (8 in MDA++ practice).
+    pub stable_score_min: u8,
+}
+
+impl Default for Definitions {
+    fn default() -> Self {
+        Definitions {
+            level_window_days: 28,
+            direct_safety_min: 6,
+            stable_weeks: 12,
+            stable_min_scores: 3,
+            stable_score_min: 8,
+        }
+    }
+}
+
+impl Definitions {
+    pub(crate) fn deserialize_checked(value: toml::Value) -> Result<Definitions, (String, String)> {
+        let d: Definitions = typed(value)?;
+        if d.direct_safety_min > 10 || d.stable_score_min > 10 {
+            return Err(("direct_safety_min".into(), "scores run from 0 to 10".into()));
+        }
+        if d.level_window_days < 1 || d.stable_weeks < 1 {
+            return Err((
+                "level_window_days".into(),
+                "windows must be at least 1".into(),
+            ));
+        }
+        Ok(d)
+    }
+}
+
+/// Detector names, as written in rule files.
+pub const DETECTORS: &[&str] = &[
+    "geen_directe_veiligheid",
+    "geen_stabiele_veiligheid",
+    "terugval",
+    "herhaald_gemeld",
+    "hermelding",
+    "dalende_trend",
+    "uiteenlopende_scores",
+    "meting_achterstallig",
+    "forensisch_consult",
+    "voortijdig_loslaten",
+    "geen_proactief_scenario",
+    "nazorg",
+    "ogen_en_oren",
+];
+
+/// A built-in detector and its parameters.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Detector {
+    GeenDirecteVeiligheid(WeeksParams),
+    GeenStabieleVeiligheid(WeeksParams),
+    Terugval,
+    HerhaaldGemeld(HerhaaldGemeldParams),
+    Hermelding,
+    DalendeTrend(TrendParams),
+    UiteenlopendeScores(DivergenceParams),
+    MetingAchterstallig(OverdueParams),
+    ForensischConsult(DaysParams),
+    VoortijdigLoslaten(LettingGoParams),
+    GeenProactiefScenario(DaysParams),
+    Nazorg(NazorgParams),
+    OgenEnOren,
+}
+
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct WeeksParams {
+    pub weeks: i64,
+}
+
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DaysParams {
+    pub days: i64,
+}
+
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct HerhaaldGemeldParams {
+    pub count: usize,
+    pub days: i64,
+    /// From this many meldingen the severity is `critical`.
+    pub critical_count: usize,
+}
+
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TrendParams {
+    pub weeks: i64,
+    pub min_scores: usize,
+    pub p_value: f64,
+}
+
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DivergenceParams {
+    pub gap: u8,
+    pub days: i64,
+}
+
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct OverdueParams {
+    pub days: i64,
+    /// The shorter interval while direct safety has not been reached.
+    pub days_without_direct_safety: i64,
+}
+
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LettingGoParams {
+    /// Severity when minor children are part of the household (the rule's own severity applies
+    /// without: letting go then is the failure MDA++ warns about most).
+    pub severity_with_minor_children: Severity,
+}
+
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NazorgParams {
+    /// Reminders this many months after closure.
+    pub reminder_months: Vec<i64>,
+    /// A melding within this many months after closure asks whether to reopen.
+    pub melding_months: i64,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Rule {
+    pub id: String,
+    pub enabled: bool,
+    pub severity: Severity,
+    pub notify: Vec<NotifyRole>,
+    pub advice: String,
+    pub detector: Detector,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RuleFields {
+    id: String,
+    detector: String,
+    #[serde(default = "enabled")]
+    enabled: bool,
+    severity: Severity,
+    notify: Vec<NotifyRole>,
+    advice: String,
+    #[serde(default)]
+    params: Table,
+}
+
+fn enabled() -> bool {
+    true
+}
+
+/// Deserializes `value`, giving the path of the failing field.
+fn typed<T: DeserializeOwned>(value: toml::Value) -> Result<T, (String, String)> {
+    serde_path_to_error::deserialize(value).map_err(|e| {
+        let path = e.path().to_string();
+        let message = e.inner().to_string();
+        let named = ["missing field `", "unknown field `"]
+            .iter()
+            .find_map(|p| message.strip_prefix(p))
+            .and_then(|rest| rest.split('`').next().map(str::to_owned));
+        let field = match named {
+            Some(n) if path == "." || path.is_empty() => n,
+            _ => path,
+        };
+        (field, message)
+    })
+}
+
+fn positive(field: &str, n: i64) -> Result<(), (String, String)> {
+    if n >= 1 {
+        Ok(())
+    } else {
+        Err((field.to_owned(), "must be at least 1".to_owned()))
+    }
+}
+
+impl Rule {
+    pub(crate) fn from_table(table: &Table) -> Result<Rule, (String, String)> {
+        let f: RuleFields = typed(toml::Value::Table(table.clone()))?;
+        let valid_id = !f.id.is_empty()
+            && f.id
+                .chars()
+                .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-');
+        if !valid_id {
+            return Err((
+                "id".into(),
+                "must be lower-case letters, digits and -".into(),
+            ));
+        }
+        if f.advice.trim().is_empty() && f.detector != "ogen_en_oren" {
+            return Err((
+                "advice".into(),
+                "must say what the person notified should do".into(),
+            ));
+        }
+        let params = toml::Value::Table(f.params);
+        let in_params = |(field, message): (String, String)| (format!("params.{field}"), message);
+        let no_params = |p: &toml::Value| -> Result<(), (String, String)> {
+            match p.as_table() {
+                Some(t) if t.is_empty() => Ok(()),
+                _ => Err(("params".into(), "this detector takes no parameters".into())),
+            }
+        };
+        let detector = match f.detector.as_str() {
+            "geen_directe_veiligheid" => {
+                let p: WeeksParams = typed(params).map_err(in_params)?;
+                positive("params.weeks", p.weeks)?;
+                Detector::GeenDirecteVeiligheid(p)
+            }
+            "geen_stabiele_veiligheid" => {
+                let p: WeeksParams = typed(params).map_err(in_params)?;
+                positive("params.weeks", p.weeks)?;
+                Detector::GeenStabieleVeiligheid(p)
+            }
+            "terugval" => {
+                no_params(&params)?;
+                Detector::Terugval
+            }
+            "herhaald_gemeld" => {
+                let p: HerhaaldGemeldParams = typed(params).map_err(in_params)?;
+                positive("params.days", p.days)?;
+                if p.count < 1 || p.critical_count < p.count {
+                    return Err((
+                        "params.critical_count".into(),
+                        "must be at least `count`, which is at least 1".into(),
+                    ));
+                }
+                Detector::HerhaaldGemeld(p)
+            }
+            "hermelding" => {
+                no_params(&params)?;
+                Detector::Hermelding
+            }
+            "dalende_trend" => {
+                let p: TrendParams = typed(params).map_err(in_params)?;
+                positive("params.weeks", p.weeks)?;
+                if p.min_scores < 3 {
+                    return Err((
+                        "params.min_scores".into(),
+                        "a trend test needs at least 3 scores".into(),
+                    ));
+                }
+                if !(p.p_value > 0.0 && p.p_value < 1.0) {
+                    return Err(("params.p_value".into(), "must be between 0 and 1".into()));
+                }
+                Detector::DalendeTrend(p)
+            }
+            "uiteenlopende_scores" => {
+                let p: DivergenceParams = typed(params).map_err(in_params)?;
+                positive("params.days", p.days)?;
+                if p.gap < 1 || p.gap > 10 {
+                    return Err(("params.gap".into(), "must be from 1 to 10".into()));
+                }
+                Detector::UiteenlopendeScores(p)
+            }
+            "meting_achterstallig" => {
+                let p: OverdueParams = typed(params).map_err(in_params)?;
+                positive("params.days", p.days)?;
+                positive(
+                    "params.days_without_direct_safety",
+                    p.days_without_direct_safety,
+                )?;
+                Detector::MetingAchterstallig(p)
+            }
+            "forensisch_consult" => {
+                let p: DaysParams = typed(params).map_err(in_params)?;
+                positive("params.days", p.days)?;
+                Detector::ForensischConsult(p)
+            }
+            "voortijdig_loslaten" => {
+                Detector::VoortijdigLoslaten(typed(params).map_err(in_params)?)
+            }
+            "geen_proactief_scenario" => {
+                let p: DaysParams = typed(params).map_err(in_params)?;
+                positive("params.days", p.days)?;
+                Detector::GeenProactiefScenario(p)
+            }
+            "nazorg" => {
+                let p: NazorgParams = typed(params).map_err(in_params)?;
+                for m in &p.reminder_months {
+                    positive("params.reminder_months", *m)?;
+                }
+                positive("params.melding_months", p.melding_months)?;
+                Detector::Nazorg(p)
+            }
+            "ogen_en_oren" => {
+                no_params(&params)?;
+                Detector::OgenEnOren
+            }
+            other => {
+                return Err((
+                    "detector".into(),
+                    format!(
+                        "unknown detector `{other}`; allowed: {}",
+                        DETECTORS.join(", ")
+                    ),
+                ));
+            }
+        };
+        Ok(Rule {
+            id: f.id,
+            enabled: f.enabled,
+            severity: f.severity,
+            notify: f.notify,
+            advice: f.advice,
+            detector,
+        })
+    }
+
+    /// One-shot rules notify once per occurrence and have no resolved state.
+    pub fn is_one_shot(&self) -> bool {
+        matches!(
+            self.detector,
+            Detector::Hermelding | Detector::OgenEnOren | Detector::Nazorg(_)
+        )
+    }
+}

@@ -1,0 +1,51 @@
+//! Alert rules: loading `alerts/` (national defaults, regional overrides), validating them with
+//! errors that name the file, the rule and the field, and running the rule tests.
+
+mod load;
+pub mod tests;
+
+pub use load::{RuleError, load_dir};
+
+use std::collections::BTreeMap;
+
+use crate::domain::Region;
+use crate::engine::{Definitions, Rule};
+
+/// The rules of every region, each the national rules with that region's overrides applied.
+#[derive(Debug, Clone)]
+pub struct RuleSet {
+    national: Vec<Rule>,
+    national_definitions: Definitions,
+    regional: BTreeMap<Region, (Definitions, Vec<Rule>)>,
+}
+
+/// The rules in force for one household.
+#[derive(Debug, Clone, Copy)]
+pub struct Effective<'a> {
+    pub definitions: &'a Definitions,
+    pub rules: &'a [Rule],
+}
+
+impl RuleSet {
+    pub fn for_region(&self, region: Region) -> Effective<'_> {
+        match self.regional.get(&region) {
+            Some((definitions, rules)) => Effective { definitions, rules },
+            None => Effective {
+                definitions: &self.national_definitions,
+                rules: &self.national,
+            },
+        }
+    }
+
+    pub fn len(&self) -> usize {
+        self.national.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.national.is_empty()
+    }
+
+    pub fn regions_with_overrides(&self) -> impl Iterator<Item = Region> + '_ {
+        self.regional.keys().copied()
+    }
+}

@@ -1,0 +1,188 @@
+//! The detection engine through its callers: the rule tests in `alerts/tests`, rule validation,
+//! and `zicht replay`.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+fn alerts() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("alerts")
+}
+
+#[test]
+fn every_rule_test_in_alerts_passes() {
+    let rules = zicht::rules::load_dir(&alerts()).expect("the shipped rules are valid");
+    let outcomes = zicht::rules::tests::run_dir(&alerts().join("tests"), &rules).unwrap();
+    let failed: Vec<String> = outcomes
+        .iter()
+        .filter(|o| !o.failures.is_empty())
+        .map(|o| {
+            format!(
+                "{} — {}:\n  {}",
+                o.file.display(),
+                o.name,
+                o.failures.join("\n  ")
+            )
+        })
+        .collect();
+    assert!(failed.is_empty(), "{}", failed.join("\n"));
+    assert!(outcomes.len() >= 17, "only {} rule tests", outcomes.len());
+}
+
+#[test]
+fn every_shipped_rule_has_a_rule_test() {
+    let rules = zicht::rules::load_dir(&alerts()).unwrap();
+    let tests: String = std::fs::read_dir(alerts().join("tests"))
+        .unwrap()
+        .map(|e| std::fs::read_to_string(e.unwrap().path()).unwrap())
+        .collect();
+    let effective = rules.for_region(zicht::domain::Region::Utrecht);
+    for rule in effective.rules {
+        assert!(
+            tests.contains(&format!("\"{}\"", rule.id)),
+            "no rule test expects {}",
+            rule.id
+        );
+    }
+}
+
+fn write(dir: &Path, name: &str, text: &str) {
+    std::fs::create_dir_all(dir.join(name).parent().unwrap()).unwrap();
+    std::fs::write(dir.join(name), text).unwrap();
+}
+
+#[test]
+fn invalid_rules_are_refused_with_file_rule_and_field() {
+    let dir = tempfile::tempdir().unwrap();
+    let national = std::fs::read_to_string(alerts().join("rules.toml")).unwrap();
+    write(
+        dir.path(),
+        "rules.toml",
+        &national.replace("params = { weeks = 26 }", "params = { weken = 26 }"),
+    );
+    write(
+        dir.path(),
+        "regions/haaglanden.toml",
+        "[[rule]]\nid = \"terugval\"\nseverity = \"urgent\"\n",
+    );
+    write(dir.path(), "regions/atlantis.toml", "");
+    let errors: Vec<String> = zicht::rules::load_dir(dir.path())
+        .unwrap_err()
+        .iter()
+        .map(ToString::to_string)
+        .collect();
+    let all = errors.join("\n");
+    assert!(
+        errors.iter().any(|e| e.contains("rules.toml")
+            && e.contains("rule `geen-stabiele-veiligheid`")
+            && e.contains("params.weken")),
+        "{all}"
+    );
+    assert!(
+        errors.iter().any(|e| e.contains("haaglanden.toml")
+            && e.contains("rule `terugval`")
+            && e.contains("severity")),
+        "{all}"
+    );
+    assert!(
+        errors
+            .iter()
+            .any(|e| e.contains("atlantis.toml") && e.contains("region")),
+        "{all}"
+    );
+}
+
+#[test]
+fn a_regional_override_changes_only_that_region() {
+    let dir = tempfile::tempdir().unwrap();
+    write(
+        dir.path(),
+        "rules.toml",
+        &std::fs::read_to_string(alerts().join("rules.toml")).unwrap(),
+    );
+    write(
+        dir.path(),
+        "regions/brabant-zuidoost.toml",
+        "[[rule]]\nid = \"geen-directe-veiligheid\"\nparams = { weeks = 4 }\n",
+    );
+    let rules = zicht::rules::load_dir(dir.path()).unwrap();
+    let weeks = |region| {
+        let e = rules.for_region(region);
+        e.rules.iter().find_map(|r| match &r.detector {
+            zicht::engine::Detector::GeenDirecteVeiligheid(p) => Some(p.weeks),
+            _ => None,
+        })
+    };
+    assert_eq!(weeks(zicht::domain::Region::BrabantZuidoost), Some(4));
+    assert_eq!(weeks(zicht::domain::Region::Utrecht), Some(6));
+}
+
+#[test]
+fn replay_prints_one_line_per_firing() {
+    let dir = tempfile::tempdir().unwrap();
+    let events = [
+        r#"{"type":"household","id":"H-0001","region":"brabant-zuidoost","gemeente":"Eindhoven","wijk":"Woensel-Noord","minor_children":false,"opened_at":"2025-01-06"}"#,
+        r#"{"type":"score","household":"H-0001","at":"2025-01-06T10:00:00+01:00","perspective":"slachtoffer","value":3,"reason":"..."}"#,
+        r#"{"type":"score","household":"H-0001","at":"2025-01-13T10:00:00+01:00","perspective":"slachtoffer","value":3}"#,
+        r#"{"type":"signal","household":"H-0001","at":"2025-02-01T22:10:00+01:00","kind":"melding","source":"politie","acute":true}"#,
+        r#"{"type":"score","household":"H-0001","at":"2025-02-20T10:00:00+01:00","perspective":"slachtoffer","value":7}"#,
+    ];
+    let file = dir.path().join("events.jsonl");
+    std::fs::write(&file, events.join("\n")).unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_zicht"))
+        .args([
+            "replay",
+            file.to_str().unwrap(),
+            "--until",
+            "2025-02-28",
+            "--rules",
+            alerts().to_str().unwrap(),
+        ])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let lines: Vec<serde_json::Value> = String::from_utf8(out.stdout)
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    let summary: Vec<(String, String, serde_json::Value)> = lines
+        .iter()
+        .map(|l| {
+            (
+                l["rule"].as_str().unwrap().to_owned(),
+                l["fired_at"].as_str().unwrap().to_owned(),
+                l["resolved_at"].clone(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        summary,
+        vec![
+            // Last score on 13 January, no direct safety: overdue after 14 days, until the next score.
+            (
+                "meting-achterstallig".into(),
+                "2025-01-27T10:00:00+01:00".into(),
+                "2025-02-20T10:00:00+01:00".into()
+            ),
+            (
+                "hermelding".into(),
+                "2025-02-01T22:10:00+01:00".into(),
+                serde_json::Value::Null
+            ),
+            (
+                "geen-directe-veiligheid".into(),
+                "2025-02-17T00:00:00+01:00".into(),
+                "2025-02-20T10:00:00+01:00".into()
+            ),
+        ]
+    );
+    assert!(
+        lines
+            .iter()
+            .all(|l| l["household"] == "H-0001" && l["severity"].is_string())
+    );
+}
