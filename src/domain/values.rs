@@ -231,8 +231,13 @@ impl utoipa::ToSchema for SafetyScore {}
 
 /// The zone every date in the interchange format is in (DESIGN.md section 4).
 pub fn amsterdam() -> jiff::tz::TimeZone {
-    jiff::tz::TimeZone::get("Europe/Amsterdam")
-        .expect("Europe/Amsterdam is in the bundled tz database")
+    // Looked up once: the engine does calendar arithmetic in this zone on its hot path.
+    static ZONE: std::sync::OnceLock<jiff::tz::TimeZone> = std::sync::OnceLock::new();
+    ZONE.get_or_init(|| {
+        jiff::tz::TimeZone::get("Europe/Amsterdam")
+            .expect("Europe/Amsterdam is in the bundled tz database")
+    })
+    .clone()
 }
 
 /// A moment, given on the wire as RFC 3339 with an explicit offset and kept to the millisecond.

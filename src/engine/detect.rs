@@ -3,7 +3,7 @@
 use jiff::{SignedDuration, ToSpan};
 
 use super::rule::{Definitions, Detector, Rule, Severity};
-use super::stats::mann_kendall_decreasing;
+use super::stats::{kendall_s, mann_kendall_decreasing};
 use super::{Condition, OneShot};
 use crate::domain::{
     Event, FlagKind, FlagLevel, Household, Instant, Perspective, SignalKind, Specialism, amsterdam,
@@ -158,9 +158,8 @@ impl<'a> Facts<'a> {
     /// The safety level at `t`: the lowest of each perspective's latest score in the window
     /// before `t`, and the time of the latest of those scores.
     fn safety_level(&self, t: Instant) -> Option<(u8, Instant)> {
-        let from = minus(t, self.window());
         let mut latest: [Option<ScoreRef>; 5] = [None; 5];
-        for s in self.scores.iter().filter(|s| s.at > from && s.at <= t) {
+        for s in self.scores_in(minus(t, self.window()), t) {
             let slot = &mut latest[s.perspective as usize];
             if slot.is_none_or(|l| s.at >= l.at) {
                 *slot = Some(*s);
@@ -169,6 +168,13 @@ impl<'a> Facts<'a> {
         let level = latest.iter().flatten().map(|s| s.value).min()?;
         let last = latest.iter().flatten().map(|s| s.at).max()?;
         Some((level, last))
+    }
+
+    /// The scores in `(from, to]`; scores are in time order.
+    fn scores_in(&self, from: Instant, to: Instant) -> &[ScoreRef] {
+        let start = self.scores.partition_point(|s| s.at <= from);
+        let end = self.scores.partition_point(|s| s.at <= to);
+        &self.scores[start..end.max(start)]
     }
 
     /// Direct safety at `t`: safety level at least 6 and no acute signal after the latest score.
@@ -226,11 +232,7 @@ impl<'a> Facts<'a> {
         if !self.direct_throughout(from, t) {
             return false;
         }
-        let in_window: Vec<&ScoreRef> = self
-            .scores
-            .iter()
-            .filter(|s| s.at > from && s.at <= t)
-            .collect();
+        let in_window = self.scores_in(from, t);
         in_window.len() >= self.defs.stable_min_scores
             && in_window
                 .iter()
@@ -484,8 +486,10 @@ pub(super) fn run(
                     continue;
                 }
                 let values: Vec<f64> = series.iter().map(|s| f64::from(s.value)).collect();
-                let falling =
-                    mann_kendall_decreasing(&values).is_some_and(|mk| mk.p_value < p.p_value);
+                // Without more falling than rising pairs (S < 0) there is no downward trend to test; this
+                // spares the exact test on most series.
+                let falling = kendall_s(&values) < 0
+                    && mann_kendall_decreasing(&values).is_some_and(|mk| mk.p_value < p.p_value);
                 if falling {
                     let last = series.last().map_or(now, |s| s.at);
                     conditions.push(condition(

@@ -67,7 +67,7 @@ pub(crate) fn mann_kendall_decreasing(values: &[f64]) -> Option<MannKendall> {
 }
 
 /// S from its definition. O(n^2) is fine for the short series zicht scores.
-fn kendall_s(values: &[f64]) -> i64 {
+pub(crate) fn kendall_s(values: &[f64]) -> i64 {
     let mut s = 0i64;
     for (i, &xi) in values.iter().enumerate() {
         for &xj in &values[i + 1..] {
