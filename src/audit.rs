@@ -20,6 +20,10 @@ pub enum AuditAction {
     TokenCreate,
     TokenRevoke,
     AuditRead,
+    AlertList,
+    AlertRead,
+    AlertAcknowledge,
+    AlertSilence,
 }
 
 impl AuditAction {
@@ -37,6 +41,10 @@ impl AuditAction {
             AuditAction::TokenCreate => "token.create",
             AuditAction::TokenRevoke => "token.revoke",
             AuditAction::AuditRead => "audit.read",
+            AuditAction::AlertList => "alert.list",
+            AuditAction::AlertRead => "alert.read",
+            AuditAction::AlertAcknowledge => "alert.acknowledge",
+            AuditAction::AlertSilence => "alert.silence",
         }
     }
 }

@@ -239,9 +239,42 @@ async fn serve(settings: Settings) -> anyhow::Result<()> {
         println!("admin token: {token}");
     }
     tracing::info!(addr = %app.addr, backend = ?app.state.db.backend(), "zicht listening");
-    app.run(shutdown_signal()).await?;
+    let stop = tokio_util::sync::CancellationToken::new();
+    let scheduler = tokio::spawn(crate::alerting::scheduler(app.state.clone(), stop.clone()));
+    tokio::spawn(reload_on_hangup(app.state.clone()));
+    let stopping = stop.clone();
+    app.run(async move {
+        shutdown_signal().await;
+        stopping.cancel();
+    })
+    .await?;
+    stop.cancel();
+    let _ = scheduler.await;
     tracing::info!("zicht stopped");
     Ok(())
+}
+
+/// `kill -HUP` reloads the rules; an invalid set is refused and the old one stays in force.
+async fn reload_on_hangup(state: std::sync::Arc<crate::http::AppState>) {
+    #[cfg(unix)]
+    {
+        let Ok(mut hup) = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::hangup())
+        else {
+            return;
+        };
+        while hup.recv().await.is_some() {
+            match state.reload_rules().await {
+                Ok(n) => tracing::info!(rules = n, "rules reloaded"),
+                Err(errors) => {
+                    for e in &errors {
+                        tracing::error!(error = %e, "rule reload refused; keeping the rules in force");
+                    }
+                }
+            }
+        }
+    }
+    #[cfg(not(unix))]
+    let _ = state;
 }
 
 async fn shutdown_signal() {

@@ -1,6 +1,7 @@
 //! zicht: keeps sight of safety in households with structural domestic violence (MDA++).
 //! See `DESIGN.md` for the domain and the architecture.
 
+pub mod alerting;
 pub mod audit;
 pub mod auth;
 pub mod cli;

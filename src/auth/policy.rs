@@ -23,6 +23,8 @@ pub enum Action {
     ManageUsers,
     /// Read the audit log.
     ReadAudit,
+    /// Acknowledge or silence an alert on a household.
+    DecideAlert,
 }
 
 /// Which households a listing shows to an actor.
@@ -54,6 +56,8 @@ pub fn allows(actor: &Actor, action: Action, relations: &[Relation]) -> bool {
         (Role::Regisseur, ReadHousehold | WriteHousehold) => {
             relations.contains(&Relation::Regisseur)
         }
+        // The regisseur holds regie: they decide what an alert asks.
+        (Role::Regisseur, DecideAlert) => relations.contains(&Relation::Regisseur),
         (Role::SignalReporter, ReportSignal) => true,
         // A gemeente monitor sees no household detail (aggregates only); a specialist sees only
         // households they are consulted on, which consultation requests will grant.

@@ -15,8 +15,8 @@ pub use values::{
     FreeText, HouseholdId, Instant, LocalDate, PlaceName, Reference, SafetyScore, amsterdam,
 };
 pub use vocab::{
-    FlagKind, FlagLevel, Partner, Perspective, Region, Relation, Role, SignalKind, SignalSource,
-    Specialism, TrajectoryStatus,
+    Decision, FlagKind, FlagLevel, Partner, Perspective, Region, Relation, Role, SignalKind,
+    SignalSource, Specialism, TrajectoryStatus,
 };
 
 /// Why a wire value is not a valid domain value; the message says what is allowed.

@@ -229,3 +229,15 @@ vocabulary! {
         Casemanager => "casemanager",
     }
 }
+
+vocabulary! {
+    /// What the regisseur decided on an alert (MDA++ escalation ladder).
+    Decision, "decision" {
+        Bijschalen => "bijschalen",
+        SpecialistConsult => "specialist_consult",
+        ProcesregieZvh => "procesregie_zvh",
+        Actieoverleg => "actieoverleg",
+        ProactiefScenario => "proactief_scenario",
+        GeenActie => "geen_actie",
+    }
+}

@@ -93,7 +93,8 @@ pub fn evaluate(history: &History, rules: Effective<'_>, now: Instant) -> Evalua
         conditions.retain(|c| !trend_ids.contains(&&c.rule));
     }
     one_shots.sort_by(|a: &OneShot, b: &OneShot| a.at.cmp(&b.at).then_with(|| a.rule.cmp(&b.rule)));
-    // Events after `now` change the outcome too, but they arrive as input; only time is due here.
+    // An event dated after `now` (recorded ahead of its time) counts from its moment on.
+    due.extend(history.events.get(seen).map(Event::at));
     let next_due = due.into_iter().filter(|t| *t > now).min();
     Evaluation {
         conditions,

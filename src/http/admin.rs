@@ -144,6 +144,7 @@ pub async fn create_user(
     let location = format!("/api/v1/users/{}", user.id);
     write
         .commit(
+            &state,
             StatusCode::CREATED,
             Some(location),
             &UserView::from(user),
@@ -284,7 +285,13 @@ pub async fn create_token(
         secret: None,
     };
     write
-        .commit(StatusCode::CREATED, Some(location), &first, Some(&replayed))
+        .commit(
+            &state,
+            StatusCode::CREATED,
+            Some(location),
+            &first,
+            Some(&replayed),
+        )
         .await
 }
 

@@ -89,7 +89,7 @@ impl From<EventRow> for TimelineItem {
 /// Checks that the actor may do `action` on the household `raw_id`, reading the assignments
 /// through `conn` (a write checks inside its own transaction). A refusal is answered 404, exactly as
 /// for a household that does not exist; the caller audits it with [`refuse_household`].
-async fn household_access(
+pub(super) async fn household_access(
     conn: &mut Conn,
     who: &Authenticated,
     raw_id: &str,
@@ -103,7 +103,7 @@ async fn household_access(
 }
 
 /// Audits a refused household access (outside any write transaction): the answer is 404.
-async fn refuse_household(
+pub(super) async fn refuse_household(
     state: &AppState,
     who: &Authenticated,
     raw_id: &str,
@@ -215,6 +215,7 @@ pub async fn create(
         None => {}
     }
     let assignments = store::assignments(write.tx(), &household.id).await?;
+    crate::alerting::reconcile(write.tx(), &state.rules(), &household.id, now).await?;
     audit::record(
         write.tx(),
         &who,
@@ -227,7 +228,13 @@ pub async fn create(
     let location = format!("/api/v1/households/{}", household.id);
     let view = HouseholdView::new(row, Some(assignments));
     write
-        .commit(StatusCode::CREATED, Some(location), &view, None::<&()>)
+        .commit(
+            &state,
+            StatusCode::CREATED,
+            Some(location),
+            &view,
+            None::<&()>,
+        )
         .await
 }
 
@@ -463,6 +470,8 @@ async fn record(
             InsertEventError::HouseholdEvent => ApiError::invalid("type", e.to_string()),
             InsertEventError::Store(e) => e.into(),
         })?;
+    // Each new event is evaluated at once, in the transaction that stores it.
+    crate::alerting::reconcile(write.tx(), &state.rules(), &id, now).await?;
     audit::record(
         write.tx(),
         &who,
@@ -475,6 +484,7 @@ async fn record(
     let location = format!("/api/v1/households/{id}/timeline");
     write
         .commit(
+            &state,
             StatusCode::CREATED,
             Some(location),
             &TimelineItem::from(row),

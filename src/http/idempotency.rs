@@ -99,6 +99,7 @@ impl Write {
     /// differ from the first answer (a secret shown only once).
     pub async fn commit<T: Serialize, R: Serialize>(
         mut self,
+        state: &AppState,
         status: StatusCode,
         location: Option<String>,
         body: &T,
@@ -118,6 +119,8 @@ impl Write {
             store::save_idempotency(&mut self.tx, self.user_id, key, &saved).await?;
         }
         self.tx.commit().await.map_err(store::StoreError::from)?;
+        // What was written may have made a household due sooner.
+        state.wake.notify_one();
         Ok(json_response(status, location, first))
     }
 }

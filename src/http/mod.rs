@@ -2,6 +2,7 @@
 //! (`App::build`), used by `main` and by every test.
 
 mod admin;
+mod alerts;
 mod body;
 mod error;
 mod households;
@@ -38,8 +39,11 @@ use crate::store::{Db, StoreError};
 /// What every handler can reach.
 pub struct AppState {
     pub db: Db,
-    /// The alert rules in force; the service does not start with an invalid set.
-    pub rules: crate::rules::RuleSet,
+    /// The alert rules in force; the service does not start with an invalid set, and a failed
+    /// reload keeps the old one.
+    rules: std::sync::RwLock<Arc<crate::rules::RuleSet>>,
+    /// Wakes the scheduler when an event may have made a household due sooner.
+    pub wake: tokio::sync::Notify,
     pub settings: Settings,
     pub clock: Arc<dyn Clock>,
     pub metrics: metrics::Metrics,
@@ -100,7 +104,8 @@ impl App {
         let (api, openapi) = api_router().split_for_parts();
         let state = Arc::new(AppState {
             db,
-            rules,
+            rules: std::sync::RwLock::new(Arc::new(rules)),
+            wake: tokio::sync::Notify::new(),
             settings,
             clock,
             metrics: metrics::Metrics::new(),
@@ -126,6 +131,37 @@ impl App {
             .await;
         self.state.db.close().await;
         result
+    }
+}
+
+impl AppState {
+    pub fn rules(&self) -> Arc<crate::rules::RuleSet> {
+        self.rules
+            .read()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .clone()
+    }
+
+    /// Loads the rules again from the alerts directory. On an invalid set the old one stays in
+    /// force and the errors are returned; on success every household is evaluated again.
+    pub async fn reload_rules(&self) -> Result<usize, Vec<crate::rules::RuleError>> {
+        let rules = crate::rules::load_dir(&self.settings.alerts_dir)?;
+        let count = rules.len();
+        *self
+            .rules
+            .write()
+            .unwrap_or_else(std::sync::PoisonError::into_inner) = Arc::new(rules);
+        let now = self.clock.now();
+        let rescheduled = async {
+            let mut tx = self.db.begin_write().await?;
+            crate::store::reschedule_all(&mut tx, now).await?;
+            tx.commit().await.map_err(StoreError::from)
+        };
+        if let Err(e) = rescheduled.await {
+            tracing::error!(error = %e, "rules reloaded, but households could not be rescheduled");
+        }
+        self.wake.notify_one();
+        Ok(count)
     }
 }
 
@@ -175,6 +211,10 @@ fn api_router() -> OpenApiRouter<Arc<AppState>> {
         .routes(routes!(households::record_event))
         .routes(routes!(households::set_assignments))
         .routes(routes!(reports::report))
+        .routes(routes!(alerts::list))
+        .routes(routes!(alerts::show))
+        .routes(routes!(alerts::acknowledge))
+        .routes(routes!(alerts::silence))
         .routes(routes!(admin::create_user, admin::list_users))
         .routes(routes!(admin::create_token, admin::list_tokens))
         .routes(routes!(admin::revoke_token))

@@ -74,6 +74,7 @@ pub async fn report(
             let row = store::insert_event(write.tx(), &event, Some(who.actor.user_id), now)
                 .await
                 .map_err(|e| ApiError::Internal(e.into()))?;
+            crate::alerting::reconcile(write.tx(), &state.rules(), id, now).await?;
             Some((id, row.id))
         }
         None => None,
@@ -105,6 +106,6 @@ pub async fn report(
         received_at: row.received_at,
     };
     write
-        .commit(StatusCode::ACCEPTED, None, &receipt, None::<&()>)
+        .commit(&state, StatusCode::ACCEPTED, None, &receipt, None::<&()>)
         .await
 }

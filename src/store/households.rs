@@ -255,7 +255,7 @@ pub struct EventRow {
     pub recorded_by: Option<String>,
 }
 
-fn event_row(row: &AnyRow) -> Result<EventRow, StoreError> {
+pub(super) fn event_row(row: &AnyRow) -> Result<EventRow, StoreError> {
     let payload: String = row.try_get("payload")?;
     Ok(EventRow {
         id: row.try_get("id")?,

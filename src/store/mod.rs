@@ -1,6 +1,7 @@
 //! Storage on SQLite or PostgreSQL through `sqlx::Any`: one set of SQL (`$1` parameters, times as
 //! epoch milliseconds, booleans as integers) runs on both, with one migration set per backend.
 
+mod alerts;
 mod audit;
 mod households;
 mod idempotency;
@@ -14,6 +15,11 @@ use sqlx::any::{AnyPoolOptions, install_default_drivers};
 use sqlx::migrate::Migrator;
 use sqlx::{Any, AnyConnection, AnyPool, Executor, Transaction};
 
+pub use alerts::{
+    AlertFilter, AlertRow, AlertState, AlertUpdate, Firing, Transition, TransitionRow, alert,
+    append_transition, claim_due, events_by_id, history, insert_alert, list_alerts, next_due,
+    reschedule_all, set_schedule, state_alerts, transitions, update_alert,
+};
 pub use audit::{AuditEntry, AuditOutcome, AuditRow, append as append_audit, list as list_audit};
 pub use households::{
     AssignmentRow, EventRow, HouseholdFilter, HouseholdRow, InsertEventError, NewHouseholdError,

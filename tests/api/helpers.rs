@@ -44,6 +44,7 @@ pub struct TestApp {
     pub admin_token: String,
     pub clock: ManualClock,
     pub settings: Settings,
+    pub state: Arc<zicht::http::AppState>,
     client: reqwest::Client,
     _dir: tempfile::TempDir,
     postgres_db: Option<(String, String)>,
@@ -136,6 +137,7 @@ impl TestApp {
             .await
             .expect("the app builds");
         let addr = app.addr;
+        let state = app.state.clone();
         let admin_token = app
             .admin_token
             .clone()
@@ -146,10 +148,43 @@ impl TestApp {
             admin_token,
             clock,
             settings,
+            state,
             client: reqwest::Client::new(),
             _dir: dir,
             postgres_db,
         }
+    }
+
+    /// Runs the scheduler once at the clock's time, as the live service does when a household is
+    /// due; returns how many households it evaluated.
+    pub async fn tick(&self) -> usize {
+        zicht::alerting::run_due(&self.state, zicht::clock::Clock::now(&self.clock))
+            .await
+            .expect("the scheduler runs")
+    }
+
+    /// Sets the clock.
+    pub fn at(&self, time: &str) {
+        self.clock.set(time.parse().unwrap());
+    }
+
+    /// The alerts `token`'s user sees, as (rule, state) pairs, newest first.
+    pub async fn alerts(&self, token: &str, query: &str) -> Vec<(String, String)> {
+        let reply = self
+            .get(token, &format!("/api/v1/alerts?limit=500{query}"))
+            .await
+            .expect(StatusCode::OK);
+        reply.body["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|a| {
+                (
+                    a["rule"].as_str().unwrap().to_owned(),
+                    a["state"].as_str().unwrap().to_owned(),
+                )
+            })
+            .collect()
     }
 
     pub fn url(&self, path: &str) -> String {
@@ -236,7 +271,8 @@ impl TestApp {
         .expect(StatusCode::OK);
     }
 
-    /// Records a score as `token`'s user.
+    /// Records a score as `token`'s user, moving the clock to the score's moment when that is
+    /// later (a score is recorded when it is taken, not before).
     pub async fn score(
         &self,
         token: &str,
@@ -245,6 +281,11 @@ impl TestApp {
         value: i64,
         at: &str,
     ) -> Reply {
+        if let Ok(moment) = at.parse::<Instant>()
+            && moment > zicht::clock::Clock::now(&self.clock)
+        {
+            self.clock.set(moment);
+        }
         self.post(
             token,
             &format!("/api/v1/households/{household}/scores"),

@@ -5,6 +5,7 @@ mod helpers;
 
 mod access;
 mod admin;
+mod alerts;
 mod audit;
 mod households;
 mod ops;

@@ -43,6 +43,8 @@ async fn the_openapi_document_describes_every_route() {
     operations.sort();
     let expected = [
         "DELETE /api/v1/tokens/{id}",
+        "GET /api/v1/alerts",
+        "GET /api/v1/alerts/{id}",
         "GET /api/v1/audit",
         "GET /api/v1/households",
         "GET /api/v1/households/{id}",
@@ -54,6 +56,8 @@ async fn the_openapi_document_describes_every_route() {
         "GET /healthz",
         "GET /metrics",
         "GET /readyz",
+        "POST /api/v1/alerts/{id}/acknowledge",
+        "POST /api/v1/alerts/{id}/silence",
         "POST /api/v1/households",
         "POST /api/v1/households/{id}/events",
         "POST /api/v1/households/{id}/scores",
