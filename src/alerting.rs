@@ -7,9 +7,11 @@ use std::time::Duration;
 
 use tokio_util::sync::CancellationToken;
 
+use crate::domain::Event;
 use crate::domain::{HouseholdId, Instant};
-use crate::engine::{History, Severity, evaluate};
+use crate::engine::{Detector, History, Severity, evaluate};
 use crate::http::AppState;
+use crate::notify::{self, AlertNote, Why};
 use crate::rules::RuleSet;
 use crate::store::{self, AlertState, AlertUpdate, Conn, Firing, StoreError, Transition};
 
@@ -27,7 +29,8 @@ fn system(why: &'static str, from: Option<AlertState>, to: AlertState) -> Transi
 
 /// Evaluates the household at `now` and brings its stored alerts in line: new conditions fire,
 /// conditions that no longer hold resolve, an ended silence fires again, new one-shots are
-/// recorded, and the household's next due time is set.
+/// recorded, an alert nobody acknowledged is repeated and escalated, and the household's next due
+/// time is set. Every transition tells its people in the same transaction.
 pub async fn reconcile(
     conn: &mut Conn,
     rules: &RuleSet,
@@ -44,7 +47,8 @@ pub async fn reconcile(
         household: row.household,
         events,
     };
-    let effective = rules.for_region(history.household.region);
+    let household = &history.household;
+    let effective = rules.for_region(household.region);
     let eval = evaluate(&history, effective, now);
     let advice = |rule: &str| {
         effective
@@ -55,9 +59,25 @@ pub async fn reconcile(
     };
     let evidence_ids =
         |indexes: &[usize]| -> Vec<i64> { indexes.iter().map(|i| ids[*i]).collect() };
+    let tell = |alert: i64, rule: &str, severity: Severity, state: AlertState, why: Why| {
+        (alert, rule.to_owned(), severity, state, why)
+    };
+    let mut news = Vec::new();
 
     let existing = store::state_alerts(conn, id).await?;
     let mut next_due = eval.next_due;
+    let mut due_at = |t: Instant| next_due = Some(next_due.map_or(t, |d| d.min(t)));
+    let repeat = jiff::SignedDuration::from_hours(24 * effective.definitions.repeat_days);
+    // Vasthouden en volhouden: in phase 3 with a proactive scenario the region knows; stagnation
+    // alerts stay visible but are not sent again.
+    let holding_on = history
+        .events
+        .iter()
+        .any(|e| matches!(e, Event::Phase3(m) if m.at <= now))
+        && history
+            .events
+            .iter()
+            .any(|e| matches!(e, Event::ProactiveScenario(m) if m.at <= now));
     for c in &eval.conditions {
         let evidence = evidence_ids(&c.evidence);
         let firing = Firing {
@@ -70,6 +90,13 @@ pub async fn reconcile(
             evidence: &evidence,
             suppressed_until: c.suppressed_until,
         };
+        let update = |state, fired_at, silenced_until| AlertUpdate {
+            state,
+            firing: Some(&firing),
+            fired_at,
+            resolved_at: None,
+            silenced_until,
+        };
         match existing.iter().find(|a| a.rule == c.rule) {
             None => {
                 if let Some(alert) = store::insert_alert(conn, &firing, now).await? {
@@ -80,75 +107,89 @@ pub async fn reconcile(
                         now,
                     )
                     .await?;
+                    news.push(tell(
+                        alert,
+                        &c.rule,
+                        c.severity,
+                        AlertState::Firing,
+                        Why::First,
+                    ));
                 }
             }
             Some(a) if a.state == AlertState::Resolved => {
                 store::update_alert(
                     conn,
                     a.id,
-                    &AlertUpdate {
-                        state: AlertState::Firing,
-                        firing: Some(&firing),
-                        fired_at: Some(now),
-                        resolved_at: None,
-                        silenced_until: None,
-                    },
+                    &update(AlertState::Firing, Some(now), None),
                     now,
                 )
                 .await?;
                 let t = system("refired", Some(AlertState::Resolved), AlertState::Firing);
                 store::append_transition(conn, a.id, &t, now).await?;
+                news.push(tell(
+                    a.id,
+                    &c.rule,
+                    c.severity,
+                    AlertState::Firing,
+                    Why::First,
+                ));
             }
             Some(a)
                 if a.state == AlertState::Silenced
                     && a.silenced_until.is_some_and(|u| u <= now) =>
             {
-                store::update_alert(
-                    conn,
-                    a.id,
-                    &AlertUpdate {
-                        state: AlertState::Firing,
-                        firing: Some(&firing),
-                        fired_at: None,
-                        resolved_at: None,
-                        silenced_until: None,
-                    },
-                    now,
-                )
-                .await?;
+                store::update_alert(conn, a.id, &update(AlertState::Firing, None, None), now)
+                    .await?;
                 let t = system(
                     "silence_expired",
                     Some(AlertState::Silenced),
                     AlertState::Firing,
                 );
                 store::append_transition(conn, a.id, &t, now).await?;
+                // When a silence ends while the alert still fires, the regisseur hears at once.
+                news.push(tell(
+                    a.id,
+                    &c.rule,
+                    c.severity,
+                    AlertState::Firing,
+                    Why::SilenceExpired,
+                ));
             }
             Some(a) => {
                 if let Some(until) = a.silenced_until.filter(|u| *u > now) {
-                    next_due = Some(next_due.map_or(until, |d| d.min(until)));
+                    due_at(until);
                 }
-                let changed = a.severity != c.severity || a.evidence != evidence;
-                if changed {
-                    store::update_alert(
-                        conn,
-                        a.id,
-                        &AlertUpdate {
-                            state: a.state,
-                            firing: Some(&firing),
-                            fired_at: None,
-                            resolved_at: None,
-                            silenced_until: a.silenced_until,
-                        },
-                        now,
-                    )
-                    .await?;
+                if a.severity != c.severity || a.evidence != evidence {
+                    store::update_alert(conn, a.id, &update(a.state, None, a.silenced_until), now)
+                        .await?;
                 }
                 if c.severity > a.severity {
-                    let t = Transition {
-                        why: "severity",
-                        ..system("severity", Some(a.state), a.state)
-                    };
+                    let t = system("severity", Some(a.state), a.state);
                     store::append_transition(conn, a.id, &t, now).await?;
+                }
+                let stagnation = effective.rules.iter().any(|r| {
+                    r.id == c.rule
+                        && matches!(
+                            r.detector,
+                            Detector::GeenDirecteVeiligheid(_)
+                                | Detector::GeenStabieleVeiligheid(_)
+                                | Detector::DalendeTrend(_)
+                        )
+                });
+                if a.state == AlertState::Firing && !(holding_on && stagnation) {
+                    let last = a.notified_at.unwrap_or(a.fired_at);
+                    let repeat_at = Instant::from_timestamp(last.timestamp() + repeat);
+                    if repeat_at <= now {
+                        news.push(tell(
+                            a.id,
+                            &c.rule,
+                            c.severity,
+                            AlertState::Firing,
+                            Why::Repeat,
+                        ));
+                    } else {
+                        due_at(repeat_at);
+                    }
                 }
             }
         }
@@ -156,19 +197,14 @@ pub async fn reconcile(
     for a in existing.iter().filter(|a| a.state != AlertState::Resolved) {
         if !eval.conditions.iter().any(|c| c.rule == a.rule) {
             // A resolved alert is reported even when it was silenced.
-            store::update_alert(
-                conn,
-                a.id,
-                &AlertUpdate {
-                    state: AlertState::Resolved,
-                    firing: None,
-                    fired_at: None,
-                    resolved_at: Some(now),
-                    silenced_until: None,
-                },
-                now,
-            )
-            .await?;
+            let update = AlertUpdate {
+                state: AlertState::Resolved,
+                firing: None,
+                fired_at: None,
+                resolved_at: Some(now),
+                silenced_until: None,
+            };
+            store::update_alert(conn, a.id, &update, now).await?;
             store::append_transition(
                 conn,
                 a.id,
@@ -176,6 +212,13 @@ pub async fn reconcile(
                 now,
             )
             .await?;
+            news.push(tell(
+                a.id,
+                &a.rule,
+                a.severity,
+                AlertState::Resolved,
+                Why::Resolved,
+            ));
         }
     }
     for shot in &eval.one_shots {
@@ -193,6 +236,43 @@ pub async fn reconcile(
         if let Some(alert) = store::insert_alert(conn, &firing, now).await? {
             store::append_transition(conn, alert, &system("first", None, AlertState::Firing), now)
                 .await?;
+            news.push(tell(
+                alert,
+                &shot.rule,
+                shot.severity,
+                AlertState::Firing,
+                Why::First,
+            ));
+        }
+    }
+    for (alert, rule, severity, state, why) in news {
+        let note = AlertNote {
+            id: alert,
+            rule: &rule,
+            severity: severity.as_str(),
+            state: state.as_str(),
+        };
+        notify::announce(conn, effective, household, &note, why, now).await?;
+        match why {
+            Why::First | Why::SilenceExpired => {
+                store::notify::set_notified(conn, alert, now, 0).await?;
+                due_at(Instant::from_timestamp(now.timestamp() + repeat));
+            }
+            Why::Repeat => {
+                // Each repeat goes one level up the region's escalation ladder, as far as it reaches.
+                let level = existing
+                    .iter()
+                    .find(|a| a.id == alert)
+                    .map_or(0, |a| a.escalation_level)
+                    + 1;
+                let ladder = &effective.definitions.escalation;
+                if let Some(role) = usize::try_from(level - 1).ok().and_then(|i| ladder.get(i)) {
+                    notify::escalate(conn, effective, household, &note, role, now).await?;
+                }
+                store::notify::set_notified(conn, alert, now, level).await?;
+                due_at(Instant::from_timestamp(now.timestamp() + repeat));
+            }
+            Why::Resolved | Why::Escalation => {}
         }
     }
     store::set_schedule(conn, id, next_due, now).await
@@ -213,6 +293,7 @@ pub async fn run_due(state: &AppState, now: Instant) -> Result<usize, StoreError
             reconcile(&mut tx, &rules, id, now).await?;
         }
         tx.commit().await?;
+        state.notified();
         done += due.len();
     }
 }

@@ -24,6 +24,7 @@ pub enum AuditAction {
     AlertRead,
     AlertAcknowledge,
     AlertSilence,
+    WebhookChange,
 }
 
 impl AuditAction {
@@ -45,6 +46,7 @@ impl AuditAction {
             AuditAction::AlertRead => "alert.read",
             AuditAction::AlertAcknowledge => "alert.acknowledge",
             AuditAction::AlertSilence => "alert.silence",
+            AuditAction::WebhookChange => "webhook.manage",
         }
     }
 }

@@ -241,6 +241,10 @@ async fn serve(settings: Settings) -> anyhow::Result<()> {
     tracing::info!(addr = %app.addr, backend = ?app.state.db.backend(), "zicht listening");
     let stop = tokio_util::sync::CancellationToken::new();
     let scheduler = tokio::spawn(crate::alerting::scheduler(app.state.clone(), stop.clone()));
+    let deliveries = tokio::spawn(crate::notify::webhook::worker(
+        app.state.clone(),
+        stop.clone(),
+    ));
     tokio::spawn(reload_on_hangup(app.state.clone()));
     let stopping = stop.clone();
     app.run(async move {
@@ -250,6 +254,7 @@ async fn serve(settings: Settings) -> anyhow::Result<()> {
     .await?;
     stop.cancel();
     let _ = scheduler.await;
+    let _ = deliveries.await;
     tracing::info!("zicht stopped");
     Ok(())
 }

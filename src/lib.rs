@@ -10,6 +10,7 @@ pub mod config;
 pub mod domain;
 pub mod engine;
 pub mod http;
+pub mod notify;
 pub mod rules;
 pub mod store;
 pub mod telemetry;

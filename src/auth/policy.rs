@@ -25,6 +25,8 @@ pub enum Action {
     ReadAudit,
     /// Acknowledge or silence an alert on a household.
     DecideAlert,
+    /// Configure webhook endpoints, see and redeliver deliveries.
+    ManageWebhooks,
 }
 
 /// Which households a listing shows to an actor.
@@ -44,7 +46,8 @@ pub fn allows(actor: &Actor, action: Action, relations: &[Relation]) -> bool {
     match (actor.role, action) {
         (
             Role::Admin,
-            CreateHousehold | ListHouseholds | AssignHousehold | ManageUsers | ReadAudit,
+            CreateHousehold | ListHouseholds | AssignHousehold | ManageUsers | ReadAudit
+            | ManageWebhooks,
         ) => true,
         // A casemanager sees and writes only the households assigned to them; a regisseur only
         // those under their regie.

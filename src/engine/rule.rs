@@ -41,6 +41,11 @@ pub struct Definitions {
     pub stable_min_scores: usize,
     /// ... each at least this (8 in MDA++ practice).
     pub stable_score_min: u8,
+    /// A firing alert nobody acknowledged is sent again after this many days ...
+    pub repeat_days: i64,
+    /// ... and escalated, each time one level up this ladder of webhook roles (e.g. the
+    /// teamcoördinator, then procesregie at the Zorg- en Veiligheidshuis).
+    pub escalation: Vec<String>,
 }
 
 impl Default for Definitions {
@@ -51,6 +56,8 @@ impl Default for Definitions {
             stable_weeks: 12,
             stable_min_scores: 3,
             stable_score_min: 8,
+            repeat_days: 7,
+            escalation: vec!["teamcoordinator".to_owned(), "procesregie_zvh".to_owned()],
         }
     }
 }
@@ -65,6 +72,17 @@ impl Definitions {
             return Err((
                 "level_window_days".into(),
                 "windows must be at least 1".into(),
+            ));
+        }
+        if d.repeat_days < 1 {
+            return Err(("repeat_days".into(), "must be at least 1".into()));
+        }
+        let not_a_role =
+            |l: &&String| l.is_empty() || !l.chars().all(|c| c.is_ascii_lowercase() || c == '_');
+        if let Some(bad) = d.escalation.iter().find(not_a_role) {
+            return Err((
+                "escalation".into(),
+                format!("`{bad}` is not a role name (lower-case letters and _)"),
             ));
         }
         Ok(d)

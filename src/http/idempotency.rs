@@ -119,8 +119,8 @@ impl Write {
             store::save_idempotency(&mut self.tx, self.user_id, key, &saved).await?;
         }
         self.tx.commit().await.map_err(store::StoreError::from)?;
-        // What was written may have made a household due sooner.
-        state.wake.notify_one();
+        // What was written may have made a household due sooner, or written notifications.
+        state.notified();
         Ok(json_response(status, location, first))
     }
 }

@@ -7,10 +7,12 @@ mod body;
 mod error;
 mod households;
 mod idempotency;
+mod inbox;
 mod metrics;
 mod ops;
 mod paging;
 mod reports;
+mod webhooks;
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -44,6 +46,10 @@ pub struct AppState {
     rules: std::sync::RwLock<Arc<crate::rules::RuleSet>>,
     /// Wakes the scheduler when an event may have made a household due sooner.
     pub wake: tokio::sync::Notify,
+    /// Wakes the webhook worker when notifications were written.
+    pub outbox: tokio::sync::Notify,
+    /// Wakes every open inbox stream when notifications were written.
+    pub inbox: tokio::sync::Notify,
     pub settings: Settings,
     pub clock: Arc<dyn Clock>,
     pub metrics: metrics::Metrics,
@@ -106,6 +112,8 @@ impl App {
             db,
             rules: std::sync::RwLock::new(Arc::new(rules)),
             wake: tokio::sync::Notify::new(),
+            outbox: tokio::sync::Notify::new(),
+            inbox: tokio::sync::Notify::new(),
             settings,
             clock,
             metrics: metrics::Metrics::new(),
@@ -135,6 +143,13 @@ impl App {
 }
 
 impl AppState {
+    /// After a commit that may have written notifications or made a household due sooner.
+    pub fn notified(&self) {
+        self.wake.notify_one();
+        self.outbox.notify_one();
+        self.inbox.notify_waiters();
+    }
+
     pub fn rules(&self) -> Arc<crate::rules::RuleSet> {
         self.rules
             .read()
@@ -215,6 +230,15 @@ fn api_router() -> OpenApiRouter<Arc<AppState>> {
         .routes(routes!(alerts::show))
         .routes(routes!(alerts::acknowledge))
         .routes(routes!(alerts::silence))
+        .routes(routes!(inbox::list))
+        .routes(routes!(inbox::unread))
+        .routes(routes!(inbox::mark_read))
+        .routes(routes!(inbox::stream))
+        .routes(routes!(inbox::preferences, inbox::set_preferences))
+        .routes(routes!(webhooks::create, webhooks::list))
+        .routes(routes!(webhooks::disable))
+        .routes(routes!(webhooks::deliveries))
+        .routes(routes!(webhooks::redeliver))
         .routes(routes!(admin::create_user, admin::list_users))
         .routes(routes!(admin::create_token, admin::list_tokens))
         .routes(routes!(admin::revoke_token))

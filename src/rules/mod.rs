@@ -37,6 +37,22 @@ impl RuleSet {
         }
     }
 
+    /// Every escalation level named in any region: the webhook roles escalation uses.
+    pub fn escalation_roles(&self) -> Vec<String> {
+        let mut roles: Vec<String> = self.national_definitions.escalation.clone();
+        for (d, _) in self.regional.values() {
+            roles.extend(d.escalation.iter().cloned());
+        }
+        roles.sort();
+        roles.dedup();
+        roles
+    }
+
+    /// The ids of all rules (regions override rules, they never add them).
+    pub fn rule_ids(&self) -> Vec<&str> {
+        self.national.iter().map(|r| r.id.as_str()).collect()
+    }
+
     pub fn len(&self) -> usize {
         self.national.len()
     }

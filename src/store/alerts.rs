@@ -64,10 +64,13 @@ pub struct AlertRow {
     pub evidence: Vec<i64>,
     pub suppressed_until: Option<Instant>,
     pub silenced_until: Option<Instant>,
+    /// When its people were last told, and how far up the escalation ladder it went.
+    pub notified_at: Option<Instant>,
+    pub escalation_level: i64,
 }
 
 const ALERT_COLUMNS: &str = "id, household_id, rule, one_shot, state, severity, advice, since_ms, fired_at_ms, \
-                             resolved_at_ms, evidence, suppressed_until_ms, silenced_until_ms";
+                             resolved_at_ms, evidence, suppressed_until_ms, silenced_until_ms, notified_at_ms, escalation_level";
 
 fn instant(row: &AnyRow, col: &str) -> Result<Instant, StoreError> {
     Instant::from_millis(row.try_get(col)?).map_err(|e| corrupt(col, e))
@@ -96,6 +99,8 @@ fn alert_row(row: &AnyRow) -> Result<AlertRow, StoreError> {
         evidence: serde_json::from_str(&evidence).map_err(|e| corrupt("evidence", e))?,
         suppressed_until: opt_instant(row, "suppressed_until_ms")?,
         silenced_until: opt_instant(row, "silenced_until_ms")?,
+        notified_at: opt_instant(row, "notified_at_ms")?,
+        escalation_level: row.try_get("escalation_level")?,
     })
 }
 
@@ -311,7 +316,7 @@ pub async fn list_alerts(
 ) -> Result<Vec<AlertRow>, StoreError> {
     let rows = sqlx::query(
         "SELECT a.id, a.household_id, a.rule, a.one_shot, a.state, a.severity, a.advice, a.since_ms, a.fired_at_ms,
-                a.resolved_at_ms, a.evidence, a.suppressed_until_ms, a.silenced_until_ms
+                a.resolved_at_ms, a.evidence, a.suppressed_until_ms, a.silenced_until_ms, a.notified_at_ms, a.escalation_level
          FROM alerts a JOIN households h ON h.id = a.household_id
          WHERE EXISTS (SELECT 1 FROM assignments s WHERE s.household_id = a.household_id AND s.user_id = $1)
            AND ($2 = '' OR a.state = $2)

@@ -5,6 +5,7 @@ mod alerts;
 mod audit;
 mod households;
 mod idempotency;
+pub mod notify;
 mod reports;
 mod users;
 
@@ -107,7 +108,7 @@ impl StoreError {
     }
 }
 
-pub(crate) fn corrupt(what: &str, err: impl std::fmt::Display) -> StoreError {
+pub fn corrupt(what: &str, err: impl std::fmt::Display) -> StoreError {
     StoreError::Corrupt(format!("{what}: {err}"))
 }
 

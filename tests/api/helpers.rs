@@ -321,6 +321,19 @@ impl TestApp {
         n
     }
 
+    /// One number straight from the database.
+    pub async fn scalar(&self, sql: &str) -> i64 {
+        let db = zicht::store::Db::connect(&self.settings.database_url(), 1)
+            .await
+            .unwrap();
+        let n: i64 = sqlx::query_scalar(sqlx::AssertSqlSafe(sql.to_owned()))
+            .fetch_one(db.pool())
+            .await
+            .unwrap();
+        db.close().await;
+        n
+    }
+
     /// Runs SQL straight on the database, as someone with database access would.
     pub async fn execute(&self, sql: &str) -> Result<u64, sqlx::Error> {
         let db = zicht::store::Db::connect(&self.settings.database_url(), 1)

@@ -43,16 +43,23 @@ async fn the_openapi_document_describes_every_route() {
     operations.sort();
     let expected = [
         "DELETE /api/v1/tokens/{id}",
+        "DELETE /api/v1/webhooks/{id}",
         "GET /api/v1/alerts",
         "GET /api/v1/alerts/{id}",
         "GET /api/v1/audit",
         "GET /api/v1/households",
         "GET /api/v1/households/{id}",
         "GET /api/v1/households/{id}/timeline",
+        "GET /api/v1/inbox",
+        "GET /api/v1/inbox/stream",
+        "GET /api/v1/inbox/unread",
         "GET /api/v1/me",
+        "GET /api/v1/me/preferences",
         "GET /api/v1/openapi.json",
         "GET /api/v1/users",
         "GET /api/v1/users/{id}/tokens",
+        "GET /api/v1/webhooks",
+        "GET /api/v1/webhooks/deliveries",
         "GET /healthz",
         "GET /metrics",
         "GET /readyz",
@@ -62,10 +69,14 @@ async fn the_openapi_document_describes_every_route() {
         "POST /api/v1/households/{id}/events",
         "POST /api/v1/households/{id}/scores",
         "POST /api/v1/households/{id}/signals",
+        "POST /api/v1/inbox/{id}/read",
         "POST /api/v1/reports",
         "POST /api/v1/users",
         "POST /api/v1/users/{id}/tokens",
+        "POST /api/v1/webhooks",
+        "POST /api/v1/webhooks/deliveries/{id}/redeliver",
         "PUT /api/v1/households/{id}/assignments",
+        "PUT /api/v1/me/preferences",
     ];
     assert_eq!(operations, expected);
     // And every documented operation is served: see access::every_api_route_needs_a_valid_token.

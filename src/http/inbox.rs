@@ -1,0 +1,269 @@
+//! The in-app inbox: each user's notifications, their unread count, a live stream (server-sent
+//! events), and which rules the user does not want to hear of.
+
+use std::convert::Infallible;
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::Json;
+use axum::extract::rejection::QueryRejection;
+use axum::extract::{Path, Query, State};
+use axum::http::HeaderMap;
+use axum::response::sse::{Event, KeepAlive, Sse};
+use futures_util::stream::{Stream, StreamExt};
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+
+use super::AppState;
+use super::body::JsonBody;
+use super::error::{ApiError, FieldError, Problem};
+use super::households::query;
+use super::paging::{self, Page};
+use crate::auth::Authenticated;
+use crate::domain::Instant;
+use crate::store::{self, notify::NotificationRow};
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct NotificationView {
+    id: i64,
+    alert_id: i64,
+    household: String,
+    rule: String,
+    severity: String,
+    /// `first`, `repeat`, `escalation`, `resolved` or `silence_expired`.
+    why: String,
+    created_at: Instant,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    read_at: Option<Instant>,
+    /// Where the alert is.
+    link: String,
+}
+
+impl From<NotificationRow> for NotificationView {
+    fn from(n: NotificationRow) -> Self {
+        NotificationView {
+            id: n.id,
+            alert_id: n.alert,
+            link: format!("/api/v1/alerts/{}", n.alert),
+            household: n.household,
+            rule: n.rule,
+            severity: n.severity,
+            why: n.why,
+            created_at: n.created_at,
+            read_at: n.read_at,
+        }
+    }
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct InboxQuery {
+    /// Only unread notifications.
+    unread: Option<bool>,
+    /// Only notifications of this rule.
+    rule: Option<String>,
+    cursor: Option<String>,
+    /// Page size, 1 to 500 (default 50).
+    limit: Option<i64>,
+}
+
+/// My notifications, newest first.
+#[utoipa::path(get, path = "/api/v1/inbox", tag = "inbox", params(InboxQuery),
+    responses((status = 200, body = Page<NotificationView>)))]
+pub async fn list(
+    State(state): State<Arc<AppState>>,
+    who: Authenticated,
+    q: Result<Query<InboxQuery>, QueryRejection>,
+) -> Result<Json<Page<NotificationView>>, ApiError> {
+    let q = query(q)?;
+    let limit = paging::limit(q.limit)?;
+    let before = q
+        .cursor
+        .as_deref()
+        .map(|c| {
+            paging::decode(c)?.parse::<i64>().map_err(|_| {
+                ApiError::InvalidQuery(vec![FieldError::new(
+                    "cursor",
+                    "is not a cursor this API gave out",
+                )])
+            })
+        })
+        .transpose()?;
+    let mut conn = state.db.acquire().await?;
+    let rows = store::notify::inbox(
+        &mut conn,
+        who.actor.user_id,
+        q.unread.unwrap_or(false),
+        q.rule.as_deref(),
+        before,
+        None,
+        limit + 1,
+    )
+    .await?;
+    Ok(Json(paging::page(
+        rows,
+        limit,
+        |n| n.id.to_string(),
+        NotificationView::from,
+    )))
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Unread {
+    unread: i64,
+}
+
+/// How many of my notifications are unread.
+#[utoipa::path(get, path = "/api/v1/inbox/unread", tag = "inbox", responses((status = 200, body = Unread)))]
+pub async fn unread(
+    State(state): State<Arc<AppState>>,
+    who: Authenticated,
+) -> Result<Json<Unread>, ApiError> {
+    let mut conn = state.db.acquire().await?;
+    Ok(Json(Unread {
+        unread: store::notify::unread_count(&mut conn, who.actor.user_id).await?,
+    }))
+}
+
+/// Mark one of my notifications read.
+#[utoipa::path(post, path = "/api/v1/inbox/{id}/read", tag = "inbox",
+    params(("id" = i64, Path, description = "Notification id")),
+    responses((status = 200, body = Unread), (status = 404, body = Problem)))]
+pub async fn mark_read(
+    State(state): State<Arc<AppState>>,
+    who: Authenticated,
+    Path(id): Path<i64>,
+) -> Result<Json<Unread>, ApiError> {
+    let mut conn = state.db.acquire().await?;
+    if !store::notify::mark_read(&mut conn, who.actor.user_id, id, state.clock.now()).await? {
+        return Err(ApiError::NotFound("notification"));
+    }
+    Ok(Json(Unread {
+        unread: store::notify::unread_count(&mut conn, who.actor.user_id).await?,
+    }))
+}
+
+/// My new notifications as they arrive (server-sent events named `notification`, with the
+/// notification as JSON and its id as event id; `Last-Event-ID` resumes after a reconnect).
+#[utoipa::path(get, path = "/api/v1/inbox/stream", tag = "inbox",
+    responses((status = 200, content_type = "text/event-stream", body = String)))]
+pub async fn stream(
+    State(state): State<Arc<AppState>>,
+    who: Authenticated,
+    headers: HeaderMap,
+) -> Result<Sse<impl Stream<Item = Result<Event, Infallible>>>, ApiError> {
+    let resume = headers
+        .get("last-event-id")
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<i64>().ok());
+    let after = match resume {
+        Some(id) => id,
+        None => {
+            let mut conn = state.db.acquire().await?;
+            let newest =
+                store::notify::inbox(&mut conn, who.actor.user_id, false, None, None, None, 1)
+                    .await?;
+            newest.first().map_or(0, |n| n.id)
+        }
+    };
+    let stream = new_notifications(state, who.actor.user_id, after);
+    Ok(Sse::new(stream).keep_alive(KeepAlive::new().interval(Duration::from_secs(15))))
+}
+
+/// Waits for notifications after `after` (woken by commits, and every 10 s as a fallback) and
+/// yields them oldest first.
+fn new_notifications(
+    state: Arc<AppState>,
+    user: i64,
+    after: i64,
+) -> impl Stream<Item = Result<Event, Infallible>> {
+    let start = after;
+    futures_util::stream::unfold((state, start), move |(state, after)| {
+        let fetched = async move {
+            loop {
+                // Listen before looking, so a commit between the two is not missed.
+                let notifier = state.clone();
+                let waiting = notifier.inbox.notified();
+                tokio::pin!(waiting);
+                waiting.as_mut().enable();
+                if let Ok(mut conn) = state.db.acquire().await
+                    && let Ok(mut rows) =
+                        store::notify::inbox(&mut conn, user, false, None, None, Some(after), 100)
+                            .await
+                    && !rows.is_empty()
+                {
+                    rows.reverse();
+                    return (rows, state);
+                }
+                tokio::select! {
+                    () = waiting => {}
+                    () = tokio::time::sleep(Duration::from_secs(10)) => {}
+                }
+            }
+        };
+        async move {
+            let (rows, state) = fetched.await;
+            let next = rows.iter().map(|n| n.id).max().unwrap_or(after);
+            let events: Vec<Result<Event, Infallible>> = rows
+                .into_iter()
+                .map(|n| {
+                    let id = n.id.to_string();
+                    let view = NotificationView::from(n);
+                    Ok(Event::default()
+                        .event("notification")
+                        .id(id)
+                        .json_data(&view)
+                        .unwrap_or_default())
+                })
+                .collect();
+            Some((futures_util::stream::iter(events), (state, next)))
+        }
+    })
+    .flatten()
+}
+
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Preferences {
+    /// Rules I do not want in my inbox.
+    muted_rules: Vec<String>,
+}
+
+/// My notification preferences.
+#[utoipa::path(get, path = "/api/v1/me/preferences", tag = "inbox", responses((status = 200, body = Preferences)))]
+pub async fn preferences(
+    State(state): State<Arc<AppState>>,
+    who: Authenticated,
+) -> Result<Json<Preferences>, ApiError> {
+    let mut conn = state.db.acquire().await?;
+    Ok(Json(Preferences {
+        muted_rules: store::notify::mutes(&mut conn, who.actor.user_id).await?,
+    }))
+}
+
+/// Set my notification preferences.
+#[utoipa::path(put, path = "/api/v1/me/preferences", tag = "inbox", request_body = Preferences,
+    responses((status = 200, body = Preferences), (status = 422, body = Problem)))]
+pub async fn set_preferences(
+    State(state): State<Arc<AppState>>,
+    who: Authenticated,
+    body: JsonBody,
+) -> Result<Json<Preferences>, ApiError> {
+    let wanted: Preferences = body.parse()?;
+    let rules = state.rules();
+    let ids = rules.rule_ids();
+    for (i, rule) in wanted.muted_rules.iter().enumerate() {
+        if !ids.contains(&rule.as_str()) {
+            return Err(ApiError::invalid(
+                format!("muted_rules[{i}]"),
+                format!("unknown rule `{rule}`; rules: {}", ids.join(", ")),
+            ));
+        }
+    }
+    let mut tx = state.db.begin_write().await?;
+    store::notify::set_mutes(&mut tx, who.actor.user_id, &wanted.muted_rules).await?;
+    let muted = store::notify::mutes(&mut tx, who.actor.user_id).await?;
+    tx.commit().await.map_err(store::StoreError::from)?;
+    Ok(Json(Preferences { muted_rules: muted }))
+}

@@ -1,0 +1,353 @@
+//! Webhook endpoints and their deliveries (admins): configure, list, disable, see deliveries,
+//! redeliver.
+
+use std::sync::Arc;
+
+use axum::Json;
+use axum::extract::rejection::QueryRejection;
+use axum::extract::{Path, Query, State};
+use axum::http::StatusCode;
+use axum::response::Response;
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+
+use super::AppState;
+use super::body::JsonBody;
+use super::error::{ApiError, FieldError, Problem};
+use super::households::{query, require};
+use super::idempotency::{Begun, IdempotencyKey, Write};
+use super::paging::{self, Page};
+use crate::audit::{self, AuditAction};
+use crate::auth::Authenticated;
+use crate::auth::policy::Action;
+use crate::domain::{Instant, Region};
+use crate::store::{self, AuditOutcome};
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct EndpointView {
+    id: i64,
+    url: String,
+    /// Only alerts of households in this region; absent for every region.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    region: Option<Region>,
+    /// The role it stands for: `regisseur`, `casemanager`, `specialist_pool`, `veilig_thuis`,
+    /// `gemeente_monitor`, or an escalation level such as `teamcoordinator`.
+    role: String,
+    active: bool,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    disabled_why: Option<String>,
+    created_at: Instant,
+}
+
+impl From<store::notify::EndpointRow> for EndpointView {
+    fn from(e: store::notify::EndpointRow) -> Self {
+        EndpointView {
+            id: e.id,
+            url: e.url,
+            region: e.region,
+            role: e.role,
+            active: e.active,
+            disabled_why: e.disabled_why,
+            created_at: e.created_at,
+        }
+    }
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct NewEndpointView {
+    #[serde(flatten)]
+    endpoint: EndpointView,
+    /// The signing secret (`whsec_…`), shown only in this answer.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    secret: Option<String>,
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NewEndpoint {
+    /// `https://…` (or `http://` for a receiver on the same machine).
+    url: String,
+    #[serde(default)]
+    region: Option<Region>,
+    role: String,
+}
+
+/// Configure a webhook endpoint (admins only). The signing secret is in this answer only.
+#[utoipa::path(post, path = "/api/v1/webhooks", tag = "webhooks", request_body = NewEndpoint,
+    params(("Idempotency-Key" = Option<String>, Header, description = "Makes a retry safe")),
+    responses((status = 201, body = NewEndpointView), (status = 403, body = Problem), (status = 422, body = Problem)))]
+pub async fn create(
+    State(state): State<Arc<AppState>>,
+    who: Authenticated,
+    key: IdempotencyKey,
+    body: JsonBody,
+) -> Result<Response, ApiError> {
+    require(
+        &state,
+        &who,
+        Action::ManageWebhooks,
+        AuditAction::WebhookChange,
+    )
+    .await?;
+    let new: NewEndpoint = body.parse()?;
+    let url = reqwest::Url::parse(&new.url)
+        .map_err(|e| ApiError::invalid("url", format!("not a URL: {e}")))?;
+    let loopback = url
+        .host_str()
+        .is_some_and(|h| h == "localhost" || h == "127.0.0.1" || h == "[::1]");
+    if !(url.scheme() == "https" || (url.scheme() == "http" && loopback)) {
+        return Err(ApiError::invalid(
+            "url",
+            "must be https:// (http:// only on this machine)",
+        ));
+    }
+    let ladder = state.rules().escalation_roles();
+    let known =
+        crate::engine::NotifyRole::WIRE.contains(&new.role.as_str()) || ladder.contains(&new.role);
+    if !known {
+        let mut allowed: Vec<String> = crate::engine::NotifyRole::WIRE
+            .iter()
+            .map(|s| (*s).to_owned())
+            .collect();
+        allowed.extend(ladder);
+        return Err(ApiError::invalid(
+            "role",
+            format!(
+                "unknown role `{}`; allowed: {}",
+                new.role,
+                allowed.join(", ")
+            ),
+        ));
+    }
+    let mut write = match Write::begin(&state, &who, key, &body).await? {
+        Begun::Fresh(w) => w,
+        Begun::Replay(r) => return Ok(r),
+    };
+    let now = state.clock.now();
+    let secret = crate::notify::webhook::new_secret();
+    let row = store::notify::create_endpoint(
+        write.tx(),
+        url.as_str(),
+        new.region,
+        &new.role,
+        &secret,
+        now,
+    )
+    .await?;
+    audit::record(
+        write.tx(),
+        &who,
+        AuditAction::WebhookChange,
+        None,
+        AuditOutcome::Ok,
+        now,
+    )
+    .await?;
+    let location = format!("/api/v1/webhooks/{}", row.id);
+    let first = NewEndpointView {
+        endpoint: row.clone().into(),
+        secret: Some(secret),
+    };
+    let replayed = NewEndpointView {
+        endpoint: row.into(),
+        secret: None,
+    };
+    write
+        .commit(
+            &state,
+            StatusCode::CREATED,
+            Some(location),
+            &first,
+            Some(&replayed),
+        )
+        .await
+}
+
+/// Webhook endpoints, without their secrets (admins only).
+#[utoipa::path(get, path = "/api/v1/webhooks", tag = "webhooks",
+    responses((status = 200, body = [EndpointView]), (status = 403, body = Problem)))]
+pub async fn list(
+    State(state): State<Arc<AppState>>,
+    who: Authenticated,
+) -> Result<Json<Vec<EndpointView>>, ApiError> {
+    require(
+        &state,
+        &who,
+        Action::ManageWebhooks,
+        AuditAction::WebhookChange,
+    )
+    .await?;
+    let mut conn = state.db.acquire().await?;
+    Ok(Json(
+        store::notify::endpoints(&mut conn)
+            .await?
+            .into_iter()
+            .map(EndpointView::from)
+            .collect(),
+    ))
+}
+
+/// Disable a webhook endpoint (admins only); its pending deliveries stay visible.
+#[utoipa::path(delete, path = "/api/v1/webhooks/{id}", tag = "webhooks",
+    params(("id" = i64, Path, description = "Endpoint id")),
+    responses((status = 204), (status = 403, body = Problem), (status = 404, body = Problem)))]
+pub async fn disable(
+    State(state): State<Arc<AppState>>,
+    who: Authenticated,
+    Path(id): Path<i64>,
+) -> Result<StatusCode, ApiError> {
+    require(
+        &state,
+        &who,
+        Action::ManageWebhooks,
+        AuditAction::WebhookChange,
+    )
+    .await?;
+    let mut tx = state.db.begin_write().await?;
+    if !store::notify::disable_endpoint(&mut tx, id, "disabled by an admin").await? {
+        return Err(ApiError::NotFound("webhook endpoint"));
+    }
+    audit::record(
+        &mut tx,
+        &who,
+        AuditAction::WebhookChange,
+        None,
+        AuditOutcome::Ok,
+        state.clock.now(),
+    )
+    .await?;
+    tx.commit().await.map_err(store::StoreError::from)?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct DeliveryView {
+    id: i64,
+    /// The `webhook-id` header: the same on every attempt.
+    message_id: String,
+    endpoint_id: i64,
+    /// `pending`, `delivered` or `dead`.
+    status: String,
+    attempts: i64,
+    next_attempt: Instant,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    last_status: Option<i64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    last_error: Option<String>,
+    created_at: Instant,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    delivered_at: Option<Instant>,
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct DeliveryQuery {
+    endpoint: Option<i64>,
+    /// `pending`, `delivered` or `dead`.
+    status: Option<String>,
+    cursor: Option<String>,
+    /// Page size, 1 to 500 (default 50).
+    limit: Option<i64>,
+}
+
+/// Webhook deliveries, newest first (admins only).
+#[utoipa::path(get, path = "/api/v1/webhooks/deliveries", tag = "webhooks", params(DeliveryQuery),
+    responses((status = 200, body = Page<DeliveryView>), (status = 403, body = Problem)))]
+pub async fn deliveries(
+    State(state): State<Arc<AppState>>,
+    who: Authenticated,
+    q: Result<Query<DeliveryQuery>, QueryRejection>,
+) -> Result<Json<Page<DeliveryView>>, ApiError> {
+    require(
+        &state,
+        &who,
+        Action::ManageWebhooks,
+        AuditAction::WebhookChange,
+    )
+    .await?;
+    let q = query(q)?;
+    if let Some(s) = q
+        .status
+        .as_deref()
+        .filter(|s| !["pending", "delivered", "dead"].contains(s))
+    {
+        return Err(ApiError::InvalidQuery(vec![FieldError::new(
+            "status",
+            format!("unknown status `{s}`; allowed: pending, delivered, dead"),
+        )]));
+    }
+    let limit = paging::limit(q.limit)?;
+    let before = q
+        .cursor
+        .as_deref()
+        .map(|c| {
+            paging::decode(c)?.parse::<i64>().map_err(|_| {
+                ApiError::InvalidQuery(vec![FieldError::new(
+                    "cursor",
+                    "is not a cursor this API gave out",
+                )])
+            })
+        })
+        .transpose()?;
+    let mut conn = state.db.acquire().await?;
+    let rows = store::notify::deliveries(
+        &mut conn,
+        q.endpoint,
+        q.status.as_deref(),
+        before,
+        limit + 1,
+    )
+    .await?;
+    Ok(Json(paging::page(
+        rows,
+        limit,
+        |d| d.id.to_string(),
+        |d| DeliveryView {
+            id: d.id,
+            message_id: d.message_id,
+            endpoint_id: d.endpoint,
+            status: d.status,
+            attempts: d.attempts,
+            next_attempt: d.next_attempt,
+            last_status: d.last_status,
+            last_error: d.last_error,
+            created_at: d.created_at,
+            delivered_at: d.delivered_at,
+        },
+    )))
+}
+
+/// Send a delivery again, now, with the same `webhook-id` (admins only).
+#[utoipa::path(post, path = "/api/v1/webhooks/deliveries/{id}/redeliver", tag = "webhooks",
+    params(("id" = i64, Path, description = "Delivery id")),
+    responses((status = 202), (status = 403, body = Problem), (status = 404, body = Problem)))]
+pub async fn redeliver(
+    State(state): State<Arc<AppState>>,
+    who: Authenticated,
+    Path(id): Path<i64>,
+) -> Result<StatusCode, ApiError> {
+    require(
+        &state,
+        &who,
+        Action::ManageWebhooks,
+        AuditAction::WebhookChange,
+    )
+    .await?;
+    let mut tx = state.db.begin_write().await?;
+    if !store::notify::redeliver(&mut tx, id, state.clock.now()).await? {
+        return Err(ApiError::NotFound("delivery"));
+    }
+    audit::record(
+        &mut tx,
+        &who,
+        AuditAction::WebhookChange,
+        None,
+        AuditOutcome::Ok,
+        state.clock.now(),
+    )
+    .await?;
+    tx.commit().await.map_err(store::StoreError::from)?;
+    state.notified();
+    Ok(StatusCode::ACCEPTED)
+}

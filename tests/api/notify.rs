@@ -1,0 +1,453 @@
+//! Alerts reach the right people: the inbox, and signed webhooks through the outbox, delivered to a
+//! real HTTP receiver on loopback.
+
+use std::sync::{Arc, Mutex};
+
+use axum::http::{HeaderMap, StatusCode as AxumStatus};
+use reqwest::StatusCode;
+use serde_json::{Value, json};
+use zicht::clock::{Clock, ManualClock};
+use zicht::http::App;
+use zicht::notify::webhook::{self, deliver_due};
+
+use crate::helpers::{TestApp, both, household_json};
+
+/// A webhook receiver on loopback that records what it gets and answers with `status`.
+#[derive(Clone)]
+struct Receiver {
+    addr: std::net::SocketAddr,
+    got: Arc<Mutex<Vec<(HeaderMap, String)>>>,
+    status: Arc<Mutex<u16>>,
+}
+
+impl Receiver {
+    async fn start(port: u16) -> Receiver {
+        let listener = tokio::net::TcpListener::bind(("127.0.0.1", port))
+            .await
+            .unwrap();
+        let addr = listener.local_addr().unwrap();
+        let got = Arc::new(Mutex::new(Vec::new()));
+        let status = Arc::new(Mutex::new(200u16));
+        let (g, s) = (got.clone(), status.clone());
+        let app = axum::Router::new().route(
+            "/hook",
+            axum::routing::post(move |headers: HeaderMap, body: String| {
+                let (g, s) = (g.clone(), s.clone());
+                async move {
+                    g.lock().unwrap().push((headers, body));
+                    AxumStatus::from_u16(*s.lock().unwrap()).unwrap()
+                }
+            }),
+        );
+        tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+        Receiver { addr, got, status }
+    }
+
+    fn url(&self) -> String {
+        format!("http://{}/hook", self.addr)
+    }
+
+    fn received(&self) -> Vec<(HeaderMap, String)> {
+        self.got.lock().unwrap().clone()
+    }
+
+    fn ids(&self) -> Vec<String> {
+        self.received()
+            .iter()
+            .map(|(h, _)| h["webhook-id"].to_str().unwrap().to_owned())
+            .collect()
+    }
+}
+
+/// A free port: bound, then released.
+async fn free_port() -> u16 {
+    let l = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    l.local_addr().unwrap().port()
+}
+
+async fn endpoint(app: &TestApp, url: &str, role: &str) -> String {
+    let reply = app
+        .post(
+            &app.admin_token,
+            "/api/v1/webhooks",
+            json!({"url": url, "role": role, "region": "brabant-zuidoost"}),
+        )
+        .await
+        .expect(StatusCode::CREATED);
+    reply.body["secret"].as_str().unwrap().to_owned()
+}
+
+async fn deliver(app: &TestApp) -> webhook::Report {
+    deliver_due(&app.state, &webhook::client(), app.clock.now())
+        .await
+        .unwrap()
+}
+
+async fn inbox(app: &TestApp, token: &str) -> Vec<(String, String, String)> {
+    let reply = app
+        .get(token, "/api/v1/inbox?limit=500")
+        .await
+        .expect(StatusCode::OK);
+    let mut items: Vec<(String, String, String)> = reply.body["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|n| {
+            (
+                n["household"].as_str().unwrap().into(),
+                n["rule"].as_str().unwrap().into(),
+                n["why"].as_str().unwrap().into(),
+            )
+        })
+        .collect();
+    items.reverse();
+    items
+}
+
+fn n(h: &str, rule: &str, why: &str) -> (String, String, String) {
+    (h.into(), rule.into(), why.into())
+}
+
+/// Makes `uiteenlopende-scores` fire on `household` (notifies its regisseur).
+async fn divergence(app: &TestApp, cm: &str, household: &str, day: &str) {
+    app.score(
+        cm,
+        household,
+        "professional",
+        8,
+        &format!("{day}T10:00:00+01:00"),
+    )
+    .await
+    .expect(StatusCode::CREATED);
+    app.score(
+        cm,
+        household,
+        "slachtoffer",
+        4,
+        &format!("{day}T10:00:00+01:00"),
+    )
+    .await
+    .expect(StatusCode::CREATED);
+}
+
+both! {
+    async fn notifications_reach_exactly_the_people_of_the_household(app: TestApp) {
+        let cm1 = app.user("cm1", "casemanager").await;
+        let rg1 = app.user("rg1", "regisseur").await;
+        let cm2 = app.user("cm2", "casemanager").await;
+        let rg2 = app.user("rg2", "regisseur").await;
+        let aov = app.user("aov-eindhoven", "gemeente_monitor").await;
+        let sp = app.user("sp-bzo", "specialist").await;
+        let aov_helmond = {
+            let u = app.post(&app.admin_token, "/api/v1/users", json!({"username":"aov-helmond","role":"gemeente_monitor","gemeente":"Helmond"}))
+                .await.expect(StatusCode::CREATED);
+            let t = app.post(&app.admin_token, &format!("/api/v1/users/{}/tokens", u.body["id"]), json!({"name":"t"})).await;
+            t.body["secret"].as_str().unwrap().to_owned()
+        };
+        let sp_hgl = {
+            let u = app.post(&app.admin_token, "/api/v1/users", json!({"username":"sp-hgl","role":"specialist","region":"haaglanden"}))
+                .await.expect(StatusCode::CREATED);
+            let t = app.post(&app.admin_token, &format!("/api/v1/users/{}/tokens", u.body["id"]), json!({"name":"t"})).await;
+            t.body["secret"].as_str().unwrap().to_owned()
+        };
+                app.household("H-0001", Some("rg1"), &["cm1"]).await;
+        let mut h2 = household_json("H-0002");
+        h2["region"] = json!("haaglanden");
+        h2["gemeente"] = json!("Den Haag");
+        app.post(&app.admin_token, "/api/v1/households", h2).await.expect(StatusCode::CREATED);
+        app.put(&app.admin_token, "/api/v1/households/H-0002/assignments", json!({"regisseur":"rg2","casemanagers":["cm2"]}))
+            .await.expect(StatusCode::OK);
+
+        divergence(&app, &cm1, "H-0001", "2025-01-06").await;
+        // A concern from the woningcorporatie: ogen-en-oren, for the regisseur and the monitor.
+        app.post(&cm1, "/api/v1/households/H-0001/signals", json!({"at":"2025-01-08T12:00:00+01:00","kind":"zorgsignaal","source":"woningcorporatie","acute":false}))
+            .await.expect(StatusCode::CREATED);
+        // Six weeks without directe veiligheid: the regisseur and the specialist pool of the region.
+        app.at("2025-02-17T00:00:00+01:00");
+        app.tick().await;
+
+        let mut rg1_inbox = inbox(&app, &rg1).await;
+        rg1_inbox.sort();
+        let mut want = vec![
+            n("H-0001", "uiteenlopende-scores", "first"),
+            n("H-0001", "ogen-en-oren", "first"),
+            n("H-0001", "geen-directe-veiligheid", "first"),
+                        n("H-0001", "meting-achterstallig", "first"),
+            // Nobody acknowledged the divergence in six weeks: it is sent again.
+            n("H-0001", "uiteenlopende-scores", "repeat"),
+        ];
+        want.sort();
+        // meting-achterstallig notifies the casemanager only.
+        want.retain(|x| x.1 != "meting-achterstallig");
+        assert_eq!(rg1_inbox, want);
+        assert_eq!(inbox(&app, &cm1).await, [n("H-0001", "meting-achterstallig", "first")]);
+        assert_eq!(inbox(&app, &aov).await, [n("H-0001", "ogen-en-oren", "first")]);
+        assert_eq!(inbox(&app, &sp).await, [n("H-0001", "geen-directe-veiligheid", "first")]);
+                // H-0002 (Den Haag, no scores at all) has its own people.
+        assert_eq!(inbox(&app, &rg2).await, [n("H-0002", "geen-directe-veiligheid", "first")]);
+        assert_eq!(inbox(&app, &cm2).await, [n("H-0002", "meting-achterstallig", "first")]);
+        assert_eq!(inbox(&app, &sp_hgl).await, [n("H-0002", "geen-directe-veiligheid", "first")]);
+        assert!(inbox(&app, &aov_helmond).await.is_empty());
+        // Nobody received anything about a household outside their scope.
+        let leaks = app.scalar(
+            "SELECT COUNT(*) FROM notifications n JOIN users u ON u.id = n.user_id JOIN households h ON h.id = n.household_id
+             WHERE NOT ((u.role IN ('regisseur', 'casemanager')
+                         AND EXISTS (SELECT 1 FROM assignments a WHERE a.household_id = h.id AND a.user_id = u.id))
+                     OR (u.role = 'specialist' AND u.region = h.region)
+                     OR (u.role = 'gemeente_monitor' AND u.gemeente = h.gemeente))",
+        ).await;
+        assert_eq!(leaks, 0);
+        assert!(app.count("notifications").await >= 9);
+
+        // Read one; the unread count follows.
+        let unread = app.get(&rg1, "/api/v1/inbox/unread").await.expect(StatusCode::OK);
+        assert_eq!(unread.body["unread"], 4);
+        let first = app.get(&rg1, "/api/v1/inbox?limit=1").await.expect(StatusCode::OK).body["items"][0]["id"].as_i64().unwrap();
+        let after = app.post(&rg1, &format!("/api/v1/inbox/{first}/read"), json!({})).await.expect(StatusCode::OK);
+        assert_eq!(after.body["unread"], 3);
+        let only_unread = app.get(&rg1, "/api/v1/inbox?unread=true").await.expect(StatusCode::OK);
+        assert_eq!(only_unread.body["items"].as_array().unwrap().len(), 3);
+        // Someone else's notification is not there for them.
+        app.post(&rg2, &format!("/api/v1/inbox/{first}/read"), json!({})).await.expect_problem(StatusCode::NOT_FOUND, "");
+
+        // Muting a rule keeps it out of the inbox.
+        app.put(&rg1, "/api/v1/me/preferences", json!({"muted_rules": ["uiteenlopende-scores"]})).await.expect(StatusCode::OK);
+        app.put(&rg1, "/api/v1/me/preferences", json!({"muted_rules": ["bestaat-niet"]})).await
+            .expect_problem(StatusCode::UNPROCESSABLE_ENTITY, "muted_rules[0]");
+        app.post(&app.admin_token, "/api/v1/households", household_json("H-0003")).await.expect(StatusCode::CREATED);
+        app.put(&app.admin_token, "/api/v1/households/H-0003/assignments", json!({"regisseur":"rg1","casemanagers":["cm1"]})).await.expect(StatusCode::OK);
+        divergence(&app, &cm1, "H-0003", "2025-02-18").await;
+                let rg1_now = inbox(&app, &rg1).await;
+        assert!(rg1_now.contains(&n("H-0003", "geen-directe-veiligheid", "first")), "{rg1_now:?}");
+        assert!(!rg1_now.contains(&n("H-0003", "uiteenlopende-scores", "first")), "{rg1_now:?}");
+        // Muting keeps it out of the inbox; the alert itself still fires.
+        let alerts = app.alerts(&rg1, "&household=H-0003&rule=uiteenlopende-scores").await;
+        assert_eq!(alerts, [("uiteenlopende-scores".to_owned(), "firing".to_owned())]);
+    }
+
+    async fn webhooks_are_signed_minimal_and_sent_once(app: TestApp) {
+        let cm = app.user("cm1", "casemanager").await;
+        app.user("rg1", "regisseur").await;
+        app.household("H-0001", Some("rg1"), &["cm1"]).await;
+        let receiver = Receiver::start(0).await;
+        let secret = endpoint(&app, &receiver.url(), "regisseur").await;
+        app.post(&app.admin_token, "/api/v1/webhooks", json!({"url": "http://example.org/hook", "role": "regisseur"})).await
+            .expect_problem(StatusCode::UNPROCESSABLE_ENTITY, "url");
+        app.post(&app.admin_token, "/api/v1/webhooks", json!({"url": receiver.url(), "role": "buurman"})).await
+            .expect_problem(StatusCode::UNPROCESSABLE_ENTITY, "role");
+
+        let marker = format!("geheim-{}", uuid::Uuid::new_v4().simple());
+        app.score(&cm, "H-0001", "professional", 8, "2025-01-06T10:00:00+01:00").await.expect(StatusCode::CREATED);
+        app.post(&cm, "/api/v1/households/H-0001/scores", json!({"at":"2025-01-06T10:00:00+01:00","perspective":"slachtoffer","value":4,"reason":marker}))
+            .await.expect(StatusCode::CREATED);
+        assert_eq!(deliver(&app).await, webhook::Report { delivered: 1, retrying: 0, dead: 0 });
+        assert_eq!(deliver(&app).await, webhook::Report::default());
+
+        let got = receiver.received();
+        assert_eq!(got.len(), 1);
+        let (headers, body) = &got[0];
+        let id = headers["webhook-id"].to_str().unwrap();
+        let ts: i64 = headers["webhook-timestamp"].to_str().unwrap().parse().unwrap();
+        assert_eq!(headers["webhook-signature"].to_str().unwrap(), webhook::signature(&secret, id, ts, body));
+        assert_ne!(headers["webhook-signature"].to_str().unwrap(), webhook::signature("whsec_AAAA", id, ts, body));
+        assert!(!body.contains(&marker), "free text left zicht");
+        let payload: Value = serde_json::from_str(body).unwrap();
+        assert_eq!(payload["household"], "H-0001");
+        assert_eq!(payload["rule"], "uiteenlopende-scores");
+        assert_eq!(payload["why"], "first");
+        assert_eq!(payload["severity"], "warning");
+        assert!(payload["link"].as_str().unwrap().starts_with("/api/v1/alerts/"));
+        let keys: Vec<&String> = payload.as_object().unwrap().keys().collect();
+        assert_eq!(keys.len(), 11, "{keys:?}");
+
+        let deliveries = app.get(&app.admin_token, "/api/v1/webhooks/deliveries").await.expect(StatusCode::OK);
+        assert_eq!(deliveries.body["items"][0]["status"], "delivered");
+        assert_eq!(deliveries.body["items"][0]["message_id"], id);
+        let endpoints = app.get(&app.admin_token, "/api/v1/webhooks").await.expect(StatusCode::OK);
+        assert!(!endpoints.text.contains(&secret));
+    }
+
+    async fn a_receiver_that_is_down_gets_everything_when_it_is_back(app: TestApp) {
+        let cm = app.user("cm1", "casemanager").await;
+        app.user("rg1", "regisseur").await;
+        app.household("H-0001", Some("rg1"), &["cm1"]).await;
+        app.household("H-0002", Some("rg1"), &["cm1"]).await;
+        let port = free_port().await;
+        endpoint(&app, &format!("http://127.0.0.1:{port}/hook"), "regisseur").await;
+        divergence(&app, &cm, "H-0001", "2025-01-06").await;
+        divergence(&app, &cm, "H-0002", "2025-01-06").await;
+        assert_eq!(deliver(&app).await.retrying, 2);
+        // Not due again yet: nothing is sent before the backoff has passed.
+        assert_eq!(deliver(&app).await, webhook::Report::default());
+
+        let receiver = Receiver::start(port).await;
+        app.clock.advance(jiff::SignedDuration::from_mins(1));
+        let report = deliver(&app).await;
+        assert_eq!(report.delivered, 2, "{report:?}");
+        let deliveries = app.get(&app.admin_token, "/api/v1/webhooks/deliveries").await.expect(StatusCode::OK);
+        let mut want: Vec<String> = deliveries.body["items"].as_array().unwrap().iter().map(|d| d["message_id"].as_str().unwrap().to_owned()).collect();
+        let mut ids = receiver.ids();
+        want.sort();
+        ids.sort();
+        assert_eq!(ids, want);
+        assert!(deliveries.body["items"].as_array().unwrap().iter().all(|d| d["attempts"] == 2));
+    }
+
+    async fn a_worker_killed_between_claim_and_send_redelivers_after_restart(app: TestApp) {
+        let cm = app.user("cm1", "casemanager").await;
+        app.user("rg1", "regisseur").await;
+        app.household("H-0001", Some("rg1"), &["cm1"]).await;
+        let receiver = Receiver::start(0).await;
+        endpoint(&app, &receiver.url(), "regisseur").await;
+        divergence(&app, &cm, "H-0001", "2025-01-06").await;
+
+        // A worker claims the delivery and dies before sending it.
+        let mut tx = app.state.db.begin_write().await.unwrap();
+        let claimed = zicht::store::notify::claim_deliveries(&mut tx, app.state.db.backend(), app.clock.now(), webhook::LEASE_MS, 10)
+            .await.unwrap();
+        tx.commit().await.unwrap();
+        assert_eq!(claimed.len(), 1);
+        // While its claim holds, no other worker sends it ...
+        assert_eq!(deliver(&app).await, webhook::Report::default());
+        // ... and after a restart, once the claim has run out, it goes out once, with its id.
+        let mut settings = app.settings.clone();
+        settings.listen = "127.0.0.1:0".parse().unwrap();
+        let later = ManualClock::new(app.clock.now());
+        later.advance(jiff::SignedDuration::from_secs(61));
+        let restarted = App::build(settings, Arc::new(later.clone())).await.unwrap();
+        let report = deliver_due(&restarted.state, &webhook::client(), later.now()).await.unwrap();
+        assert_eq!(report.delivered, 1);
+        assert_eq!(receiver.ids(), [claimed[0].message_id.clone()]);
+    }
+
+    async fn failing_deliveries_are_dead_lettered_and_can_be_redelivered(app: TestApp) {
+        let cm = app.user("cm1", "casemanager").await;
+        app.user("rg1", "regisseur").await;
+        app.household("H-0001", Some("rg1"), &["cm1"]).await;
+        let receiver = Receiver::start(0).await;
+        *receiver.status.lock().unwrap() = 503;
+        endpoint(&app, &receiver.url(), "regisseur").await;
+        divergence(&app, &cm, "H-0001", "2025-01-06").await;
+        for _ in 0..webhook::MAX_ATTEMPTS {
+            deliver(&app).await;
+            app.clock.advance(jiff::SignedDuration::from_hours(8));
+        }
+        let dead = app.get(&app.admin_token, "/api/v1/webhooks/deliveries?status=dead").await.expect(StatusCode::OK);
+        let items = dead.body["items"].as_array().unwrap().clone();
+        assert_eq!(items.len(), 1);
+        assert_eq!(items[0]["attempts"], webhook::MAX_ATTEMPTS);
+        assert_eq!(items[0]["last_status"], 503);
+        assert_eq!(receiver.received().len() as i64, webhook::MAX_ATTEMPTS);
+
+        *receiver.status.lock().unwrap() = 200;
+        let id = items[0]["id"].as_i64().unwrap();
+        app.post(&app.admin_token, &format!("/api/v1/webhooks/deliveries/{id}/redeliver"), json!({})).await.expect(StatusCode::ACCEPTED);
+        assert_eq!(deliver(&app).await.delivered, 1);
+        let ids = receiver.ids();
+        assert!(ids.iter().all(|i| *i == ids[0]), "the same webhook-id on every attempt");
+
+                // 410 Gone disables the endpoint; what was still queued for it is dead-lettered, visibly.
+        *receiver.status.lock().unwrap() = 410;
+        divergence(&app, &cm, "H-0001", "2025-06-02").await;
+        let report = deliver(&app).await;
+        assert!(report.dead >= 1 && report.delivered == 0, "{report:?}");
+        let endpoints = app.get(&app.admin_token, "/api/v1/webhooks").await.expect(StatusCode::OK);
+        assert_eq!(endpoints.body[0]["active"], false);
+        let pending = app.get(&app.admin_token, "/api/v1/webhooks/deliveries?status=pending").await.expect(StatusCode::OK);
+        assert!(pending.body["items"].as_array().unwrap().is_empty());
+    }
+
+    async fn an_unacknowledged_alert_is_repeated_and_escalated(app: TestApp) {
+        let cm = app.user("cm1", "casemanager").await;
+        let rg = app.user("rg1", "regisseur").await;
+        app.household("H-0001", Some("rg1"), &["cm1"]).await;
+        let receiver = Receiver::start(0).await;
+        endpoint(&app, &receiver.url(), "teamcoordinator").await;
+        divergence(&app, &cm, "H-0001", "2025-01-06").await;
+        app.at("2025-01-13T09:59:59+01:00");
+        app.tick().await;
+        assert_eq!(inbox(&app, &rg).await, [n("H-0001", "uiteenlopende-scores", "first")]);
+        app.at("2025-01-13T10:00:00+01:00");
+        assert_eq!(app.tick().await, 1);
+        assert_eq!(inbox(&app, &rg).await, [n("H-0001", "uiteenlopende-scores", "first"), n("H-0001", "uiteenlopende-scores", "repeat")]);
+        deliver(&app).await;
+        let got = receiver.received();
+        assert_eq!(got.len(), 1);
+        let payload: Value = serde_json::from_str(&got[0].1).unwrap();
+        assert_eq!(payload["why"], "escalation");
+
+        // Acknowledged: no more repeats.
+        let id = app.get(&rg, "/api/v1/alerts?rule=uiteenlopende-scores").await.body["items"][0]["id"].as_i64().unwrap();
+        app.post(&rg, &format!("/api/v1/alerts/{id}/acknowledge"), json!({"decision":"actieoverleg","reason":"besproken"})).await.expect(StatusCode::OK);
+        app.at("2025-01-27T10:00:00+01:00");
+        app.tick().await;
+        assert_eq!(inbox(&app, &rg).await.len(), 2);
+    }
+}
+
+#[tokio::test]
+async fn two_workers_on_postgres_deliver_each_notification_once() {
+    let Some(app) = TestApp::spawn_postgres().await else {
+        return;
+    };
+    let cm = app.user("cm1", "casemanager").await;
+    app.user("rg1", "regisseur").await;
+    let receiver = Receiver::start(0).await;
+    endpoint(&app, &receiver.url(), "regisseur").await;
+    for i in 0..30 {
+        let id = format!("H-{i:04}");
+        app.household(&id, Some("rg1"), &["cm1"]).await;
+        divergence(&app, &cm, &id, "2025-01-06").await;
+    }
+    let mut settings = app.settings.clone();
+    settings.listen = "127.0.0.1:0".parse().unwrap();
+    let second = App::build(settings, Arc::new(app.clock.clone()))
+        .await
+        .unwrap();
+    let (client_a, client_b) = (webhook::client(), webhook::client());
+    let now = app.clock.now();
+    let (a, b) = tokio::join!(
+        deliver_due(&app.state, &client_a, now),
+        deliver_due(&second.state, &client_b, now)
+    );
+    let (a, b) = (a.unwrap(), b.unwrap());
+    assert_eq!(a.delivered + b.delivered, 30);
+    let mut ids = receiver.ids();
+    assert_eq!(ids.len(), 30);
+    ids.sort();
+    ids.dedup();
+    assert_eq!(ids.len(), 30, "a notification was sent twice");
+}
+
+#[tokio::test]
+async fn the_inbox_stream_pushes_new_notifications() {
+    let app = TestApp::spawn_sqlite().await;
+    let cm = app.user("cm1", "casemanager").await;
+    let rg = app.user("rg1", "regisseur").await;
+    app.household("H-0001", Some("rg1"), &["cm1"]).await;
+    let mut stream = reqwest::Client::new()
+        .get(app.url("/api/v1/inbox/stream"))
+        .bearer_auth(&rg)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(stream.status(), StatusCode::OK);
+    assert!(
+        stream.headers()["content-type"]
+            .to_str()
+            .unwrap()
+            .starts_with("text/event-stream")
+    );
+    divergence(&app, &cm, "H-0001", "2025-01-06").await;
+    let mut seen = String::new();
+    while !seen.contains("\n\n") || !seen.contains("uiteenlopende-scores") {
+        let chunk = tokio::time::timeout(std::time::Duration::from_secs(20), stream.chunk())
+            .await
+            .expect("an event arrives")
+            .unwrap()
+            .unwrap();
+        seen.push_str(&String::from_utf8_lossy(&chunk));
+    }
+    assert!(seen.contains("event: notification"), "{seen}");
+    assert!(seen.contains("\"why\":\"first\""), "{seen}");
+}
