@@ -234,6 +234,9 @@ pub async fn worker(state: Arc<AppState>, shutdown: CancellationToken) {
     let client = client();
     loop {
         let now = state.clock.now();
+        if let Err(e) = heartbeat(&state, now).await {
+            tracing::error!(error = %e, "cannot queue heartbeats");
+        }
         if let Err(e) = deliver_due(&state, &client, now).await {
             tracing::error!(error = %e, "webhook delivery run failed; retrying");
         }
@@ -253,6 +256,15 @@ pub async fn worker(state: Arc<AppState>, shutdown: CancellationToken) {
             () = tokio::time::sleep(wait) => {}
         }
     }
+}
+
+/// Queues this hour's heartbeat for every active endpoint (a receiver that hears nothing for more
+/// than an hour knows the pipeline is down).
+pub async fn heartbeat(state: &AppState, now: Instant) -> Result<u64, StoreError> {
+    let mut tx = state.db.begin_write().await?;
+    let queued = store::notify::enqueue_heartbeats(&mut tx, now).await?;
+    tx.commit().await?;
+    Ok(queued)
 }
 
 /// The HTTP client for webhooks: short timeouts, no redirects (a signed request goes where it was

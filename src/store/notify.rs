@@ -508,6 +508,31 @@ pub async fn next_delivery(conn: &mut Conn) -> Result<Option<Instant>, StoreErro
         .map_err(|e| corrupt("next_attempt", e))
 }
 
+/// Queues a heartbeat for every active endpoint, once per hour: `message_id` names the endpoint
+/// and the hour, so concurrent workers queue it once.
+pub async fn enqueue_heartbeats(conn: &mut Conn, now: Instant) -> Result<u64, StoreError> {
+    let hour = now.millis().div_euclid(3_600_000);
+    let payload = serde_json::json!({"type": "heartbeat", "at": now}).to_string();
+    let ids: Vec<i64> = sqlx::query_scalar("SELECT id FROM webhook_endpoints WHERE active = 1")
+        .fetch_all(&mut *conn)
+        .await?;
+    let mut queued = 0;
+    for id in ids {
+        queued += sqlx::query(
+            "INSERT INTO outbox (message_id, endpoint_id, payload, status, attempts, next_attempt_ms, created_at_ms)
+             VALUES ($1, $2, $3, 'pending', 0, $4, $4) ON CONFLICT DO NOTHING",
+        )
+        .bind(format!("hb_{id}_{hour}"))
+        .bind(id)
+        .bind(payload.as_str())
+        .bind(now.millis())
+        .execute(&mut *conn)
+        .await?
+        .rows_affected();
+    }
+    Ok(queued)
+}
+
 /// Notes that an alert was sent to its people, and at which escalation level.
 pub async fn set_notified(
     conn: &mut Conn,

@@ -263,8 +263,17 @@ both! {
         let deliveries = app.get(&app.admin_token, "/api/v1/webhooks/deliveries").await.expect(StatusCode::OK);
         assert_eq!(deliveries.body["items"][0]["status"], "delivered");
         assert_eq!(deliveries.body["items"][0]["message_id"], id);
-        let endpoints = app.get(&app.admin_token, "/api/v1/webhooks").await.expect(StatusCode::OK);
+                let endpoints = app.get(&app.admin_token, "/api/v1/webhooks").await.expect(StatusCode::OK);
         assert!(!endpoints.text.contains(&secret));
+
+        // A heartbeat an hour, once however often it is asked for.
+        assert_eq!(webhook::heartbeat(&app.state, app.clock.now()).await.unwrap(), 1);
+        assert_eq!(webhook::heartbeat(&app.state, app.clock.now()).await.unwrap(), 0);
+        deliver(&app).await;
+        let got = receiver.received();
+        assert_eq!(got.len(), 2);
+        let beat: Value = serde_json::from_str(&got[1].1).unwrap();
+        assert_eq!(beat["type"], "heartbeat");
     }
 
     async fn a_receiver_that_is_down_gets_everything_when_it_is_back(app: TestApp) {
