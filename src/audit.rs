@@ -25,6 +25,7 @@ pub enum AuditAction {
     AlertAcknowledge,
     AlertSilence,
     WebhookChange,
+    GemeenteRead,
 }
 
 impl AuditAction {
@@ -47,6 +48,7 @@ impl AuditAction {
             AuditAction::AlertAcknowledge => "alert.acknowledge",
             AuditAction::AlertSilence => "alert.silence",
             AuditAction::WebhookChange => "webhook.manage",
+            AuditAction::GemeenteRead => "gemeente.read",
         }
     }
 }

@@ -35,6 +35,10 @@ enum Command {
         /// Address to listen on (default 127.0.0.1:8080, or `ZICHT_LISTEN`).
         #[arg(long)]
         listen: Option<SocketAddr>,
+        /// Fill an empty database with a demo region and demo users (password `demo-wachtwoord`)
+        /// to click through.
+        #[arg(long)]
+        demo: bool,
     },
     /// Apply the database migrations and exit.
     Migrate,
@@ -98,6 +102,9 @@ enum AdminCommand {
     },
     /// Revoke an API token by its id.
     RevokeToken { id: i64 },
+    /// Set a user's password for the web pages (read from standard input, one line; at least 12
+    /// characters).
+    SetPassword { username: String },
     /// Set the regisseur and casemanagers of a household.
     Assign {
         household: HouseholdId,
@@ -112,11 +119,11 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
     let mut settings = Settings::load(cli.config.as_deref())?;
     crate::telemetry::init(settings.log_json);
     match cli.command {
-        Command::Serve { listen } => {
+        Command::Serve { listen, demo } => {
             if let Some(listen) = listen {
                 settings.listen = listen;
             }
-            serve(settings).await
+            serve(settings, demo).await
         }
         Command::Migrate => {
             let db = Db::connect(&settings.database_url(), 1).await?;
@@ -232,11 +239,29 @@ fn replay(
     Ok(())
 }
 
-async fn serve(settings: Settings) -> anyhow::Result<()> {
+async fn serve(settings: Settings, demo: bool) -> anyhow::Result<()> {
     let app = App::build(settings, Arc::new(SystemClock)).await?;
     if let Some(token) = &app.admin_token {
         // Printed to stdout, once, on the first start; never logged.
         println!("admin token: {token}");
+    }
+    if demo {
+        match crate::demo::fill(&app.state).await? {
+            Some(users) => {
+                println!(
+                    "demo: filled with a demo region; sign in at http://{}/inloggen as one of:",
+                    app.addr
+                );
+                for (name, role) in users {
+                    println!(
+                        "  {name:<16} {:<17} password: {}",
+                        role.as_str(),
+                        crate::demo::PASSWORD
+                    );
+                }
+            }
+            None => println!("demo: the database is not empty; nothing added"),
+        }
     }
     tracing::info!(addr = %app.addr, backend = ?app.state.db.backend(), "zicht listening");
     let stop = tokio_util::sync::CancellationToken::new();
@@ -383,6 +408,26 @@ async fn admin(settings: Settings, cmd: AdminCommand) -> anyhow::Result<()> {
             .await?;
             audit::record_cli(&mut tx, AuditAction::TokenCreate, None, now).await?;
             println!("token {} for {}: {secret}", token.id, user.username);
+        }
+        AdminCommand::SetPassword { username } => {
+            let user = store::find_user_by_name(&mut tx, &username)
+                .await?
+                .with_context(|| format!("no user `{username}`"))?;
+            eprintln!("New password for {username} (one line):");
+            let mut line = String::new();
+            std::io::stdin().read_line(&mut line)?;
+            let password = line.trim_end_matches(['\r', '\n']);
+            if password.chars().count() < 12 {
+                bail!("a password has at least 12 characters");
+            }
+            store::sessions::set_password_hash(
+                &mut tx,
+                user.id,
+                &crate::http::hash_password(password),
+            )
+            .await?;
+            audit::record_cli(&mut tx, AuditAction::UserCreate, None, now).await?;
+            println!("password set for {username}");
         }
         AdminCommand::RevokeToken { id } => {
             store::revoke_token(&mut tx, id, now)

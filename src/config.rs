@@ -25,6 +25,9 @@ pub struct Settings {
     pub db_pool_size: u32,
     /// Log as JSON lines instead of text (`ZICHT_LOG_JSON`).
     pub log_json: bool,
+    /// Mark session cookies `Secure` (`ZICHT_COOKIE_SECURE`); browsers still accept them on
+    /// http://localhost and http://127.0.0.1. Turn off only behind nothing but plain HTTP.
+    pub cookie_secure: bool,
 }
 
 impl Default for Settings {
@@ -37,12 +40,14 @@ impl Default for Settings {
             max_body_bytes: 64 * 1024,
             db_pool_size: 8,
             log_json: false,
+            cookie_secure: true,
         }
     }
 }
 
 /// The settings that `ZICHT_<KEY>` may set; other `ZICHT_*` variables belong to tools around zicht.
-const KEYS: [&str; 7] = [
+const KEYS: [&str; 8] = [
+    "cookie_secure",
     "listen",
     "data_dir",
     "database_url",

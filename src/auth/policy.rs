@@ -27,6 +27,8 @@ pub enum Action {
     DecideAlert,
     /// Configure webhook endpoints, see and redeliver deliveries.
     ManageWebhooks,
+    /// See the aggregates of one's own gemeente.
+    ViewGemeente,
 }
 
 /// Which households a listing shows to an actor.
@@ -62,6 +64,7 @@ pub fn allows(actor: &Actor, action: Action, relations: &[Relation]) -> bool {
         // The regisseur holds regie: they decide what an alert asks.
         (Role::Regisseur, DecideAlert) => relations.contains(&Relation::Regisseur),
         (Role::SignalReporter, ReportSignal) => true,
+        (Role::GemeenteMonitor, ViewGemeente) => actor.gemeente.is_some(),
         // A gemeente monitor sees no household detail (aggregates only); a specialist sees only
         // households they are consulted on, which consultation requests will grant.
         _ => false,

@@ -136,6 +136,24 @@ impl<'a> Facts<'a> {
         facts
     }
 
+    pub(super) fn phase(&self) -> super::Phase {
+        let current = self.current();
+        if current.end.is_some() {
+            return super::Phase::Afgesloten;
+        }
+        let phase3 = self
+            .events
+            .iter()
+            .any(|e| matches!(e, Event::Phase3(m) if m.at >= current.start));
+        if phase3 || self.stable_safety(self.now) {
+            super::Phase::StabieleVeiligheid
+        } else if self.direct_safety(self.now) {
+            super::Phase::DirecteVeiligheid
+        } else {
+            super::Phase::AcuteOnveiligheid
+        }
+    }
+
     fn current(&self) -> Period {
         *self
             .periods

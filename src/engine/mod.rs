@@ -186,3 +186,45 @@ pub fn simulate(history: &History, rules: Effective<'_>, until: Instant) -> Vec<
     });
     firings
 }
+
+/// The phase a household is in (visie *Gefaseerd samen werken aan veiligheid*), as far as the
+/// history tells: herstel (phase 4) is a professional judgement zicht does not derive.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Phase {
+    AcuteOnveiligheid,
+    DirecteVeiligheid,
+    StabieleVeiligheid,
+    Afgesloten,
+}
+
+impl Phase {
+    pub const ALL: [Phase; 4] = [
+        Phase::AcuteOnveiligheid,
+        Phase::DirecteVeiligheid,
+        Phase::StabieleVeiligheid,
+        Phase::Afgesloten,
+    ];
+
+    /// The Dutch name shown to users.
+    pub fn label(self) -> &'static str {
+        match self {
+            Phase::AcuteOnveiligheid => "1 · acute onveiligheid",
+            Phase::DirecteVeiligheid => "2 · directe veiligheid",
+            Phase::StabieleVeiligheid => "3 · stabiele veiligheid",
+            Phase::Afgesloten => "afgesloten",
+        }
+    }
+}
+
+/// The household's phase at `now`: closed; phase 3 when stable safety holds or phase 3 was
+/// recorded; phase 2 while direct safety holds; otherwise phase 1.
+pub fn phase(history: &History, definitions: &Definitions, now: Instant) -> Phase {
+    let seen = history.events.partition_point(|e| e.at() <= now);
+    detect::Facts::new(
+        &history.household,
+        &history.events[..seen],
+        definitions,
+        now,
+    )
+    .phase()
+}

@@ -46,6 +46,9 @@ pub struct Definitions {
     /// ... and escalated, each time one level up this ladder of webhook roles (e.g. the
     /// teamcoördinator, then procesregie at the Zorg- en Veiligheidshuis).
     pub escalation: Vec<String>,
+    /// Whether the region agreed to show the gemeente (pseudonymised) which households are in
+    /// phase 3.
+    pub share_phase3_with_gemeente: bool,
 }
 
 impl Default for Definitions {
@@ -58,6 +61,7 @@ impl Default for Definitions {
             stable_score_min: 8,
             repeat_days: 7,
             escalation: vec!["teamcoordinator".to_owned(), "procesregie_zvh".to_owned()],
+            share_phase3_with_gemeente: false,
         }
     }
 }

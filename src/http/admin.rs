@@ -162,19 +162,6 @@ pub struct PageQuery {
     limit: Option<i64>,
 }
 
-fn id_cursor(cursor: Option<&str>) -> Result<Option<i64>, ApiError> {
-    cursor
-        .map(|c| {
-            paging::decode(c)?.parse::<i64>().map_err(|_| {
-                ApiError::InvalidQuery(vec![FieldError::new(
-                    "cursor",
-                    "is not a cursor this API gave out",
-                )])
-            })
-        })
-        .transpose()
-}
-
 /// List users (admins only).
 #[utoipa::path(get, path = "/api/v1/users", tag = "admin", params(PageQuery),
     responses((status = 200, body = Page<UserView>), (status = 403, body = Problem)))]
@@ -186,7 +173,7 @@ pub async fn list_users(
     require(&state, &who, Action::ManageUsers, AuditAction::UserList).await?;
     let q = query(q)?;
     let limit = paging::limit(q.limit)?;
-    let after = id_cursor(q.cursor.as_deref())?;
+    let after = paging::id_cursor(q.cursor.as_deref())?;
     let mut conn = state.db.acquire().await?;
     let rows = store::list_users(&mut conn, after, limit + 1).await?;
     Ok(Json(paging::page(
@@ -377,7 +364,7 @@ pub async fn audit_log(
     require(&state, &who, Action::ReadAudit, AuditAction::AuditRead).await?;
     let q = query(q)?;
     let limit = paging::limit(q.limit)?;
-    let before = id_cursor(q.cursor.as_deref())?;
+    let before = paging::id_cursor(q.cursor.as_deref())?;
     let mut conn = state.db.acquire().await?;
     let rows = store::list_audit(&mut conn, q.household.as_deref(), before, limit + 1).await?;
     audit::record(
@@ -420,4 +407,47 @@ pub async fn me(who: Authenticated) -> Json<Me> {
         username: who.actor.username,
         role: who.actor.role,
     })
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NewPassword {
+    /// At least 12 characters. Stored only as an argon2 hash.
+    password: String,
+}
+
+/// Set a user's password for the web pages (admins only).
+#[utoipa::path(put, path = "/api/v1/users/{id}/password", tag = "admin", request_body = NewPassword,
+    params(("id" = i64, Path, description = "User id")),
+    responses((status = 204), (status = 403, body = Problem), (status = 404, body = Problem), (status = 422, body = Problem)))]
+pub async fn set_password(
+    State(state): State<Arc<AppState>>,
+    who: Authenticated,
+    Path(user_id): Path<i64>,
+    body: JsonBody,
+) -> Result<StatusCode, ApiError> {
+    require(&state, &who, Action::ManageUsers, AuditAction::UserCreate).await?;
+    let new: NewPassword = body.parse()?;
+    if new.password.chars().count() < 12 {
+        return Err(ApiError::invalid(
+            "password",
+            "must be at least 12 characters",
+        ));
+    }
+    let hash = crate::http::web::hash_password(&new.password);
+    let mut tx = state.db.begin_write().await?;
+    if !store::sessions::set_password_hash(&mut tx, user_id, &hash).await? {
+        return Err(ApiError::NotFound("user"));
+    }
+    audit::record(
+        &mut tx,
+        &who,
+        AuditAction::UserCreate,
+        None,
+        AuditOutcome::Ok,
+        state.clock.now(),
+    )
+    .await?;
+    tx.commit().await.map_err(store::StoreError::from)?;
+    Ok(StatusCode::NO_CONTENT)
 }

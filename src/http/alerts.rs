@@ -171,11 +171,7 @@ pub async fn list(
         gemeente: q.gemeente,
     };
     let limit = paging::limit(q.limit)?;
-    let before = q
-        .cursor
-        .as_deref()
-        .map(|c| paging::decode(c)?.parse::<i64>().map_err(|_| bad_cursor()))
-        .transpose()?;
+    let before = paging::id_cursor(q.cursor.as_deref())?;
     let mut conn = state.db.acquire().await?;
     let rows = store::list_alerts(&mut conn, &filter, who.actor.user_id, before, limit + 1).await?;
     audit::record(
@@ -193,13 +189,6 @@ pub async fn list(
         |a| a.id.to_string(),
         AlertView::from,
     )))
-}
-
-fn bad_cursor() -> ApiError {
-    ApiError::InvalidQuery(vec![FieldError::new(
-        "cursor",
-        "is not a cursor this API gave out",
-    )])
 }
 
 /// The alert `id` if the actor may do `action` on its household; otherwise 404, audited.

@@ -439,6 +439,39 @@ pub struct Timeline {
     next_cursor: Option<String>,
 }
 
+/// Stores an event the actor may write (checked by the caller, in the same transaction),
+/// evaluates the household at once, and audits the write. Forms and the API both come here.
+pub(super) async fn store_event(
+    state: &AppState,
+    tx: &mut store::Tx,
+    who: &Authenticated,
+    id: &HouseholdId,
+    event: &Event,
+) -> Result<EventRow, ApiError> {
+    let now = state.clock.now();
+    let row = store::insert_event(tx, event, Some(who.actor.user_id), now)
+        .await
+        .map_err(|e| match e {
+            InsertEventError::AlreadyClosed | InsertEventError::NotClosed => {
+                ApiError::Conflict(e.to_string())
+            }
+            InsertEventError::HouseholdEvent => ApiError::invalid("type", e.to_string()),
+            InsertEventError::Store(e) => e.into(),
+        })?;
+    // Each new event is evaluated at once, in the transaction that stores it.
+    crate::alerting::reconcile(tx, &state.rules(), id, now).await?;
+    audit::record(
+        tx,
+        who,
+        AuditAction::EventCreate,
+        Some(id.as_str()),
+        AuditOutcome::Ok,
+        now,
+    )
+    .await?;
+    Ok(row)
+}
+
 /// Records an event on a household the actor may write.
 async fn record(
     state: Arc<AppState>,
@@ -460,27 +493,7 @@ async fn record(
         Begun::Replay(response) => return Ok(response),
     };
     let event = body.parse_event(&id, kinds)?;
-    let now = state.clock.now();
-    let row = store::insert_event(write.tx(), &event, Some(who.actor.user_id), now)
-        .await
-        .map_err(|e| match e {
-            InsertEventError::AlreadyClosed | InsertEventError::NotClosed => {
-                ApiError::Conflict(e.to_string())
-            }
-            InsertEventError::HouseholdEvent => ApiError::invalid("type", e.to_string()),
-            InsertEventError::Store(e) => e.into(),
-        })?;
-    // Each new event is evaluated at once, in the transaction that stores it.
-    crate::alerting::reconcile(write.tx(), &state.rules(), &id, now).await?;
-    audit::record(
-        write.tx(),
-        &who,
-        AuditAction::EventCreate,
-        Some(id.as_str()),
-        AuditOutcome::Ok,
-        now,
-    )
-    .await?;
+    let row = store_event(&state, write.tx(), &who, &id, &event).await?;
     let location = format!("/api/v1/households/{id}/timeline");
     write
         .commit(

@@ -16,7 +16,7 @@ use utoipa::{IntoParams, ToSchema};
 
 use super::AppState;
 use super::body::JsonBody;
-use super::error::{ApiError, FieldError, Problem};
+use super::error::{ApiError, Problem};
 use super::households::query;
 use super::paging::{self, Page};
 use crate::auth::Authenticated;
@@ -78,18 +78,7 @@ pub async fn list(
 ) -> Result<Json<Page<NotificationView>>, ApiError> {
     let q = query(q)?;
     let limit = paging::limit(q.limit)?;
-    let before = q
-        .cursor
-        .as_deref()
-        .map(|c| {
-            paging::decode(c)?.parse::<i64>().map_err(|_| {
-                ApiError::InvalidQuery(vec![FieldError::new(
-                    "cursor",
-                    "is not a cursor this API gave out",
-                )])
-            })
-        })
-        .transpose()?;
+    let before = paging::id_cursor(q.cursor.as_deref())?;
     let mut conn = state.db.acquire().await?;
     let rows = store::notify::inbox(
         &mut conn,

@@ -12,6 +12,7 @@ mod metrics;
 mod ops;
 mod paging;
 mod reports;
+pub(crate) mod web;
 mod webhooks;
 
 use std::net::SocketAddr;
@@ -33,6 +34,7 @@ use utoipa_axum::routes;
 
 pub use admin::NewUser as NewUserRequest;
 pub use error::{ApiError, FieldError, Problem};
+pub use web::hash_password;
 
 use crate::clock::Clock;
 use crate::config::Settings;
@@ -242,6 +244,7 @@ fn api_router() -> OpenApiRouter<Arc<AppState>> {
         .routes(routes!(admin::create_user, admin::list_users))
         .routes(routes!(admin::create_token, admin::list_tokens))
         .routes(routes!(admin::revoke_token))
+        .routes(routes!(admin::set_password))
         .routes(routes!(admin::audit_log))
         .routes(routes!(admin::me))
         .routes(routes!(ops::openapi))
@@ -265,7 +268,8 @@ fn router(api: Router<Arc<AppState>>, state: Arc<AppState>) -> Router {
             .unwrap_or_default();
         tracing::info_span!("request", method = %req.method(), route, request_id)
     });
-    api.fallback(ops::not_found)
+    api.merge(web::router())
+        .fallback(ops::not_found)
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),
             metrics::track,

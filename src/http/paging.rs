@@ -48,6 +48,20 @@ pub fn decode(cursor: &str) -> Result<String, ApiError> {
         })
 }
 
+fn not_ours() -> ApiError {
+    ApiError::InvalidQuery(vec![FieldError::new(
+        "cursor",
+        "is not a cursor this API gave out",
+    )])
+}
+
+/// A cursor that carries a row id (lists ordered by id).
+pub fn id_cursor(cursor: Option<&str>) -> Result<Option<i64>, ApiError> {
+    cursor
+        .map(|c| decode(c)?.parse::<i64>().map_err(|_| not_ours()))
+        .transpose()
+}
+
 /// Cuts `rows` (fetched with `limit + 1`) to a page, with the cursor of its last item.
 pub fn page<R, T>(
     mut rows: Vec<R>,

@@ -278,18 +278,7 @@ pub async fn deliveries(
         )]));
     }
     let limit = paging::limit(q.limit)?;
-    let before = q
-        .cursor
-        .as_deref()
-        .map(|c| {
-            paging::decode(c)?.parse::<i64>().map_err(|_| {
-                ApiError::InvalidQuery(vec![FieldError::new(
-                    "cursor",
-                    "is not a cursor this API gave out",
-                )])
-            })
-        })
-        .transpose()?;
+    let before = paging::id_cursor(q.cursor.as_deref())?;
     let mut conn = state.db.acquire().await?;
     let rows = store::notify::deliveries(
         &mut conn,

@@ -7,6 +7,7 @@ mod households;
 mod idempotency;
 pub mod notify;
 mod reports;
+pub mod sessions;
 mod users;
 
 use std::str::FromStr;

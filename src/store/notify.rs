@@ -148,6 +148,15 @@ pub async fn inbox(
     rows.iter().map(notification_row).collect()
 }
 
+/// Marks every notification created before `before` read (the demo's past).
+pub async fn mark_read_before(conn: &mut Conn, before: Instant) -> Result<u64, StoreError> {
+    Ok(sqlx::query("UPDATE notifications SET read_at_ms = created_at_ms WHERE created_at_ms < $1 AND read_at_ms IS NULL")
+        .bind(before.millis())
+        .execute(conn)
+        .await?
+        .rows_affected())
+}
+
 pub async fn unread_count(conn: &mut Conn, user_id: i64) -> Result<i64, StoreError> {
     Ok(sqlx::query_scalar(
         "SELECT COUNT(*) FROM notifications WHERE user_id = $1 AND read_at_ms IS NULL",

@@ -131,6 +131,7 @@ impl TestApp {
             max_body_bytes: 16 * 1024,
             db_pool_size: 4,
             log_json: false,
+            cookie_secure: true,
         };
         let clock = ManualClock::new(start_time());
         let app = App::build(settings.clone(), Arc::new(clock.clone()))

@@ -12,3 +12,4 @@ mod notify;
 mod ops;
 mod reports;
 mod validation;
+mod web;

@@ -77,6 +77,7 @@ async fn the_openapi_document_describes_every_route() {
         "POST /api/v1/webhooks/deliveries/{id}/redeliver",
         "PUT /api/v1/households/{id}/assignments",
         "PUT /api/v1/me/preferences",
+        "PUT /api/v1/users/{id}/password",
     ];
     assert_eq!(operations, expected);
     // And every documented operation is served: see access::every_api_route_needs_a_valid_token.

@@ -1,0 +1,111 @@
+//! `zicht serve --demo`: fills an empty database with a demo region (about forty households with
+//! months of history, every rule firing somewhere) and a demo user for each role, so a new user
+//! can click through the whole product within a minute. The history is replayed in time order
+//! through the same store, engine and scheduler as live data, so alerts and notifications carry
+//! their real moments.
+
+mod data;
+
+use crate::alerting;
+use crate::domain::{Event, PlaceName, Region, Role};
+use crate::http::AppState;
+use crate::store::{self, StoreError};
+
+/// The password of every demo user.
+pub const PASSWORD: &str = "demo-wachtwoord";
+
+const USERS: &[(&str, Role, Option<&str>, Option<Region>)] = &[
+    ("cm-anna", Role::Casemanager, None, None),
+    ("cm-bram", Role::Casemanager, None, None),
+    ("rg-carla", Role::Regisseur, None, None),
+    (
+        "sp-dirk",
+        Role::Specialist,
+        None,
+        Some(Region::BrabantZuidoost),
+    ),
+    (
+        "aov-eindhoven",
+        Role::GemeenteMonitor,
+        Some("Eindhoven"),
+        None,
+    ),
+    ("aov-helmond", Role::GemeenteMonitor, Some("Helmond"), None),
+    ("wijk-woonbedrijf", Role::SignalReporter, None, None),
+];
+
+#[derive(Debug, thiserror::Error)]
+pub enum DemoError {
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error("the demo data is invalid: {0}")]
+    Data(String),
+}
+
+/// Fills the database when it holds no households yet; returns the demo users, or `None` when
+/// there was data already.
+pub async fn fill(state: &AppState) -> Result<Option<Vec<(String, Role)>>, DemoError> {
+    let mut conn = state.db.acquire().await?;
+    let existing =
+        store::list_households(&mut conn, &store::HouseholdFilter::default(), None, None, 1)
+            .await?;
+    drop(conn);
+    if !existing.is_empty() {
+        return Ok(None);
+    }
+    let now = state.clock.now();
+    let histories = data::demo_histories(now);
+
+    let mut tx = state.db.begin_write().await?;
+    let hash = crate::http::hash_password(PASSWORD);
+    let mut ids = Vec::new();
+    for (name, role, gemeente, region) in USERS {
+        let gemeente = gemeente.map(|g| g.parse::<PlaceName>().expect("demo gemeente"));
+        let user = store::create_user(&mut tx, name, *role, gemeente.as_ref(), *region, now)
+            .await
+            .map_err(|e| DemoError::Data(e.to_string()))?;
+        store::sessions::set_password_hash(&mut tx, user.id, &hash).await?;
+        ids.push(user.id);
+    }
+    let (anna, bram, carla) = (ids[0], ids[1], ids[2]);
+    for (i, h) in histories.iter().enumerate() {
+        store::create_household(&mut tx, &h.household, h.household.opened_at.start())
+            .await
+            .map_err(|e| DemoError::Data(e.to_string()))?;
+        let casemanager = if i % 2 == 0 { anna } else { bram };
+        store::set_assignments(&mut tx, &h.household.id, Some(carla), &[casemanager], now).await?;
+    }
+    tx.commit().await.map_err(StoreError::from)?;
+
+    // Replay: every event at its own moment, with the scheduler catching up in between.
+    let mut events: Vec<&Event> = histories
+        .iter()
+        .flat_map(|h| h.events.iter())
+        .filter(|e| e.at() <= now)
+        .collect();
+    events.sort_by_key(|e| e.at());
+    let rules = state.rules();
+    for event in events {
+        let at = event.at();
+        alerting::run_due(state, at).await?;
+        let mut tx = state.db.begin_write().await?;
+        store::insert_event(&mut tx, event, None, at)
+            .await
+            .map_err(|e| DemoError::Data(e.to_string()))?;
+        alerting::reconcile(&mut tx, &rules, event.household(), at).await?;
+        tx.commit().await.map_err(StoreError::from)?;
+    }
+    alerting::run_due(state, now).await?;
+    // A regisseur would have read what came in before the last two weeks.
+    let mut conn = state.db.acquire().await?;
+    let two_weeks_ago =
+        crate::domain::Instant::from_millis(now.millis() - 14 * 86_400_000).unwrap_or(now);
+    store::notify::mark_read_before(&mut conn, two_weeks_ago).await?;
+    state.notified();
+    Ok(Some(
+        USERS
+            .iter()
+            .map(|(n, r, _, _)| ((*n).to_owned(), *r))
+            .collect(),
+    ))
+}

@@ -1,0 +1,495 @@
+//! The regisseur's alerts: an inbox (most severe and newest first) with advice and evidence, an
+//! alert page to acknowledge with a decision or to pause with a reason and end date, and the
+//! notifications ("berichten") of every user.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use axum::extract::{Form, Path, State};
+use axum::response::{IntoResponse, Redirect, Response};
+use maud::{Markup, html};
+
+use super::forms::{self, FormState};
+use super::{
+    WebUser, csrf_refused, date, datetime, layout, page, page_error, rule_label, severity_label,
+};
+use crate::alerting::severity_rank;
+use crate::audit::AuditAction;
+use crate::auth::policy::{self, Action, HouseholdScope};
+use crate::domain::{Decision, FreeText, LocalDate, Specialism};
+use crate::http::households::{household_access, refuse_household};
+use crate::http::{ApiError, AppState};
+use crate::store::{
+    self, AlertFilter, AlertRow, AlertState, AlertUpdate, AuditOutcome, Transition,
+};
+
+pub(super) async fn list(State(state): State<Arc<AppState>>, user: WebUser) -> Response {
+    if policy::household_scope(user.actor()) != Some(HouseholdScope::Assigned) {
+        return page_error(ApiError::Forbidden);
+    }
+    let rows = async {
+        let mut conn = state.db.acquire().await?;
+        let filter = AlertFilter::default();
+        store::list_alerts(&mut conn, &filter, user.actor().user_id, None, 500).await
+    };
+    let mut rows: Vec<AlertRow> = match rows.await {
+        Ok(r) => r
+            .into_iter()
+            .filter(|a| a.state != AlertState::Resolved)
+            .collect(),
+        Err(e) => return page_error(e.into()),
+    };
+    // Most severe first, then newest.
+    rows.sort_by(|a, b| {
+        severity_rank(a.severity)
+            .cmp(&severity_rank(b.severity))
+            .then(b.fired_at.cmp(&a.fired_at))
+    });
+    if let Err(e) = super::session::audited(
+        &state,
+        &user.who,
+        AuditAction::AlertList,
+        None,
+        AuditOutcome::Ok,
+    )
+    .await
+    {
+        return page_error(e);
+    }
+    page(layout(
+        "Waarschuwingen",
+        Some(&user),
+        html! {
+            h1 { "Waarschuwingen" }
+            @if rows.is_empty() { p { "Er zijn geen open waarschuwingen." } }
+            @for a in &rows {
+                @let (class, sev) = severity_label(a.severity);
+                article style="border-bottom:1px solid var(--line);padding:0.5rem 0" {
+                    h2 style="margin:0.25rem 0" {
+                        a href={ "/waarschuwingen/" (a.id) } { (rule_label(&a.rule)) " — " (a.household) }
+                    }
+                    p { span.badge.(class) { (sev) } " " (state_label(a.state)) " · sinds " (date(a.since)) }
+                    p { (a.advice) }
+                }
+            }
+        },
+    ))
+}
+
+fn state_label(s: AlertState) -> &'static str {
+    match s {
+        AlertState::Firing => "open",
+        AlertState::Acknowledged => "afgehandeld",
+        AlertState::Silenced => "gepauzeerd",
+        AlertState::Resolved => "opgelost",
+    }
+}
+
+async fn load(
+    state: &AppState,
+    user: &WebUser,
+    id: i64,
+    action: Action,
+    audit: AuditAction,
+) -> Result<AlertRow, Response> {
+    let mut conn = state.db.acquire().await.map_err(|e| page_error(e.into()))?;
+    let alert = store::alert(&mut conn, id)
+        .await
+        .map_err(|e| page_error(e.into()))?;
+    let household = alert
+        .as_ref()
+        .map(|a| a.household.to_string())
+        .unwrap_or_default();
+    match alert {
+        Some(a) => match household_access(&mut conn, &user.who, &household, action).await {
+            Ok(Some(_)) => Ok(a),
+            Ok(None) => Err(page_error(
+                refuse_household(state, &user.who, &household, audit).await,
+            )),
+            Err(e) => Err(page_error(e)),
+        },
+        None => Err(page_error(ApiError::NotFound("alert"))),
+    }
+}
+
+fn decide_forms(user: &WebUser, alert: &AlertRow, ack: &FormState, pause: &FormState) -> Markup {
+    html! {
+        @if alert.state != AlertState::Resolved {
+            h2 { "Besluit vastleggen" }
+            (forms::summary(ack))
+            form method="post" action={ "/waarschuwingen/" (alert.id) "/afhandelen" } novalidate {
+                input type="hidden" name="csrf" value=(user.csrf);
+                (forms::select(ack, "decision", "Besluit", forms::DECISIONS))
+                (forms::select(ack, "specialism", "Welk specialisme (bij consulteren)", forms::SPECIALISMS))
+                (forms::textarea(ack, "reason", "Toelichting", Some("Waarom dit besluit? Verplicht.")))
+                button.primary type="submit" { "Besluit opslaan" }
+            }
+            @if !alert.one_shot {
+                h2 { "Tijdelijk pauzeren" }
+                (forms::summary(pause))
+                form method="post" action={ "/waarschuwingen/" (alert.id) "/pauzeren" } novalidate {
+                    input type="hidden" name="csrf" value=(user.csrf);
+                    (forms::textarea(pause, "reason", "Reden", Some("Waarom mag deze waarschuwing even stil zijn? Verplicht.")))
+                    (forms::input(pause, "until", "Tot en met de dag vóór", "date",
+                        Some("Loopt de waarschuwing dan nog, dan hoort u het meteen."), &[]))
+                    button.primary type="submit" { "Pauzeren" }
+                }
+            }
+        }
+    }
+}
+
+async fn render(
+    state: &AppState,
+    user: &WebUser,
+    alert: AlertRow,
+    ack: &FormState,
+    pause: &FormState,
+) -> Response {
+    let details = async {
+        let mut conn = state.db.acquire().await?;
+        let evidence = store::events_by_id(&mut conn, &alert.household, &alert.evidence).await?;
+        let history = store::transitions(&mut conn, alert.id).await?;
+        Ok::<_, store::StoreError>((evidence, history))
+    };
+    let (evidence, history) = match details.await {
+        Ok(x) => x,
+        Err(e) => return page_error(e.into()),
+    };
+    let household = alert.household.to_string();
+    if let Err(e) = super::session::audited(
+        state,
+        &user.who,
+        AuditAction::AlertRead,
+        Some(&household),
+        AuditOutcome::Ok,
+    )
+    .await
+    {
+        return page_error(e);
+    }
+    let (class, sev) = severity_label(alert.severity);
+    page(layout(
+        &rule_label(&alert.rule),
+        Some(user),
+        html! {
+            p { a href="/waarschuwingen" { "← Alle waarschuwingen" } }
+            h1 { (rule_label(&alert.rule)) }
+            p {
+                span.badge.(class) { (sev) } " " (state_label(alert.state))
+                " · huishouden " a href={ "/huishoudens/" (alert.household) } { (alert.household) }
+                " · sinds " (date(alert.since))
+                @if let Some(u) = alert.silenced_until { " · gepauzeerd tot " (date(u)) }
+            }
+            @if let Some(u) = alert.suppressed_until {
+                p.notice { "Deze waarschuwing bleef stil tot " (date(u)) " omdat toen het effect van een nieuwe interventie werd verwacht." }
+            }
+            h2 { "Advies" }
+            p { (alert.advice) }
+            h2 { "Waarom deze waarschuwing" }
+            @if evidence.is_empty() { p { "Geen onderliggende gebeurtenissen." } } @else {
+                ul {
+                    @for e in &evidence {
+                        li { (datetime(e.event.at())) " — " (evidence_text(&e.event)) }
+                    }
+                }
+            }
+            (decide_forms(user, &alert, ack, pause))
+            h2 { "Geschiedenis" }
+            ol {
+                @for t in &history {
+                    li {
+                        (datetime(t.at)) " — " (history_text(&t.why))
+                        @if t.actor != "zicht" { " door " (t.actor) }
+                        @if let Some(d) = &t.decision { ": " (forms::label_of(forms::DECISIONS, d)) }
+                        @if let Some(s) = &t.specialism { " (" (forms::label_of(forms::SPECIALISMS, s)) ")" }
+                        @if let Some(r) = &t.reason { " — " (r) }
+                        @if let Some(u) = t.silenced_until { " tot " (date(u)) }
+                    }
+                }
+            }
+        },
+    ))
+}
+
+fn evidence_text(event: &crate::domain::Event) -> String {
+    use crate::domain::Event;
+    match event {
+        Event::Score(s) => format!(
+            "score {} van {}",
+            s.value.get(),
+            forms::label_of(forms::PERSPECTIVES, s.perspective.as_str()).to_lowercase()
+        ),
+        Event::Signal(s) => format!(
+            "{} ({}){}",
+            forms::label_of(forms::SIGNAL_KINDS, s.kind.as_str()),
+            forms::label_of(forms::SOURCES, s.source.as_str()),
+            if s.acute { ", acuut onveilig" } else { "" }
+        ),
+        Event::Flag(f) => format!(
+            "markering {} ({})",
+            f.flag.as_str().replace('_', " "),
+            f.level.as_str()
+        ),
+        Event::Closure(_) => "traject afgesloten".into(),
+        Event::PartnerWithdrawal(p) => format!(
+            "{} trekt zich terug",
+            forms::label_of(forms::PARTNERS, p.partner.as_str())
+        ),
+        other => other.type_name().replace('_', " "),
+    }
+}
+
+fn history_text(why: &str) -> &'static str {
+    match why {
+        "first" => "waarschuwing ontstaan",
+        "refired" => "opnieuw ontstaan",
+        "resolved" => "opgelost",
+        "severity" => "ernstiger geworden",
+        "acknowledged" => "besluit vastgelegd",
+        "silenced" => "gepauzeerd",
+        "silence_expired" => "pauze voorbij, waarschuwing loopt nog",
+        _ => "gewijzigd",
+    }
+}
+
+pub(super) async fn page_(
+    State(state): State<Arc<AppState>>,
+    user: WebUser,
+    Path(id): Path<i64>,
+) -> Response {
+    match load(
+        &state,
+        &user,
+        id,
+        Action::ReadHousehold,
+        AuditAction::AlertRead,
+    )
+    .await
+    {
+        Ok(alert) => {
+            render(
+                &state,
+                &user,
+                alert,
+                &FormState::default(),
+                &FormState::default(),
+            )
+            .await
+        }
+        Err(r) => r,
+    }
+}
+
+/// Records a decision on an alert (the household's regisseur), in one transaction with its audit
+/// row and the re-evaluation.
+async fn decide(
+    state: &AppState,
+    user: &WebUser,
+    alert: &AlertRow,
+    mut t: Transition,
+    audit: AuditAction,
+) -> Result<(), ApiError> {
+    let now = state.clock.now();
+    let mut tx = state.db.begin_write().await?;
+    let current = store::alert(&mut tx, alert.id)
+        .await?
+        .ok_or(ApiError::NotFound("alert"))?;
+    if current.state == AlertState::Resolved {
+        return Err(ApiError::Conflict("resolved".into()));
+    }
+    let to = t.to.unwrap_or(AlertState::Firing);
+    t.from = Some(current.state);
+    t.actor_id = Some(user.actor().user_id);
+    t.actor = user.actor().username.clone();
+    let update = AlertUpdate {
+        state: to,
+        firing: None,
+        fired_at: None,
+        resolved_at: None,
+        silenced_until: t.silenced_until,
+    };
+    store::update_alert(&mut tx, alert.id, &update, now).await?;
+    store::append_transition(&mut tx, alert.id, &t, now).await?;
+    crate::audit::record(
+        &mut tx,
+        &user.who,
+        audit,
+        Some(alert.household.as_str()),
+        AuditOutcome::Ok,
+        now,
+    )
+    .await?;
+    crate::alerting::reconcile(&mut tx, &state.rules(), &alert.household, now).await?;
+    tx.commit().await.map_err(store::StoreError::from)?;
+    state.notified();
+    Ok(())
+}
+
+pub(super) async fn acknowledge(
+    State(state): State<Arc<AppState>>,
+    user: WebUser,
+    Path(id): Path<i64>,
+    Form(values): Form<HashMap<String, String>>,
+) -> Response {
+    if let Some(refused) = csrf_refused(&user, &values) {
+        return refused;
+    }
+    let alert = match load(
+        &state,
+        &user,
+        id,
+        Action::DecideAlert,
+        AuditAction::AlertAcknowledge,
+    )
+    .await
+    {
+        Ok(a) => a,
+        Err(r) => return r,
+    };
+    let mut form = FormState::from(values);
+    let decision: Option<Decision> =
+        form.parse("decision", "Kies een besluit.", |s| s.parse().ok());
+    let specialism: Option<Specialism> = form.value("specialism").parse().ok();
+    if decision == Some(Decision::SpecialistConsult) && specialism.is_none() {
+        form.add("specialism", "Kies welk specialisme u consulteert.");
+    }
+    let reason = form.parse("reason", "Licht het besluit toe.", |s| {
+        s.parse::<FreeText>().ok()
+    });
+    match (form.is_valid(), decision, reason) {
+        (true, Some(decision), Some(reason)) => {
+            let t = Transition {
+                to: Some(AlertState::Acknowledged),
+                why: "acknowledged",
+                decision: Some(decision.as_str().to_owned()),
+                specialism: specialism
+                    .filter(|_| decision == Decision::SpecialistConsult)
+                    .map(|s| s.as_str().to_owned()),
+                reason: Some(reason.as_str().to_owned()),
+                ..Transition::default()
+            };
+            match decide(&state, &user, &alert, t, AuditAction::AlertAcknowledge).await {
+                Ok(()) => Redirect::to(&format!("/waarschuwingen/{id}")).into_response(),
+                Err(e) => page_error(e),
+            }
+        }
+        _ => {
+            let mut r = render(&state, &user, alert, &form, &FormState::default()).await;
+            *r.status_mut() = axum::http::StatusCode::UNPROCESSABLE_ENTITY;
+            r
+        }
+    }
+}
+
+pub(super) async fn silence(
+    State(state): State<Arc<AppState>>,
+    user: WebUser,
+    Path(id): Path<i64>,
+    Form(values): Form<HashMap<String, String>>,
+) -> Response {
+    if let Some(refused) = csrf_refused(&user, &values) {
+        return refused;
+    }
+    let alert = match load(
+        &state,
+        &user,
+        id,
+        Action::DecideAlert,
+        AuditAction::AlertSilence,
+    )
+    .await
+    {
+        Ok(a) => a,
+        Err(r) => return r,
+    };
+    let mut form = FormState::from(values);
+    let reason = form.parse("reason", "Geef een reden.", |s| s.parse::<FreeText>().ok());
+    let until = form.parse("until", "Vul een datum in.", |s| {
+        s.parse::<LocalDate>().ok()
+    });
+    let now = state.clock.now();
+    if let Some(u) = until {
+        if u.start() <= now {
+            form.add("until", "Kies een datum na vandaag.");
+        } else if u.start().millis() - now.millis() > 366 * 86_400_000 {
+            form.add("until", "Pauzeer hoogstens een jaar.");
+        }
+    }
+    if alert.one_shot {
+        form.add(
+            "reason",
+            "Een eenmalige waarschuwing kunt u niet pauzeren; leg een besluit vast.",
+        );
+    }
+    match (form.is_valid(), reason, until) {
+        (true, Some(reason), Some(until)) => {
+            let t = Transition {
+                to: Some(AlertState::Silenced),
+                why: "silenced",
+                reason: Some(reason.as_str().to_owned()),
+                silenced_until: Some(until.start()),
+                ..Transition::default()
+            };
+            match decide(&state, &user, &alert, t, AuditAction::AlertSilence).await {
+                Ok(()) => Redirect::to(&format!("/waarschuwingen/{id}")).into_response(),
+                Err(e) => page_error(e),
+            }
+        }
+        _ => {
+            let mut r = render(&state, &user, alert, &FormState::default(), &form).await;
+            *r.status_mut() = axum::http::StatusCode::UNPROCESSABLE_ENTITY;
+            r
+        }
+    }
+}
+
+/// Everyone's notifications.
+pub(super) async fn inbox(State(state): State<Arc<AppState>>, user: WebUser) -> Response {
+    let rows = async {
+        let mut conn = state.db.acquire().await?;
+        store::notify::inbox(
+            &mut conn,
+            user.actor().user_id,
+            false,
+            None,
+            None,
+            None,
+            200,
+        )
+        .await
+    };
+    let rows = match rows.await {
+        Ok(r) => r,
+        Err(e) => return page_error(e.into()),
+    };
+    let regisseur = user.actor().role == crate::domain::Role::Regisseur;
+    page(layout(
+        "Berichten",
+        Some(&user),
+        html! {
+            h1 { "Berichten" }
+            @if rows.is_empty() { p { "Geen berichten." } }
+            ul {
+                @for n in &rows {
+                    li {
+                        @if n.read_at.is_none() { strong { "Nieuw: " } }
+                        (datetime(n.created_at)) " — " (rule_label(&n.rule)) " bij " (n.household) " (" (why_label(&n.why)) ")"
+                        @if regisseur { " — " a href={ "/waarschuwingen/" (n.alert) } { "bekijken" } }
+                    }
+                }
+            }
+        },
+    ))
+}
+
+fn why_label(why: &str) -> &'static str {
+    match why {
+        "first" => "nieuw",
+        "repeat" => "herhaling: nog niet afgehandeld",
+        "escalation" => "opgeschaald",
+        "resolved" => "opgelost",
+        "silence_expired" => "pauze voorbij",
+        _ => "bericht",
+    }
+}

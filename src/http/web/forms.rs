@@ -1,0 +1,233 @@
+//! Form fields that keep what was typed and show errors in Dutch next to the field, and the Dutch
+//! names of the vocabularies.
+
+use std::collections::HashMap;
+
+use maud::{Markup, html};
+
+use crate::domain::{Instant, amsterdam};
+
+/// What a form holds: the values sent (or defaults) and the errors per field.
+#[derive(Default)]
+pub(super) struct FormState {
+    pub values: HashMap<String, String>,
+    pub errors: Vec<(String, String)>,
+}
+
+impl FormState {
+    pub fn from(values: HashMap<String, String>) -> Self {
+        FormState {
+            values,
+            errors: Vec::new(),
+        }
+    }
+
+    pub fn value(&self, name: &str) -> &str {
+        self.values
+            .get(name)
+            .map(String::as_str)
+            .unwrap_or_default()
+    }
+
+    pub fn error(&self, name: &str) -> Option<&str> {
+        self.errors
+            .iter()
+            .find(|(f, _)| f == name)
+            .map(|(_, m)| m.as_str())
+    }
+
+    pub fn add(&mut self, name: &str, message: impl Into<String>) {
+        self.errors.push((name.to_owned(), message.into()));
+    }
+
+    pub fn is_valid(&self) -> bool {
+        self.errors.is_empty()
+    }
+
+    /// Parses a field with `parse`; on failure records `message` for it.
+    pub fn parse<T>(
+        &mut self,
+        name: &str,
+        message: &str,
+        parse: impl FnOnce(&str) -> Option<T>,
+    ) -> Option<T> {
+        let parsed = parse(self.value(name).trim());
+        if parsed.is_none() {
+            self.add(name, message);
+        }
+        parsed
+    }
+}
+
+/// The list of errors at the top of a form, each linking to its field.
+pub(super) fn summary(form: &FormState) -> Markup {
+    html! {
+        @if !form.errors.is_empty() {
+            div.summary role="alert" aria-labelledby="fouten" tabindex="-1" {
+                h2 id="fouten" { "Controleer het formulier" }
+                ul { @for (field, message) in &form.errors { li { a href={ "#" (field) } { (message) } } } }
+            }
+        }
+    }
+}
+
+fn described(form: &FormState, name: &str, hint: Option<&str>) -> Option<String> {
+    let mut ids = Vec::new();
+    if hint.is_some() {
+        ids.push(format!("{name}-hint"));
+    }
+    if form.error(name).is_some() {
+        ids.push(format!("{name}-fout"));
+    }
+    (!ids.is_empty()).then(|| ids.join(" "))
+}
+
+pub(super) fn input(
+    form: &FormState,
+    name: &str,
+    label: &str,
+    kind: &str,
+    hint: Option<&str>,
+    extra: &[(&str, &str)],
+) -> Markup {
+    let invalid = form.error(name).is_some();
+    html! {
+        div.field.invalid[invalid] {
+            label for=(name) { (label) }
+            @if let Some(h) = hint { p.hint id={ (name) "-hint" } { (h) } }
+            input id=(name) name=(name) type=(kind) value=(form.value(name))
+                aria-invalid=[invalid.then_some("true")] aria-describedby=[described(form, name, hint)]
+                min=[extra.iter().find(|(k, _)| *k == "min").map(|(_, v)| *v)]
+                max=[extra.iter().find(|(k, _)| *k == "max").map(|(_, v)| *v)]
+                inputmode=[extra.iter().find(|(k, _)| *k == "inputmode").map(|(_, v)| *v)];
+            @if let Some(e) = form.error(name) { p.error id={ (name) "-fout" } { (e) } }
+        }
+    }
+}
+
+pub(super) fn textarea(form: &FormState, name: &str, label: &str, hint: Option<&str>) -> Markup {
+    let invalid = form.error(name).is_some();
+    html! {
+        div.field.invalid[invalid] {
+            label for=(name) { (label) }
+            @if let Some(h) = hint { p.hint id={ (name) "-hint" } { (h) } }
+            textarea id=(name) name=(name) aria-invalid=[invalid.then_some("true")]
+                aria-describedby=[described(form, name, hint)] { (form.value(name)) }
+            @if let Some(e) = form.error(name) { p.error id={ (name) "-fout" } { (e) } }
+        }
+    }
+}
+
+pub(super) fn select(
+    form: &FormState,
+    name: &str,
+    label: &str,
+    options: &[(&str, &str)],
+) -> Markup {
+    let invalid = form.error(name).is_some();
+    html! {
+        div.field.invalid[invalid] {
+            label for=(name) { (label) }
+            select id=(name) name=(name) aria-invalid=[invalid.then_some("true")]
+                aria-describedby=[described(form, name, None)] {
+                option value="" { "— kies —" }
+                @for (value, text) in options {
+                    option value=(value) selected[form.value(name) == *value] { (text) }
+                }
+            }
+            @if let Some(e) = form.error(name) { p.error id={ (name) "-fout" } { (e) } }
+        }
+    }
+}
+
+/// `YYYY-MM-DDTHH:MM` as a `datetime-local` field sends it, in Europe/Amsterdam.
+pub(super) fn local_datetime(s: &str) -> Option<Instant> {
+    let dt: jiff::civil::DateTime = s.parse().ok()?;
+    let zoned = dt.to_zoned(amsterdam()).ok()?;
+    Some(Instant::from_timestamp(zoned.timestamp()))
+}
+
+pub(super) fn datetime_value(t: Instant) -> String {
+    t.timestamp()
+        .to_zoned(amsterdam())
+        .strftime("%Y-%m-%dT%H:%M")
+        .to_string()
+}
+
+pub(super) const PERSPECTIVES: &[(&str, &str)] = &[
+    ("slachtoffer", "Slachtoffer"),
+    ("pleger", "Pleger"),
+    ("casemanager", "Casemanager"),
+    (
+        "professional",
+        "Andere professional (wijkteam, reclassering, GGZ …)",
+    ),
+    ("netwerk", "Netwerk"),
+];
+
+pub(super) const SIGNAL_KINDS: &[(&str, &str)] = &[
+    ("melding", "Melding bij Veilig Thuis"),
+    ("politie_incident", "Incident bij de politie"),
+    ("aangifte", "Aangifte"),
+    ("huisverbod", "Tijdelijk huisverbod"),
+    ("seh", "Bezoek spoedeisende hulp"),
+    ("zorgsignaal", "Zorgsignaal"),
+    ("crisis", "Crisis"),
+];
+
+pub(super) const SOURCES: &[(&str, &str)] = &[
+    ("politie", "Politie"),
+    ("wijkagent", "Wijkagent"),
+    ("seh_medisch", "SEH / medisch"),
+    ("huisarts", "Huisarts"),
+    ("onderwijs", "Onderwijs"),
+    ("hulpverlening", "Hulpverlening"),
+    ("woningcorporatie", "Woningcorporatie"),
+    ("niet_beroepsmatig", "Niet-beroepsmatig (buren, familie)"),
+    ("veilig_thuis", "Veilig Thuis"),
+    ("zelfmelding", "Zelfmelding"),
+];
+
+pub(super) const DECISIONS: &[(&str, &str)] = &[
+    (
+        "bijschalen",
+        "Bijschalen: expertise toevoegen, regie blijft",
+    ),
+    ("specialist_consult", "Specialist consulteren"),
+    (
+        "procesregie_zvh",
+        "Procesregie bij het Zorg- en Veiligheidshuis",
+    ),
+    ("actieoverleg", "Actieoverleg"),
+    ("proactief_scenario", "Proactief scenario"),
+    ("geen_actie", "Geen actie"),
+];
+
+pub(super) const SPECIALISMS: &[(&str, &str)] = &[
+    ("reclassering", "Reclassering"),
+    ("ggz", "GGZ"),
+    ("verslavingszorg", "Verslavingszorg"),
+    ("vrouwenopvang", "Vrouwenopvang"),
+    ("forensische_ggz", "Forensische GGZ"),
+    ("politie", "Politie"),
+    ("veilig_thuis", "Veilig Thuis"),
+];
+
+pub(super) const PARTNERS: &[(&str, &str)] = &[
+    ("wijkteam", "Wijkteam"),
+    ("reclassering", "Reclassering"),
+    ("ggz", "GGZ"),
+    ("verslavingszorg", "Verslavingszorg"),
+    ("vrouwenopvang", "Vrouwenopvang"),
+    ("forensische_ggz", "Forensische GGZ"),
+    ("politie", "Politie"),
+    ("veilig_thuis", "Veilig Thuis"),
+    ("zorg_en_veiligheidshuis", "Zorg- en Veiligheidshuis"),
+    ("jeugdbescherming", "Jeugdbescherming"),
+];
+
+pub(super) fn label_of(list: &[(&'static str, &'static str)], value: &str) -> String {
+    list.iter()
+        .find(|(v, _)| *v == value)
+        .map_or_else(|| value.replace('_', " "), |(_, l)| (*l).to_owned())
+}

@@ -1,0 +1,244 @@
+//! The gemeente monitor's dashboard: aggregates for their own gemeente only. Never a name, a reason
+//! or a description; every count under 5 is shown as "< 5" so no household can be singled out.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use axum::extract::State;
+use axum::response::Response;
+use maud::{Markup, PreEscaped, html};
+use sha2::{Digest, Sha256};
+
+use super::forms;
+use super::{WebUser, date, layout, page, page_error};
+use crate::audit::AuditAction;
+use crate::auth::policy::{self, Action};
+use crate::domain::{Event, Instant, amsterdam};
+use crate::engine::{History, Phase, phase};
+use crate::http::{ApiError, AppState};
+use crate::store::{self, AlertState, AuditOutcome, HouseholdFilter};
+
+/// Disclosure control: small numbers could point at one household.
+pub(super) fn count(n: usize) -> String {
+    if n < 5 {
+        "< 5".to_owned()
+    } else {
+        n.to_string()
+    }
+}
+
+/// A stable pseudonym for sharing a phase-3 household with the gemeente, not its id.
+fn pseudonym(id: &str) -> String {
+    let digest = Sha256::digest(format!("zicht-gemeente:{id}").as_bytes());
+    format!("P-{}", crate::auth::hex(&digest[..4]).to_uppercase())
+}
+
+fn month_key(t: Instant) -> (i16, i8) {
+    let d = t.timestamp().to_zoned(amsterdam()).date();
+    (d.year(), d.month())
+}
+
+const MONTHS: [&str; 12] = [
+    "jan", "feb", "mrt", "apr", "mei", "jun", "jul", "aug", "sep", "okt", "nov", "dec",
+];
+
+fn month_chart(months: &[((i16, i8), usize)]) -> Markup {
+    let width = 40 * months.len().max(1) + 40;
+    let max = months.iter().map(|(_, n)| *n).max().unwrap_or(0).max(5) as f64;
+    let bar = |n: usize| (n as f64 / max * 150.0).round();
+    let mut svg = format!(
+        r#"<svg role="img" aria-labelledby="mm-title mm-desc" viewBox="0 0 {width} 210" width="100%" style="max-width:{width}px;font-family:system-ui,sans-serif"><title id="mm-title">Meldingen per maand</title><desc id="mm-desc">Aantal meldingen bij Veilig Thuis per maand in de gemeente; aantallen onder 5 staan als &lt; 5.</desc>"#
+    );
+    for (i, ((y, m), n)) in months.iter().enumerate() {
+        let x = 30 + i * 40;
+        let label = count(*n);
+        if *n >= 5 {
+            let h = bar(*n);
+            svg.push_str(&format!(r##"<rect x="{x}" y="{}" width="28" height="{h}" fill="#0b5394"><title>{} {y}: {label}</title></rect>"##, 170.0 - h, MONTHS[(*m - 1) as usize]));
+        } else {
+            svg.push_str(&format!(r##"<rect x="{x}" y="160" width="28" height="10" fill="none" stroke="#4a4a4a" stroke-dasharray="3 2"><title>{} {y}: &lt; 5</title></rect>"##, MONTHS[(*m - 1) as usize]));
+        }
+        svg.push_str(&format!(
+            r#"<text x="{}" y="{}" font-size="11" text-anchor="middle">{}</text>"#,
+            x + 14,
+            if *n >= 5 { 165.0 - bar(*n) } else { 155.0 },
+            label.replace('<', "&lt;")
+        ));
+        svg.push_str(&format!(
+            r#"<text x="{}" y="188" font-size="11" text-anchor="middle">{}</text>"#,
+            x + 14,
+            MONTHS[(*m - 1) as usize]
+        ));
+        if i == 0 || *m == 1 {
+            svg.push_str(&format!(
+                r#"<text x="{}" y="203" font-size="10" text-anchor="middle">{y}</text>"#,
+                x + 14
+            ));
+        }
+    }
+    svg.push_str(r##"<line x1="25" y1="170" x2="100%" y2="170" stroke="#4a4a4a"/></svg>"##);
+    html! { (PreEscaped(svg)) }
+}
+
+pub(super) async fn dashboard(State(state): State<Arc<AppState>>, user: WebUser) -> Response {
+    let actor = user.actor();
+    let gemeente = match (
+        &actor.gemeente,
+        policy::allows(actor, Action::ViewGemeente, &[]),
+    ) {
+        (Some(g), true) => g.clone(),
+        _ => return page_error(ApiError::Forbidden),
+    };
+    let now = state.clock.now();
+    let loaded = async {
+        let mut conn = state.db.acquire().await?;
+        let filter = HouseholdFilter {
+            gemeente: Some(gemeente.clone()),
+            ..HouseholdFilter::default()
+        };
+        let mut histories = Vec::new();
+        let mut stagnating = 0usize;
+        let mut after: Option<String> = None;
+        loop {
+            let rows =
+                store::list_households(&mut conn, &filter, None, after.as_deref(), 500).await?;
+            for h in &rows {
+                let events = store::history(&mut conn, &h.household.id)
+                    .await?
+                    .into_iter()
+                    .map(|(_, e)| e)
+                    .collect();
+                let alerts = store::state_alerts(&mut conn, &h.household.id).await?;
+                stagnating += alerts
+                    .iter()
+                    .filter(|a| a.state != AlertState::Resolved)
+                    .filter(|a| {
+                        matches!(
+                            a.rule.as_str(),
+                            "geen-directe-veiligheid"
+                                | "geen-stabiele-veiligheid"
+                                | "dalende-trend"
+                        )
+                    })
+                    .count();
+                histories.push(History {
+                    household: h.household.clone(),
+                    events,
+                });
+            }
+            match rows.last() {
+                Some(last) if rows.len() == 500 => after = Some(last.household.id.to_string()),
+                _ => break,
+            }
+        }
+        Ok::<_, store::StoreError>((histories, stagnating))
+    };
+    let (histories, stagnating) = match loaded.await {
+        Ok(x) => x,
+        Err(e) => return page_error(e.into()),
+    };
+    let rules = state.rules();
+    let mut by_phase_wijk: BTreeMap<(String, Phase), usize> = BTreeMap::new();
+    let mut per_month: BTreeMap<(i16, i8), usize> = BTreeMap::new();
+    let mut stream = Vec::new();
+    let mut shared = Vec::new();
+    let year_ago =
+        Instant::from_timestamp(now.timestamp() - jiff::SignedDuration::from_hours(24 * 365));
+    for h in &histories {
+        let defs = rules.for_region(h.household.region).definitions;
+        let p = phase(h, defs, now);
+        let wijk = h
+            .household
+            .wijk
+            .as_ref()
+            .map_or_else(|| "onbekend".to_owned(), |w| w.as_str().to_owned());
+        *by_phase_wijk.entry((wijk.clone(), p)).or_default() += 1;
+        if p == Phase::StabieleVeiligheid && defs.share_phase3_with_gemeente {
+            shared.push(pseudonym(h.household.id.as_str()));
+        }
+        for e in &h.events {
+            if let Event::Signal(s) = e {
+                if s.at > now {
+                    continue;
+                }
+                if s.kind == crate::domain::SignalKind::Melding && s.at > year_ago {
+                    *per_month.entry(month_key(s.at)).or_default() += 1;
+                }
+                if s.source.is_neighbourhood() && s.at > year_ago {
+                    stream.push((s.at, wijk.clone(), s.source, s.kind));
+                }
+            }
+        }
+    }
+    stream.sort_by_key(|s| std::cmp::Reverse(s.0));
+    stream.truncate(50);
+    shared.sort();
+    // Twelve months up to now, including months without meldingen.
+    let mut months: Vec<((i16, i8), usize)> = Vec::new();
+    let (mut y, mut m) = month_key(now);
+    for _ in 0..12 {
+        months.push(((y, m), per_month.get(&(y, m)).copied().unwrap_or(0)));
+        if m == 1 {
+            y -= 1;
+            m = 12;
+        } else {
+            m -= 1;
+        }
+    }
+    months.reverse();
+    let wijken: Vec<String> = {
+        let mut w: Vec<String> = by_phase_wijk.keys().map(|(w, _)| w.clone()).collect();
+        w.dedup();
+        w
+    };
+    if let Err(e) = super::session::audited(
+        &state,
+        &user.who,
+        AuditAction::GemeenteRead,
+        None,
+        AuditOutcome::Ok,
+    )
+    .await
+    {
+        return page_error(e);
+    }
+    page(layout(
+        "Mijn gemeente",
+        Some(&user),
+        html! {
+            h1 { "Structurele onveiligheid in " (gemeente.as_str()) }
+            p.hint { "Alleen aantallen; aantallen onder 5 staan als \"< 5\". Stand op " (date(now)) "." }
+            h2 { "Huishoudens per fase en wijk" }
+            table {
+                thead { tr { th scope="col" { "Wijk" } @for p in Phase::ALL { th scope="col" { (p.label()) } } } }
+                tbody {
+                    @for w in &wijken {
+                        tr { th scope="row" { (w) } @for p in Phase::ALL { td { (count(by_phase_wijk.get(&(w.clone(), p)).copied().unwrap_or(0))) } } }
+                    }
+                    tr { th scope="row" { "Totaal" } @for p in Phase::ALL {
+                        td { (count(by_phase_wijk.iter().filter(|((_, q), _)| *q == p).map(|(_, n)| n).sum())) }
+                    } }
+                }
+            }
+            h2 { "Meldingen per maand" }
+            (month_chart(&months))
+            h2 { "Open stagnatiewaarschuwingen" }
+            p { "Geen directe of stabiele veiligheid, of een dalende trend: " strong { (count(stagnating)) } }
+            h2 { "Ogen en oren in de wijk" }
+            @if stream.is_empty() { p { "Geen signalen uit de wijk in het afgelopen jaar." } } @else {
+                table {
+                    thead { tr { th scope="col" { "Datum" } th scope="col" { "Wijk" } th scope="col" { "Van" } th scope="col" { "Soort" } } }
+                    tbody { @for (at, wijk, source, kind) in &stream {
+                        tr { td { (date(*at)) } td { (wijk) } td { (forms::label_of(forms::SOURCES, source.as_str())) } td { (forms::label_of(forms::SIGNAL_KINDS, kind.as_str())) } }
+                    } }
+                }
+            }
+            h2 { "Huishoudens in fase 3 (gedeeld)" }
+            @if shared.is_empty() {
+                p { "De regio deelt geen huishoudens in fase 3 met de gemeente, of er zijn er geen." }
+            } @else {
+                p { "Gepseudonimiseerd, zoals in de regio afgesproken: " (shared.join(", ")) }
+            }
+        },
+    ))
+}

@@ -1,0 +1,976 @@
+//! "Mijn huishoudens", the household page (situatieplaat) and the forms that record events.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use axum::extract::{Form, Path, Query, State};
+use axum::response::{IntoResponse, Redirect, Response};
+use maud::{Markup, PreEscaped, html};
+
+use super::chart;
+use super::forms::{self, FormState};
+use super::{
+    WebUser, csrf_refused, date, datetime, layout, page, page_error, rule_label, severity_label,
+};
+use crate::audit::AuditAction;
+use crate::auth::policy::{self, Action, HouseholdScope};
+use crate::domain::{
+    Closure, Consultation, Event, Flag, FreeText, HouseholdId, Instant, Intervention, LocalDate,
+    Milestone, PartnerWithdrawal, SafetyScore, Score, Signal,
+};
+use crate::engine::{History, Phase, phase};
+use crate::http::households::{household_access, refuse_household, store_event};
+use crate::http::{ApiError, AppState};
+use crate::store::{self, AlertRow, AlertState, AuditOutcome, HouseholdFilter};
+
+/// A household the user may `action`, or the page that says it is not there.
+async fn allowed(
+    state: &AppState,
+    user: &WebUser,
+    raw: &str,
+    action: Action,
+    audit: AuditAction,
+) -> Result<HouseholdId, Response> {
+    let mut conn = state.db.acquire().await.map_err(|e| page_error(e.into()))?;
+    match household_access(&mut conn, &user.who, raw, action).await {
+        Ok(Some(id)) => Ok(id),
+        Ok(None) => Err(page_error(
+            refuse_household(state, &user.who, raw, audit).await,
+        )),
+        Err(e) => Err(page_error(e)),
+    }
+}
+
+async fn history(state: &AppState, id: &HouseholdId) -> Result<(History, Vec<i64>), ApiError> {
+    let mut conn = state.db.acquire().await?;
+    let row = store::household(&mut conn, id)
+        .await?
+        .ok_or(ApiError::NotFound("household"))?;
+    let (ids, events): (Vec<i64>, Vec<Event>) =
+        store::history(&mut conn, id).await?.into_iter().unzip();
+    Ok((
+        History {
+            household: row.household,
+            events,
+        },
+        ids,
+    ))
+}
+
+pub(super) async fn list(State(state): State<Arc<AppState>>, user: WebUser) -> Response {
+    if policy::household_scope(user.actor()) != Some(HouseholdScope::Assigned) {
+        return page_error(ApiError::Forbidden);
+    }
+    let rows = async {
+        let mut conn = state.db.acquire().await?;
+        let filter = HouseholdFilter::default();
+        let households =
+            store::list_households(&mut conn, &filter, Some(user.actor().user_id), None, 500)
+                .await?;
+        let mut out = Vec::new();
+        for h in households {
+            let id = h.household.id.clone();
+            let alerts = store::state_alerts(&mut conn, &id).await?;
+            let open = alerts
+                .iter()
+                .filter(|a| a.state != AlertState::Resolved)
+                .count();
+            out.push((h, open));
+        }
+        Ok::<_, ApiError>(out)
+    };
+    let rows = match rows.await {
+        Ok(r) => r,
+        Err(e) => return page_error(e),
+    };
+    let rules = state.rules();
+    let now = state.clock.now();
+    let mut phases = Vec::new();
+    for (h, _) in &rows {
+        match history(&state, &h.household.id).await {
+            Ok((hist, _)) => phases.push(phase(
+                &hist,
+                rules.for_region(hist.household.region).definitions,
+                now,
+            )),
+            Err(e) => return page_error(e),
+        }
+    }
+    if let Err(e) = super::session::audited(
+        &state,
+        &user.who,
+        AuditAction::HouseholdList,
+        None,
+        AuditOutcome::Ok,
+    )
+    .await
+    {
+        return page_error(e);
+    }
+    page(layout(
+        "Mijn huishoudens",
+        Some(&user),
+        html! {
+            h1 { "Mijn huishoudens" }
+            @if rows.is_empty() {
+                p { "Er zijn nog geen huishoudens aan u toegewezen." }
+            } @else {
+                table {
+                    caption.hint { "Huishoudens waarvoor u casemanager of regisseur bent" }
+                    thead { tr { th scope="col" { "Huishouden" } th scope="col" { "Gemeente, wijk" } th scope="col" { "Fase" } th scope="col" { "Open waarschuwingen" } } }
+                    tbody {
+                        @for ((h, open), phase) in rows.iter().zip(&phases) {
+                            tr {
+                                td { a href={ "/huishoudens/" (h.household.id) } { (h.household.id) } }
+                                td { (h.household.gemeente.as_str()) @if let Some(w) = &h.household.wijk { ", " (w.as_str()) } }
+                                td { (phase.label()) }
+                                td { @if *open > 0 { strong { (open) } } @else { "geen" } }
+                            }
+                        }
+                    }
+                }
+            }
+        },
+    ))
+}
+
+/// Phase bands over time: the phase at every event and now.
+fn phase_spans(
+    history: &History,
+    defs: &crate::engine::Definitions,
+    now: Instant,
+) -> Vec<(i64, Option<i64>, Phase)> {
+    let mut times: Vec<Instant> = std::iter::once(history.household.opened_at.start())
+        .chain(history.events.iter().map(Event::at))
+        .filter(|t| *t <= now)
+        .collect();
+    times.dedup();
+    let mut spans: Vec<(i64, Option<i64>, Phase)> = Vec::new();
+    for t in times {
+        let p = phase(history, defs, t);
+        match spans.last_mut() {
+            Some((_, _, last)) if *last == p => {}
+            Some((_, end, _)) => {
+                *end = Some(t.millis());
+                spans.push((t.millis(), None, p));
+            }
+            None => spans.push((t.millis(), None, p)),
+        }
+    }
+    spans
+}
+
+fn describe(event: &Event) -> (String, String) {
+    match event {
+        Event::Score(s) => (
+            format!(
+                "Score {}",
+                forms::label_of(forms::PERSPECTIVES, s.perspective.as_str()).to_lowercase()
+            ),
+            format!(
+                "{}{}",
+                s.value.get(),
+                s.reason
+                    .as_ref()
+                    .map(|r| format!(" — {}", r.as_str()))
+                    .unwrap_or_default()
+            ),
+        ),
+        Event::Signal(s) => (
+            forms::label_of(forms::SIGNAL_KINDS, s.kind.as_str()),
+            format!(
+                "{}{}",
+                forms::label_of(forms::SOURCES, s.source.as_str()),
+                if s.acute { " — acuut onveilig" } else { "" }
+            ),
+        ),
+        Event::Flag(f) => (
+            format!("Markering {}", f.flag.as_str().replace('_', " ")),
+            f.level.as_str().to_owned(),
+        ),
+        Event::Consultation(c) => (
+            "Consultatie".into(),
+            forms::label_of(forms::SPECIALISMS, c.specialism.as_str()),
+        ),
+        Event::Intervention(i) => (
+            "Interventie".into(),
+            format!(
+                "{}{}",
+                i.description
+                    .as_ref()
+                    .map(|d| d.as_str().to_owned())
+                    .unwrap_or_default(),
+                i.effect_expected_by
+                    .map(|d| format!(" (effect verwacht vóór {})", date(d.start())))
+                    .unwrap_or_default()
+            ),
+        ),
+        Event::Phase3(_) => ("Fase 3 bereikt".into(), String::new()),
+        Event::ProactiveScenario(_) => ("Proactief scenario vastgelegd".into(), String::new()),
+        Event::PartnerWithdrawal(p) => (
+            "Partner trekt zich terug".into(),
+            forms::label_of(forms::PARTNERS, p.partner.as_str()),
+        ),
+        Event::Closure(c) => (
+            "Traject afgesloten".into(),
+            c.reason
+                .as_ref()
+                .map(|r| r.as_str().to_owned())
+                .unwrap_or_default(),
+        ),
+        Event::Reopen(_) => ("Traject heropend".into(), String::new()),
+        Event::Household(_) => ("Huishouden".into(), String::new()),
+    }
+}
+
+#[derive(serde::Deserialize, Default)]
+pub(super) struct Saved {
+    opgeslagen: Option<String>,
+}
+
+async fn render(
+    state: Arc<AppState>,
+    user: WebUser,
+    raw: String,
+    saved: Option<String>,
+) -> Response {
+    let id = match allowed(
+        &state,
+        &user,
+        &raw,
+        Action::ReadHousehold,
+        AuditAction::HouseholdRead,
+    )
+    .await
+    {
+        Ok(id) => id,
+        Err(r) => return r,
+    };
+    let loaded = async {
+        let (hist, ids) = history(&state, &id).await?;
+        let mut conn = state.db.acquire().await?;
+        let alerts = store::state_alerts(&mut conn, &id).await?;
+        let mut decisions = Vec::new();
+        for a in &alerts {
+            for t in store::transitions(&mut conn, a.id).await? {
+                if t.actor != "zicht" {
+                    decisions.push((a.rule.clone(), t));
+                }
+            }
+        }
+        let listed = store::list_alerts(
+            &mut conn,
+            &store::AlertFilter {
+                household: Some(id.to_string()),
+                ..Default::default()
+            },
+            user.actor().user_id,
+            None,
+            200,
+        )
+        .await?;
+        Ok::<_, ApiError>((hist, ids, alerts, decisions, listed))
+    };
+    let (hist, _ids, alerts, decisions, listed) = match loaded.await {
+        Ok(x) => x,
+        Err(e) => return page_error(e),
+    };
+    if let Err(e) = super::session::audited(
+        &state,
+        &user.who,
+        AuditAction::HouseholdRead,
+        Some(id.as_str()),
+        AuditOutcome::Ok,
+    )
+    .await
+    {
+        return page_error(e);
+    }
+    let now = state.clock.now();
+    let rules = state.rules();
+    let defs = rules.for_region(hist.household.region).definitions;
+    let current = phase(&hist, defs, now);
+    let spans = phase_spans(&hist, defs, now);
+    let chart_svg = render_chart(&hist, &alerts, &decisions, &spans, now);
+    let open: Vec<&AlertRow> = listed
+        .iter()
+        .filter(|a| a.state != AlertState::Resolved)
+        .collect();
+    let h = &hist.household;
+    page(layout(
+        &format!("Huishouden {}", h.id),
+        Some(&user),
+        html! {
+            h1 { "Situatieplaat " (h.id) }
+            @if let Some(what) = saved { p.notice role="status" { (saved_text(&what)) } }
+            p {
+                (h.gemeente.as_str()) @if let Some(w) = &h.wijk { ", " (w.as_str()) }
+                " · traject sinds " (date(h.opened_at.start()))
+                " · " @if h.minor_children { "met minderjarige kinderen" } @else { "zonder minderjarige kinderen" }
+            }
+            p { "Fase: " strong { (current.label()) } }
+            div.actions {
+                a href={ "/huishoudens/" (h.id) "/score" } { "Score vastleggen" }
+                a href={ "/huishoudens/" (h.id) "/signaal" } { "Signaal vastleggen" }
+                a href={ "/huishoudens/" (h.id) "/gebeurtenis" } { "Andere gebeurtenis vastleggen" }
+            }
+            h2 { "Open waarschuwingen" }
+            @if open.is_empty() { p { "Geen." } } @else {
+                ul {
+                    @for a in &open {
+                        @let (class, sev) = severity_label(a.severity);
+                        li {
+                            span.badge.(class) { (sev) } " "
+                            @if user.actor().role == crate::domain::Role::Regisseur {
+                                a href={ "/waarschuwingen/" (a.id) } { (rule_label(&a.rule)) }
+                            } @else { (rule_label(&a.rule)) }
+                            " — sinds " (date(a.since))
+                        }
+                    }
+                }
+            }
+            h2 { "Verloop" }
+            figure {
+                (PreEscaped(chart_svg))
+                figcaption.hint { "Scores per perspectief; de lijnen bij 6 en 8 markeren directe en stabiele veiligheid. Onder de grafiek de signalen (rood: acuut), erboven de waarschuwingen en besluiten." }
+            }
+            h2 { "Tijdlijn" }
+            @if hist.events.is_empty() { p { "Nog niets vastgelegd." } } @else {
+                table {
+                    thead { tr { th scope="col" { "Wanneer" } th scope="col" { "Wat" } th scope="col" { "Details" } } }
+                    tbody {
+                        @for e in hist.events.iter().rev() {
+                            @let (what, details) = describe(e);
+                            tr { td { (datetime(e.at())) } td { (what) } td { (details) } }
+                        }
+                    }
+                }
+            }
+        },
+    ))
+}
+
+fn saved_text(what: &str) -> &'static str {
+    match what {
+        "score" => "De score is opgeslagen.",
+        "signaal" => "Het signaal is opgeslagen.",
+        _ => "De gebeurtenis is opgeslagen.",
+    }
+}
+
+pub(super) async fn show(
+    State(state): State<Arc<AppState>>,
+    user: WebUser,
+    Path(raw): Path<String>,
+    Query(saved): Query<Saved>,
+) -> Response {
+    render(state, user, raw, saved.opgeslagen).await
+}
+
+fn render_chart(
+    hist: &History,
+    alerts: &[AlertRow],
+    decisions: &[(String, store::TransitionRow)],
+    spans: &[(i64, Option<i64>, Phase)],
+    now: Instant,
+) -> String {
+    let from = hist
+        .household
+        .opened_at
+        .start()
+        .millis()
+        .min(hist.events.first().map_or(i64::MAX, |e| e.at().millis()));
+    let labels: Vec<(String, crate::domain::Perspective)> = crate::domain::Perspective::ALL
+        .iter()
+        .map(|p| {
+            (
+                forms::label_of(forms::PERSPECTIVES, p.as_str())
+                    .split(' ')
+                    .next()
+                    .unwrap_or_default()
+                    .to_owned(),
+                *p,
+            )
+        })
+        .collect();
+    let series: Vec<chart::Series<'_>> = labels
+        .iter()
+        .map(|(label, p)| chart::Series {
+            label,
+            points: hist
+                .events
+                .iter()
+                .filter_map(|e| match e {
+                    Event::Score(s) if s.perspective == *p => Some((s.at.millis(), s.value.get())),
+                    _ => None,
+                })
+                .collect(),
+        })
+        .filter(|s| !s.points.is_empty())
+        .collect();
+    let signal_labels: Vec<(i64, String, bool)> = hist
+        .events
+        .iter()
+        .filter_map(|e| match e {
+            Event::Signal(s) => Some((
+                s.at.millis(),
+                format!(
+                    "{} ({})",
+                    forms::label_of(forms::SIGNAL_KINDS, s.kind.as_str()),
+                    forms::label_of(forms::SOURCES, s.source.as_str())
+                ),
+                s.acute,
+            )),
+            _ => None,
+        })
+        .collect();
+    let alert_labels: Vec<(i64, Option<i64>, String)> = alerts
+        .iter()
+        .map(|a| {
+            (
+                a.fired_at.millis(),
+                a.resolved_at.map(Instant::millis),
+                rule_label(&a.rule),
+            )
+        })
+        .collect();
+    let decision_labels: Vec<(i64, String)> = decisions
+        .iter()
+        .map(|(rule, t)| {
+            let what = t.decision.as_deref().map_or_else(
+                || "gepauzeerd".to_owned(),
+                |d| forms::label_of(forms::DECISIONS, d),
+            );
+            (
+                t.at.millis(),
+                format!("{}: {what} ({})", rule_label(rule), t.actor),
+            )
+        })
+        .collect();
+    let chart = chart::Chart {
+        from_ms: from,
+        to_ms: now.millis().max(from + 1),
+        series,
+        signals: signal_labels
+            .iter()
+            .map(|(at, l, acute)| chart::Marker {
+                at_ms: *at,
+                label: l,
+                strong: *acute,
+            })
+            .collect(),
+        alerts: alert_labels
+            .iter()
+            .map(|(f, t, l)| chart::Span {
+                from_ms: *f,
+                to_ms: *t,
+                label: l,
+            })
+            .collect(),
+        decisions: decision_labels
+            .iter()
+            .map(|(at, l)| chart::Marker {
+                at_ms: *at,
+                label: l,
+                strong: false,
+            })
+            .collect(),
+        phases: spans
+            .iter()
+            .map(|(f, t, p)| chart::Span {
+                from_ms: *f,
+                to_ms: *t,
+                label: p.label(),
+            })
+            .collect(),
+        title: "Verloop van de veiligheid",
+    };
+    chart::render(&chart)
+}
+
+fn form_page(
+    user: &WebUser,
+    id: &HouseholdId,
+    title: &str,
+    action: &str,
+    form: &FormState,
+    fields: Markup,
+) -> Response {
+    page(layout(
+        title,
+        Some(user),
+        html! {
+            p { a href={ "/huishoudens/" (id) } { "← Terug naar " (id) } }
+            h1 { (title) }
+            (forms::summary(form))
+            form method="post" action=(action) novalidate {
+                input type="hidden" name="csrf" value=(user.csrf);
+                (fields)
+                button.primary type="submit" { "Opslaan" }
+            }
+        },
+    ))
+}
+
+fn score_fields(form: &FormState) -> Markup {
+    html! {
+        (forms::select(form, "perspective", "Wiens score is dit?", forms::PERSPECTIVES))
+        (forms::input(form, "value", "Score (0 tot en met 10)", "number",
+            Some("0: het geweld gebeurt zeker weer. 10: veilig genoeg om het traject af te sluiten."),
+            &[("min", "0"), ("max", "10"), ("inputmode", "numeric")]))
+        (forms::textarea(form, "reason", "Wat maakte dat het cijfer omhoog of omlaag ging?",
+            Some("Verplicht als de score 2 of meer punten verschilt van de vorige score van dit perspectief.")))
+        (forms::input(form, "at", "Wanneer", "datetime-local", None, &[]))
+    }
+}
+
+pub(super) async fn score_form(
+    State(state): State<Arc<AppState>>,
+    user: WebUser,
+    Path(raw): Path<String>,
+) -> Response {
+    let id = match allowed(
+        &state,
+        &user,
+        &raw,
+        Action::WriteHousehold,
+        AuditAction::EventCreate,
+    )
+    .await
+    {
+        Ok(id) => id,
+        Err(r) => return r,
+    };
+    let mut form = FormState::default();
+    form.values
+        .insert("at".into(), forms::datetime_value(state.clock.now()));
+    form_page(
+        &user,
+        &id,
+        "Score vastleggen",
+        &format!("/huishoudens/{id}/score"),
+        &form,
+        score_fields(&form),
+    )
+}
+
+/// Writes the event if the form is valid; otherwise shows the form again with its errors.
+async fn save(
+    state: &AppState,
+    user: &WebUser,
+    id: &HouseholdId,
+    event: Event,
+    what: &str,
+) -> Response {
+    let stored = async {
+        let mut tx = state.db.begin_write().await?;
+        if household_access(&mut tx, &user.who, id.as_str(), Action::WriteHousehold)
+            .await?
+            .is_none()
+        {
+            drop(tx);
+            return Err(
+                refuse_household(state, &user.who, id.as_str(), AuditAction::EventCreate).await,
+            );
+        }
+        store_event(state, &mut tx, &user.who, id, &event).await?;
+        tx.commit().await.map_err(store::StoreError::from)?;
+        Ok(())
+    };
+    match stored.await {
+        Ok(()) => {
+            state.notified();
+            Redirect::to(&format!("/huishoudens/{id}?opgeslagen={what}")).into_response()
+        }
+        Err(e) => page_error(e),
+    }
+}
+
+pub(super) async fn score(
+    State(state): State<Arc<AppState>>,
+    user: WebUser,
+    Path(raw): Path<String>,
+    Form(values): Form<HashMap<String, String>>,
+) -> Response {
+    if let Some(refused) = csrf_refused(&user, &values) {
+        return refused;
+    }
+    let id = match allowed(
+        &state,
+        &user,
+        &raw,
+        Action::WriteHousehold,
+        AuditAction::EventCreate,
+    )
+    .await
+    {
+        Ok(id) => id,
+        Err(r) => return r,
+    };
+    let mut form = FormState::from(values);
+    let perspective = form.parse("perspective", "Kies wiens score dit is.", |s| {
+        s.parse().ok()
+    });
+    let value = form.parse("value", "Vul een heel getal in van 0 tot en met 10.", |s| {
+        s.parse::<i64>().ok().and_then(|v| SafetyScore::new(v).ok())
+    });
+    let at = form.parse(
+        "at",
+        "Vul een datum en tijd in, bijvoorbeeld 06-01-2025 10:00.",
+        forms::local_datetime,
+    );
+    if at.is_some_and(|t| t > state.clock.now()) {
+        form.add("at", "Een score kan niet in de toekomst liggen.");
+    }
+    let reason_text = form.value("reason").trim().to_owned();
+    let reason = if reason_text.is_empty() {
+        None
+    } else {
+        match reason_text.parse::<FreeText>() {
+            Ok(r) => Some(r),
+            Err(_) => {
+                form.add(
+                    "reason",
+                    format!("Gebruik hoogstens {} tekens.", FreeText::MAX_CHARS),
+                );
+                None
+            }
+        }
+    };
+    if let (Some(p), Some(v), Some(t)) = (perspective, value, at) {
+        // The reason is required when the number moves 2 or more points (Signs of Safety practice).
+        let previous = match history(&state, &id).await {
+            Ok((hist, _)) => hist.events.iter().rev().find_map(|e| match e {
+                Event::Score(s) if s.perspective == p && s.at <= t => Some(s.value.get()),
+                _ => None,
+            }),
+            Err(e) => return page_error(e),
+        };
+        if reason.is_none() && previous.is_some_and(|prev| prev.abs_diff(v.get()) >= 2) {
+            form.add("reason", format!(
+                "Beschrijf wat het cijfer deed veranderen: het verschilt {} punten van de vorige score ({}).",
+                previous.unwrap_or(0).abs_diff(v.get()),
+                previous.unwrap_or(0)
+            ));
+        }
+    }
+    match (form.is_valid(), perspective, value, at) {
+        (true, Some(perspective), Some(value), Some(at)) => {
+            let event = Event::Score(Score {
+                household: id.clone(),
+                at,
+                perspective,
+                value,
+                reason,
+            });
+            save(&state, &user, &id, event, "score").await
+        }
+        _ => {
+            let mut response = form_page(
+                &user,
+                &id,
+                "Score vastleggen",
+                &format!("/huishoudens/{id}/score"),
+                &form,
+                score_fields(&form),
+            );
+            *response.status_mut() = axum::http::StatusCode::UNPROCESSABLE_ENTITY;
+            response
+        }
+    }
+}
+
+fn signal_fields(form: &FormState) -> Markup {
+    html! {
+        (forms::select(form, "kind", "Soort signaal", forms::SIGNAL_KINDS))
+        (forms::select(form, "source", "Van wie kwam het?", forms::SOURCES))
+        div.field {
+            label {
+                input type="checkbox" name="acute" value="ja" checked[form.value("acute") == "ja"] style="width:auto;min-height:0";
+                " Acuut onveilig"
+            }
+        }
+        (forms::input(form, "at", "Wanneer", "datetime-local", None, &[]))
+    }
+}
+
+pub(super) async fn signal_form(
+    State(state): State<Arc<AppState>>,
+    user: WebUser,
+    Path(raw): Path<String>,
+) -> Response {
+    let id = match allowed(
+        &state,
+        &user,
+        &raw,
+        Action::WriteHousehold,
+        AuditAction::EventCreate,
+    )
+    .await
+    {
+        Ok(id) => id,
+        Err(r) => return r,
+    };
+    let mut form = FormState::default();
+    form.values
+        .insert("at".into(), forms::datetime_value(state.clock.now()));
+    form_page(
+        &user,
+        &id,
+        "Signaal vastleggen",
+        &format!("/huishoudens/{id}/signaal"),
+        &form,
+        signal_fields(&form),
+    )
+}
+
+pub(super) async fn signal(
+    State(state): State<Arc<AppState>>,
+    user: WebUser,
+    Path(raw): Path<String>,
+    Form(values): Form<HashMap<String, String>>,
+) -> Response {
+    if let Some(refused) = csrf_refused(&user, &values) {
+        return refused;
+    }
+    let id = match allowed(
+        &state,
+        &user,
+        &raw,
+        Action::WriteHousehold,
+        AuditAction::EventCreate,
+    )
+    .await
+    {
+        Ok(id) => id,
+        Err(r) => return r,
+    };
+    let mut form = FormState::from(values);
+    let kind = form.parse("kind", "Kies de soort signaal.", |s| s.parse().ok());
+    let source = form.parse("source", "Kies van wie het signaal kwam.", |s| {
+        s.parse().ok()
+    });
+    let at = form.parse("at", "Vul een datum en tijd in.", forms::local_datetime);
+    let acute = form.value("acute") == "ja";
+    match (form.is_valid(), kind, source, at) {
+        (true, Some(kind), Some(source), Some(at)) => {
+            let event = Event::Signal(Signal {
+                household: id.clone(),
+                at,
+                kind,
+                source,
+                acute,
+            });
+            save(&state, &user, &id, event, "signaal").await
+        }
+        _ => {
+            let mut response = form_page(
+                &user,
+                &id,
+                "Signaal vastleggen",
+                &format!("/huishoudens/{id}/signaal"),
+                &form,
+                signal_fields(&form),
+            );
+            *response.status_mut() = axum::http::StatusCode::UNPROCESSABLE_ENTITY;
+            response
+        }
+    }
+}
+
+const EVENT_TYPES: &[(&str, &str)] = &[
+    (
+        "intervention",
+        "Interventie (met datum waarop effect verwacht wordt)",
+    ),
+    ("consultation", "Consultatie van een specialist"),
+    ("flag_it", "Markering: intiem terrorisme"),
+    ("flag_gnts", "Markering: geweld niet te stoppen"),
+    ("phase3", "Fase 3 bereikt"),
+    ("proactive_scenario", "Proactief scenario vastgelegd"),
+    ("partner_withdrawal", "Een partner trekt zich terug"),
+    ("closure", "Traject afsluiten"),
+    ("reopen", "Traject heropenen"),
+];
+
+const FLAG_LEVELS: &[(&str, &str)] = &[
+    ("vermoeden", "Vermoeden"),
+    ("waarschijnlijk", "Waarschijnlijk"),
+    ("zeker", "Zeker"),
+    ("geen", "Niet (meer)"),
+];
+
+fn event_fields(form: &FormState) -> Markup {
+    html! {
+        (forms::select(form, "type", "Wat is er gebeurd?", EVENT_TYPES))
+        (forms::input(form, "at", "Wanneer", "datetime-local", None, &[]))
+        fieldset {
+            legend { "Aanvullende gegevens (alleen wat bij de gekozen gebeurtenis hoort)" }
+            (forms::textarea(form, "text", "Omschrijving of reden", Some("Bij een interventie: wat wordt ingezet. Bij afsluiten: waarom.")))
+            (forms::input(form, "effect", "Effect verwacht vóór (interventie)", "date", None, &[]))
+            (forms::select(form, "specialism", "Specialisme (consultatie)", forms::SPECIALISMS))
+            (forms::select(form, "level", "Mate (markering)", FLAG_LEVELS))
+            (forms::select(form, "partner", "Partner (terugtrekking)", forms::PARTNERS))
+        }
+    }
+}
+
+pub(super) async fn event_form(
+    State(state): State<Arc<AppState>>,
+    user: WebUser,
+    Path(raw): Path<String>,
+) -> Response {
+    let id = match allowed(
+        &state,
+        &user,
+        &raw,
+        Action::WriteHousehold,
+        AuditAction::EventCreate,
+    )
+    .await
+    {
+        Ok(id) => id,
+        Err(r) => return r,
+    };
+    let mut form = FormState::default();
+    form.values
+        .insert("at".into(), forms::datetime_value(state.clock.now()));
+    form_page(
+        &user,
+        &id,
+        "Gebeurtenis vastleggen",
+        &format!("/huishoudens/{id}/gebeurtenis"),
+        &form,
+        event_fields(&form),
+    )
+}
+
+pub(super) async fn event(
+    State(state): State<Arc<AppState>>,
+    user: WebUser,
+    Path(raw): Path<String>,
+    Form(values): Form<HashMap<String, String>>,
+) -> Response {
+    if let Some(refused) = csrf_refused(&user, &values) {
+        return refused;
+    }
+    let id = match allowed(
+        &state,
+        &user,
+        &raw,
+        Action::WriteHousehold,
+        AuditAction::EventCreate,
+    )
+    .await
+    {
+        Ok(id) => id,
+        Err(r) => return r,
+    };
+    let mut form = FormState::from(values);
+    let kind = form.value("type").to_owned();
+    let at = form.parse("at", "Vul een datum en tijd in.", forms::local_datetime);
+    let text = form.value("text").trim().to_owned();
+    let text: Option<FreeText> = if text.is_empty() {
+        None
+    } else {
+        match text.parse() {
+            Ok(t) => Some(t),
+            Err(_) => {
+                form.add(
+                    "text",
+                    format!("Gebruik hoogstens {} tekens.", FreeText::MAX_CHARS),
+                );
+                None
+            }
+        }
+    };
+    let household = id.clone();
+    let built: Option<Event> = match (kind.as_str(), at) {
+        (_, None) => None,
+        ("intervention", Some(at)) => {
+            let effect = if form.value("effect").is_empty() {
+                None
+            } else {
+                form.parse("effect", "Vul een geldige datum in.", |s| {
+                    s.parse::<LocalDate>().ok()
+                })
+            };
+            Some(Event::Intervention(Intervention {
+                household,
+                at,
+                description: text,
+                effect_expected_by: effect,
+            }))
+        }
+        ("consultation", Some(at)) => form
+            .parse(
+                "specialism",
+                "Kies het specialisme dat is geconsulteerd.",
+                |s| s.parse().ok(),
+            )
+            .map(|specialism| {
+                Event::Consultation(Consultation {
+                    household,
+                    at,
+                    specialism,
+                })
+            }),
+        (flag @ ("flag_it" | "flag_gnts"), Some(at)) => form
+            .parse("level", "Kies de mate van de markering.", |s| {
+                s.parse().ok()
+            })
+            .map(|level| {
+                let flag = if flag == "flag_it" {
+                    crate::domain::FlagKind::IntiemTerrorisme
+                } else {
+                    crate::domain::FlagKind::GeweldNietTeStoppen
+                };
+                Event::Flag(Flag {
+                    household,
+                    at,
+                    flag,
+                    level,
+                })
+            }),
+        ("phase3", Some(at)) => Some(Event::Phase3(Milestone { household, at })),
+        ("proactive_scenario", Some(at)) => {
+            Some(Event::ProactiveScenario(Milestone { household, at }))
+        }
+        ("partner_withdrawal", Some(at)) => form
+            .parse("partner", "Kies de partner die zich terugtrekt.", |s| {
+                s.parse().ok()
+            })
+            .map(|partner| {
+                Event::PartnerWithdrawal(PartnerWithdrawal {
+                    household,
+                    at,
+                    partner,
+                })
+            }),
+        ("closure", Some(at)) => Some(Event::Closure(Closure {
+            household,
+            at,
+            reason: text,
+        })),
+        ("reopen", Some(at)) => Some(Event::Reopen(Milestone { household, at })),
+        _ => {
+            form.add("type", "Kies wat er is gebeurd.");
+            None
+        }
+    };
+    match (form.is_valid(), built) {
+        (true, Some(event)) => save(&state, &user, &id, event, "gebeurtenis").await,
+        _ => {
+            let mut response = form_page(
+                &user,
+                &id,
+                "Gebeurtenis vastleggen",
+                &format!("/huishoudens/{id}/gebeurtenis"),
+                &form,
+                event_fields(&form),
+            );
+            *response.status_mut() = axum::http::StatusCode::UNPROCESSABLE_ENTITY;
+            response
+        }
+    }
+}

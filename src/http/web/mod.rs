@@ -1,0 +1,301 @@
+//! The web pages: server-rendered HTML in Dutch, for casemanagers, regisseurs, gemeente monitors and
+//! signal reporters. Session sign-in with argon2 passwords, CSRF tokens on every form, and the same
+//! policy, store and audit log as the JSON API.
+
+mod alerts;
+mod chart;
+mod forms;
+mod gemeente;
+mod households;
+mod report;
+mod session;
+
+use std::sync::Arc;
+
+use axum::Router;
+use axum::extract::FromRequestParts;
+use axum::http::request::Parts;
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::routing::{get, post};
+use maud::{DOCTYPE, Markup, PreEscaped, html};
+
+pub use session::hash_password;
+
+use super::{ApiError, AppState};
+use crate::auth::{Actor, Authenticated};
+use crate::domain::Role;
+
+pub(super) fn router() -> Router<Arc<AppState>> {
+    Router::new()
+        .route("/", get(home))
+        .route("/inloggen", get(session::login_page).post(session::login))
+        .route("/uitloggen", post(session::logout))
+        .route("/huishoudens", get(households::list))
+        .route("/huishoudens/{id}", get(households::show))
+        .route(
+            "/huishoudens/{id}/score",
+            get(households::score_form).post(households::score),
+        )
+        .route(
+            "/huishoudens/{id}/signaal",
+            get(households::signal_form).post(households::signal),
+        )
+        .route(
+            "/huishoudens/{id}/gebeurtenis",
+            get(households::event_form).post(households::event),
+        )
+        .route("/waarschuwingen", get(alerts::list))
+        .route("/waarschuwingen/{id}", get(alerts::page_))
+        .route("/waarschuwingen/{id}/afhandelen", post(alerts::acknowledge))
+        .route("/waarschuwingen/{id}/pauzeren", post(alerts::silence))
+        .route("/berichten", get(alerts::inbox))
+        .route("/gemeente", get(gemeente::dashboard))
+        .route("/melden", get(report::form).post(report::submit))
+}
+
+/// A signed-in user of the web pages.
+pub(super) struct WebUser {
+    pub who: Authenticated,
+    pub csrf: String,
+    pub unread: i64,
+}
+
+impl WebUser {
+    fn actor(&self) -> &Actor {
+        &self.who.actor
+    }
+}
+
+/// Not signed in: off to the sign-in page.
+pub(super) struct SignIn;
+
+impl IntoResponse for SignIn {
+    fn into_response(self) -> Response {
+        Redirect::to("/inloggen").into_response()
+    }
+}
+
+impl FromRequestParts<Arc<AppState>> for WebUser {
+    type Rejection = Response;
+
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &Arc<AppState>,
+    ) -> Result<Self, Response> {
+        let Some(id) = session::cookie(&parts.headers, session::SESSION_COOKIE) else {
+            return Err(SignIn.into_response());
+        };
+        let mut conn = state.db.acquire().await.map_err(|e| page_error(e.into()))?;
+        let found = crate::store::sessions::session(
+            &mut conn,
+            &crate::auth::token_hash(&id),
+            state.clock.now(),
+        )
+        .await
+        .map_err(|e| page_error(e.into()))?;
+        let Some((user, csrf)) = found else {
+            return Err(SignIn.into_response());
+        };
+        let unread = crate::store::notify::unread_count(&mut conn, user.id)
+            .await
+            .map_err(|e| page_error(e.into()))?;
+        let who = Authenticated {
+            actor: user.into(),
+            request_id: crate::auth::request_id(parts),
+        };
+        Ok(WebUser { who, csrf, unread })
+    }
+}
+
+/// Where each role starts.
+async fn home(user: WebUser) -> Redirect {
+    Redirect::to(match user.actor().role {
+        Role::Casemanager => "/huishoudens",
+        Role::Regisseur => "/waarschuwingen",
+        Role::GemeenteMonitor => "/gemeente",
+        Role::SignalReporter => "/melden",
+        Role::Specialist | Role::Admin => "/berichten",
+    })
+}
+
+const STYLE: &str = r#"
+:root { --ink:#1b1b1b; --muted:#4a4a4a; --line:#c8c8c8; --accent:#0b5394; --bad:#a4001d; --warn:#7a4a00; --ok:#1e6b2f; }
+* { box-sizing: border-box; }
+body { margin:0; font: 1.0625rem/1.5 system-ui, sans-serif; color: var(--ink); background:#fff; }
+a { color: var(--accent); }
+a:focus, button:focus, input:focus, select:focus, textarea:focus { outline: 3px solid #ffbf47; outline-offset: 2px; }
+.skip { position:absolute; left:-999px; } .skip:focus { left: 0.5rem; top: 0.5rem; background:#fff; padding:0.5rem; z-index:2; }
+header { background: var(--accent); color:#fff; padding: 0.5rem 1rem; display:flex; flex-wrap:wrap; gap:0.75rem; align-items:center; }
+header a, header button { color:#fff; } header nav { display:flex; flex-wrap:wrap; gap:0.75rem; flex:1; }
+header form { margin:0; } header button { background:none; border:1px solid #fff; padding:0.25rem 0.6rem; font:inherit; cursor:pointer; }
+main { max-width: 60rem; margin: 0 auto; padding: 1rem; }
+h1 { font-size: 1.5rem; margin-top: 0.5rem; } h2 { font-size: 1.2rem; margin-top: 1.5rem; }
+table { border-collapse: collapse; width: 100%; } th, td { text-align:left; padding: 0.4rem; border-bottom: 1px solid var(--line); vertical-align: top; }
+.field { margin: 0 0 1rem; } label { display:block; font-weight:600; margin-bottom:0.25rem; }
+input, select, textarea { font: inherit; padding: 0.5rem; border: 2px solid var(--muted); border-radius: 4px; width: 100%; max-width: 30rem; min-height: 2.75rem; }
+textarea { min-height: 5rem; }
+.hint { color: var(--muted); font-size: 0.95rem; margin: 0 0 0.25rem; }
+.error { color: var(--bad); font-weight: 600; margin: 0.25rem 0 0; }
+.field.invalid input, .field.invalid select, .field.invalid textarea { border-color: var(--bad); }
+.summary { border: 3px solid var(--bad); padding: 0.75rem 1rem; margin-bottom: 1rem; }
+button.primary { background: var(--accent); color:#fff; border:0; padding: 0.7rem 1.2rem; font: inherit; font-weight:600; border-radius:4px; cursor:pointer; min-height:2.75rem; }
+.badge { display:inline-block; padding: 0 0.4rem; border-radius: 3px; font-size: 0.9rem; font-weight: 600; border:1px solid currentColor; }
+.critical { color: var(--bad); } .warning { color: var(--warn); } .info { color: var(--muted); }
+.notice { background:#e8f1fb; border-left: 4px solid var(--accent); padding: 0.5rem 0.75rem; }
+.actions { display:flex; flex-wrap:wrap; gap:0.5rem 1rem; margin: 0.5rem 0 1rem; }
+"#;
+
+/// The page around the content: Dutch, responsive, with a skip link and the role's navigation.
+pub(super) fn layout(title: &str, user: Option<&WebUser>, content: Markup) -> Markup {
+    html! {
+        (DOCTYPE)
+        html lang="nl" {
+            head {
+                meta charset="utf-8";
+                meta name="viewport" content="width=device-width, initial-scale=1";
+                title { (title) " · zicht" }
+                style { (PreEscaped(STYLE)) }
+            }
+            body {
+                a.skip href="#inhoud" { "Naar de inhoud" }
+                header {
+                    strong { "zicht" }
+                    @if let Some(u) = user {
+                        nav aria-label="Hoofdmenu" {
+                            @match u.actor().role {
+                                Role::Casemanager => { a href="/huishoudens" { "Mijn huishoudens" } }
+                                Role::Regisseur => {
+                                    a href="/waarschuwingen" { "Waarschuwingen" }
+                                    a href="/huishoudens" { "Mijn huishoudens" }
+                                }
+                                Role::GemeenteMonitor => { a href="/gemeente" { "Mijn gemeente" } }
+                                Role::SignalReporter => { a href="/melden" { "Zorg melden" } }
+                                _ => {}
+                            }
+                            @if u.actor().role != Role::SignalReporter {
+                                a href="/berichten" {
+                                    "Berichten"
+                                    @if u.unread > 0 { " (" (u.unread) " ongelezen)" }
+                                }
+                            }
+                        }
+                        span { (u.actor().username) }
+                        form method="post" action="/uitloggen" {
+                            input type="hidden" name="csrf" value=(u.csrf);
+                            button type="submit" { "Uitloggen" }
+                        }
+                    }
+                }
+                main id="inhoud" tabindex="-1" { (content) }
+            }
+        }
+    }
+}
+
+/// An HTML page with security headers.
+pub(super) fn page(markup: Markup) -> Response {
+    let mut response = markup.into_response();
+    let headers = response.headers_mut();
+    headers.insert(
+        header::CONTENT_SECURITY_POLICY,
+        HeaderValue::from_static("default-src 'none'; style-src 'unsafe-inline'; img-src 'self' data:; form-action 'self'; frame-ancestors 'none'; base-uri 'none'"),
+    );
+    headers.insert(
+        header::X_CONTENT_TYPE_OPTIONS,
+        HeaderValue::from_static("nosniff"),
+    );
+    headers.insert(
+        header::REFERRER_POLICY,
+        HeaderValue::from_static("no-referrer"),
+    );
+    headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    response
+}
+
+/// A page-level failure in Dutch, never a stack of details.
+pub(super) fn page_error(error: ApiError) -> Response {
+    let status = error.status();
+    if let ApiError::Internal(e) = &error {
+        tracing::error!(error = %format!("{e:#}"), "page failed");
+    }
+    let (title, text) = match status {
+        StatusCode::NOT_FOUND => (
+            "Niet gevonden",
+            "Deze pagina bestaat niet, of u heeft er geen toegang toe.",
+        ),
+        StatusCode::FORBIDDEN => ("Geen toegang", "Met uw rol kunt u dit niet doen."),
+        StatusCode::CONFLICT => (
+            "Niet mogelijk",
+            "Dit kan nu niet: de situatie is intussen veranderd. Ga terug en kijk opnieuw.",
+        ),
+        StatusCode::SERVICE_UNAVAILABLE => (
+            "Even geduld",
+            "Het is nu erg druk. Probeer het over een ogenblik opnieuw.",
+        ),
+        _ if status.is_client_error() => ("Niet gelukt", "Het verzoek kon niet worden verwerkt."),
+        _ => (
+            "Er ging iets mis",
+            "Er ging iets mis aan onze kant. Probeer het later opnieuw.",
+        ),
+    };
+    let mut response = page(layout(
+        title,
+        None,
+        html! {
+            h1 { (title) }
+            p { (text) }
+            p { a href="/" { "Naar de startpagina" } }
+        },
+    ));
+    *response.status_mut() = status;
+    response
+}
+
+/// Checks the CSRF token of a form against the session's; a mismatch is answered 403.
+pub(super) fn csrf_refused(
+    user: &WebUser,
+    form: &std::collections::HashMap<String, String>,
+) -> Option<Response> {
+    let sent = form.get("csrf").map(String::as_str).unwrap_or_default();
+    (!session::same(sent, &user.csrf)).then(|| page_error(ApiError::Forbidden))
+}
+
+/// Dates and times as Dutch readers expect them.
+pub(super) fn datetime(t: crate::domain::Instant) -> String {
+    let z = t.timestamp().to_zoned(crate::domain::amsterdam());
+    z.strftime("%d-%m-%Y %H:%M").to_string()
+}
+
+pub(super) fn date(t: crate::domain::Instant) -> String {
+    let z = t.timestamp().to_zoned(crate::domain::amsterdam());
+    z.strftime("%d-%m-%Y").to_string()
+}
+
+pub(super) fn severity_label(s: crate::engine::Severity) -> (&'static str, &'static str) {
+    match s {
+        crate::engine::Severity::Critical => ("critical", "ernstig"),
+        crate::engine::Severity::Warning => ("warning", "let op"),
+        crate::engine::Severity::Info => ("info", "ter info"),
+    }
+}
+
+/// Dutch names of the rules, for people.
+pub(super) fn rule_label(rule: &str) -> String {
+    match rule {
+        "geen-directe-veiligheid" => "Geen directe veiligheid".into(),
+        "geen-stabiele-veiligheid" => "Geen stabiele veiligheid".into(),
+        "terugval" => "Terugval".into(),
+        "herhaald-gemeld" => "Herhaald gemeld".into(),
+        "hermelding" => "Hermelding".into(),
+        "dalende-trend" => "Dalende trend".into(),
+        "uiteenlopende-scores" => "Uiteenlopende scores".into(),
+        "meting-achterstallig" => "Meting achterstallig".into(),
+        "forensisch-consult" => "Forensisch consult nodig".into(),
+        "voortijdig-loslaten" => "Voortijdig loslaten".into(),
+        "geen-proactief-scenario" => "Geen proactief scenario".into(),
+        "nazorg" => "Nazorg".into(),
+        "ogen-en-oren" => "Signaal uit de wijk".into(),
+        other => other.replace('-', " "),
+    }
+}

@@ -1,0 +1,109 @@
+//! Signal reporters (*ogen en oren*): a short form to report a concern by household reference. The
+//! receipt says nothing about the household, not even whether the reference is known.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use axum::extract::{Form, State};
+use axum::response::Response;
+use maud::{Markup, html};
+
+use super::forms::{self, FormState};
+use super::{WebUser, csrf_refused, datetime, layout, page, page_error};
+use crate::auth::policy::{self, Action};
+use crate::domain::{Reference, SignalKind, SignalSource};
+use crate::http::reports::{ReportInput, file_report};
+use crate::http::{ApiError, AppState};
+
+fn fields(user: &WebUser, form: &FormState) -> Markup {
+    html! {
+        (forms::summary(form))
+        form method="post" action="/melden" novalidate {
+            input type="hidden" name="csrf" value=(user.csrf);
+            (forms::input(form, "reference", "Kenmerk van het huishouden", "text", Some("Het kenmerk dat u van Veilig Thuis kreeg, bijvoorbeeld VT-2025-0001."), &[]))
+            (forms::select(form, "kind", "Wat is er aan de hand?", forms::SIGNAL_KINDS))
+            (forms::select(form, "source", "U meldt als", forms::SOURCES))
+            div.field { label { input type="checkbox" name="acute" value="ja" style="width:auto;min-height:0"; " Er is nu acuut gevaar (bel bij direct gevaar 112)" } }
+            (forms::input(form, "at", "Wanneer", "datetime-local", None, &[]))
+            button.primary type="submit" { "Zorg melden" }
+        }
+    }
+}
+
+pub(super) async fn form(State(state): State<Arc<AppState>>, user: WebUser) -> Response {
+    if !policy::allows(user.actor(), Action::ReportSignal, &[]) {
+        return page_error(ApiError::Forbidden);
+    }
+    let mut form = FormState::default();
+    form.values
+        .insert("at".into(), forms::datetime_value(state.clock.now()));
+    page(layout(
+        "Zorg melden",
+        Some(&user),
+        html! { h1 { "Zorg melden over een huishouden" } (fields(&user, &form)) },
+    ))
+}
+
+pub(super) async fn submit(
+    State(state): State<Arc<AppState>>,
+    user: WebUser,
+    Form(values): Form<HashMap<String, String>>,
+) -> Response {
+    if let Some(refused) = csrf_refused(&user, &values) {
+        return refused;
+    }
+    if !policy::allows(user.actor(), Action::ReportSignal, &[]) {
+        return page_error(ApiError::Forbidden);
+    }
+    let mut form = FormState::from(values);
+    let reference = form.parse(
+        "reference",
+        "Vul het kenmerk in (letters, cijfers en -).",
+        |s| s.parse::<Reference>().ok(),
+    );
+    let kind = form.parse("kind", "Kies wat er aan de hand is.", |s| {
+        s.parse::<SignalKind>().ok()
+    });
+    let source = form.parse("source", "Kies als wie u meldt.", |s| {
+        s.parse::<SignalSource>().ok()
+    });
+    let at = form.parse("at", "Vul een datum en tijd in.", forms::local_datetime);
+    let acute = form.value("acute") == "ja";
+    match (form.is_valid(), reference, kind, source, at) {
+        (true, Some(reference), Some(kind), Some(source), Some(at)) => {
+            let input = ReportInput {
+                reference,
+                at,
+                kind,
+                source,
+                acute,
+                payload: String::new(),
+            };
+            match file_report(&state, &user.who, &input).await {
+                Ok(receipt) => {
+                    state.notified();
+                    page(layout(
+                        "Melding ontvangen",
+                        Some(&user),
+                        html! {
+                            h1 { "Dank u, uw melding is ontvangen" }
+                            p { "Ontvangstnummer: " strong { (receipt.0) } " (" (datetime(receipt.1)) ")" }
+                            p { "Bewaar dit nummer. U hoort niets over het huishouden zelf; de hulpverlening neemt uw melding mee." }
+                            p { a href="/melden" { "Nog een melding doen" } }
+                        },
+                    ))
+                }
+                Err(e) => page_error(e),
+            }
+        }
+        _ => {
+            let mut r = page(layout(
+                "Zorg melden",
+                Some(&user),
+                html! { h1 { "Zorg melden over een huishouden" } (fields(&user, &form)) },
+            ));
+            *r.status_mut() = axum::http::StatusCode::UNPROCESSABLE_ENTITY;
+            r
+        }
+    }
+}

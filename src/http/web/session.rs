@@ -1,0 +1,212 @@
+//! Signing in and out. The session cookie holds 256 random bits; the database keeps only their
+//! hash, with the user, a CSRF token and an expiry. Passwords are hashed with argon2.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use argon2::Argon2;
+use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
+use axum::extract::{Form, State};
+use axum::http::{HeaderMap, HeaderValue, header};
+use axum::response::{IntoResponse, Redirect, Response};
+use maud::html;
+
+use super::{WebUser, layout, page, page_error};
+use crate::audit::{self, AuditAction};
+use crate::auth::{Authenticated, new_token, token_hash};
+use crate::http::{ApiError, AppState};
+use crate::store::{self, AuditOutcome};
+
+pub(super) const SESSION_COOKIE: &str = "zicht_session";
+const LOGIN_COOKIE: &str = "zicht_login";
+/// A working day: after this a casemanager signs in again.
+const SESSION_HOURS: i64 = 8;
+
+pub fn hash_password(password: &str) -> String {
+    let mut salt = [0u8; 16];
+    getrandom::fill(&mut salt).expect("the operating system provides randomness");
+    let salt = SaltString::encode_b64(&salt).expect("16 bytes make a salt");
+    Argon2::default()
+        .hash_password(password.as_bytes(), &salt)
+        .expect("argon2 hashes any password")
+        .to_string()
+}
+
+fn verify(password: &str, hash: &str) -> bool {
+    PasswordHash::new(hash).is_ok_and(|h| {
+        Argon2::default()
+            .verify_password(password.as_bytes(), &h)
+            .is_ok()
+    })
+}
+
+/// Compares two tokens in constant time.
+pub(super) fn same(a: &str, b: &str) -> bool {
+    a.len() == b.len()
+        && a.bytes()
+            .zip(b.bytes())
+            .fold(0u8, |acc, (x, y)| acc | (x ^ y))
+            == 0
+        && !a.is_empty()
+}
+
+pub(super) fn cookie(headers: &HeaderMap, name: &str) -> Option<String> {
+    headers
+        .get_all(header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(';'))
+        .filter_map(|kv| kv.trim().split_once('='))
+        .find(|(k, _)| *k == name)
+        .map(|(_, v)| v.to_owned())
+}
+
+fn set_cookie(state: &AppState, name: &str, value: &str, max_age: i64) -> HeaderValue {
+    let secure = if state.settings.cookie_secure {
+        "; Secure"
+    } else {
+        ""
+    };
+    HeaderValue::from_str(&format!(
+        "{name}={value}; Path=/; HttpOnly; SameSite=Strict; Max-Age={max_age}{secure}"
+    ))
+    .expect("cookie values are base64url")
+}
+
+fn login_form(csrf: &str, username: &str, error: Option<&str>) -> maud::Markup {
+    layout(
+        "Inloggen",
+        None,
+        html! {
+            h1 { "Inloggen" }
+            @if let Some(e) = error {
+                div.summary role="alert" { p.error { (e) } }
+            }
+            form method="post" action="/inloggen" {
+                input type="hidden" name="csrf" value=(csrf);
+                div.field {
+                    label for="username" { "Gebruikersnaam" }
+                    input id="username" name="username" type="text" autocomplete="username" required value=(username);
+                }
+                div.field {
+                    label for="password" { "Wachtwoord" }
+                    input id="password" name="password" type="password" autocomplete="current-password" required;
+                }
+                button.primary type="submit" { "Inloggen" }
+            }
+        },
+    )
+}
+
+/// The sign-in form, with a fresh token against login CSRF in a cookie and the form.
+pub(super) async fn login_page(State(state): State<Arc<AppState>>) -> Response {
+    let token = new_token();
+    let mut response = page(login_form(&token, "", None));
+    response.headers_mut().append(
+        header::SET_COOKIE,
+        set_cookie(&state, LOGIN_COOKIE, &token, 1800),
+    );
+    response
+}
+
+pub(super) async fn login(
+    State(state): State<Arc<AppState>>,
+    headers: HeaderMap,
+    Form(form): Form<HashMap<String, String>>,
+) -> Response {
+    let field = |k: &str| form.get(k).map(String::as_str).unwrap_or_default();
+    let expected = cookie(&headers, LOGIN_COOKIE).unwrap_or_default();
+    if !same(field("csrf"), &expected) {
+        return page_error(ApiError::Forbidden);
+    }
+    let username = field("username").trim().to_owned();
+    let found = async {
+        let mut conn = state.db.acquire().await?;
+        store::sessions::password_hash(&mut conn, &username).await
+    };
+    let user_id = match found.await {
+        Ok(Some((id, hash))) if verify(field("password"), &hash) => id,
+        Ok(_) => {
+            // Argon2 either way, so the answer takes as long for a wrong name as for a wrong password.
+            let _ = verify(
+                field("password"),
+                "$argon2id$v=19$m=19456,t=2,p=1$c2FsdHNhbHRzYWx0$Gx4XHU/2rmeyqMm+J1wF9bS3OiB6TGJ8dzZr6p7ybLQ",
+            );
+            tracing::info!("sign-in refused");
+            let mut response = page(login_form(
+                &expected,
+                &username,
+                Some("Gebruikersnaam of wachtwoord klopt niet."),
+            ));
+            *response.status_mut() = axum::http::StatusCode::UNAUTHORIZED;
+            return response;
+        }
+        Err(e) => return page_error(e.into()),
+    };
+    let id = new_token();
+    let csrf = new_token();
+    let now = state.clock.now();
+    let expires = crate::domain::Instant::from_timestamp(
+        now.timestamp() + jiff::SignedDuration::from_hours(SESSION_HOURS),
+    );
+    let stored = async {
+        let mut tx = state.db.begin_write().await?;
+        store::sessions::create_session(&mut tx, &token_hash(&id), user_id, &csrf, now, expires)
+            .await?;
+        tx.commit().await.map_err(store::StoreError::from)
+    };
+    if let Err(e) = stored.await {
+        return page_error(e.into());
+    }
+    let mut response = Redirect::to("/").into_response();
+    let headers = response.headers_mut();
+    headers.append(
+        header::SET_COOKIE,
+        set_cookie(&state, SESSION_COOKIE, &id, SESSION_HOURS * 3600),
+    );
+    headers.append(header::SET_COOKIE, set_cookie(&state, LOGIN_COOKIE, "", 0));
+    response
+}
+
+pub(super) async fn logout(
+    State(state): State<Arc<AppState>>,
+    user: WebUser,
+    headers: HeaderMap,
+    Form(form): Form<HashMap<String, String>>,
+) -> Response {
+    if let Some(refused) = super::csrf_refused(&user, &form) {
+        return refused;
+    }
+    if let Some(id) = cookie(&headers, SESSION_COOKIE)
+        && let Ok(mut conn) = state.db.acquire().await
+    {
+        let _ = store::sessions::end_session(&mut conn, &token_hash(&id)).await;
+    }
+    let mut response = Redirect::to("/inloggen").into_response();
+    response.headers_mut().append(
+        header::SET_COOKIE,
+        set_cookie(&state, SESSION_COOKIE, "", 0),
+    );
+    response
+}
+
+/// Audits a page's access to household data, like the API does.
+pub(super) async fn audited(
+    state: &AppState,
+    who: &Authenticated,
+    action: AuditAction,
+    household: Option<&str>,
+    outcome: AuditOutcome,
+) -> Result<(), ApiError> {
+    let mut conn = state.db.acquire().await?;
+    audit::record(
+        &mut conn,
+        who,
+        action,
+        household,
+        outcome,
+        state.clock.now(),
+    )
+    .await?;
+    Ok(())
+}

@@ -1,0 +1,87 @@
+//! Web sign-in: password hashes and sessions.
+
+use sqlx::Row;
+
+use super::users::{UserRow, user};
+use super::{Conn, StoreError};
+use crate::domain::Instant;
+
+pub async fn set_password_hash(
+    conn: &mut Conn,
+    user_id: i64,
+    hash: &str,
+) -> Result<bool, StoreError> {
+    let n = sqlx::query("UPDATE users SET password_hash = $1 WHERE id = $2")
+        .bind(hash)
+        .bind(user_id)
+        .execute(conn)
+        .await?
+        .rows_affected();
+    Ok(n > 0)
+}
+
+/// The active user with this name and their password hash, if they have one.
+pub async fn password_hash(
+    conn: &mut Conn,
+    username: &str,
+) -> Result<Option<(i64, String)>, StoreError> {
+    let row = sqlx::query("SELECT id, password_hash FROM users WHERE username = $1 AND active = 1")
+        .bind(username)
+        .fetch_optional(conn)
+        .await?;
+    match row {
+        Some(r) => Ok(r
+            .try_get::<Option<String>, _>("password_hash")?
+            .map(|h| (r.try_get("id").unwrap_or(0), h))),
+        None => Ok(None),
+    }
+}
+
+pub async fn create_session(
+    conn: &mut Conn,
+    id_hash: &str,
+    user_id: i64,
+    csrf: &str,
+    now: Instant,
+    expires: Instant,
+) -> Result<(), StoreError> {
+    sqlx::query(
+        "INSERT INTO sessions (id_hash, user_id, csrf, created_at_ms, expires_at_ms) VALUES ($1, $2, $3, $4, $5)",
+    )
+    .bind(id_hash)
+    .bind(user_id)
+    .bind(csrf)
+    .bind(now.millis())
+    .bind(expires.millis())
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+/// The user of a session that has not expired, and its CSRF token.
+pub async fn session(
+    conn: &mut Conn,
+    id_hash: &str,
+    now: Instant,
+) -> Result<Option<(UserRow, String)>, StoreError> {
+    let row =
+        sqlx::query("SELECT user_id, csrf FROM sessions WHERE id_hash = $1 AND expires_at_ms > $2")
+            .bind(id_hash)
+            .bind(now.millis())
+            .fetch_optional(&mut *conn)
+            .await?;
+    let Some(row) = row else { return Ok(None) };
+    let csrf: String = row.try_get("csrf")?;
+    match user(conn, row.try_get("user_id")?).await? {
+        Some(u) if u.active => Ok(Some((u, csrf))),
+        _ => Ok(None),
+    }
+}
+
+pub async fn end_session(conn: &mut Conn, id_hash: &str) -> Result<(), StoreError> {
+    sqlx::query("DELETE FROM sessions WHERE id_hash = $1")
+        .bind(id_hash)
+        .execute(conn)
+        .await?;
+    Ok(())
+}

@@ -1,0 +1,140 @@
+//! The web pages over plain HTTP: sign-in, sessions, CSRF, and that every page needs a session.
+
+use reqwest::StatusCode;
+use reqwest::redirect::Policy;
+
+use crate::helpers::{TestApp, both};
+
+const PASSWORD: &str = "correct-paard-batterij";
+
+fn browser() -> reqwest::Client {
+    reqwest::Client::builder()
+        .redirect(Policy::none())
+        .build()
+        .unwrap()
+}
+
+async fn with_password(app: &TestApp, name: &str, role: &str) {
+    app.user(name, role).await;
+    let mut conn = app.state.db.acquire().await.unwrap();
+    let user = zicht::store::find_user_by_name(&mut conn, name)
+        .await
+        .unwrap()
+        .unwrap();
+    zicht::store::sessions::set_password_hash(
+        &mut conn,
+        user.id,
+        &zicht::http::hash_password(PASSWORD),
+    )
+    .await
+    .unwrap();
+}
+
+fn cookie(response: &reqwest::Response, name: &str) -> Option<String> {
+    response
+        .headers()
+        .get_all("set-cookie")
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .find(|v| v.starts_with(&format!("{name}=")))
+        .map(|v| v.split(';').next().unwrap().to_owned())
+}
+
+/// Signs in and returns the session cookie (`name=value`).
+async fn sign_in(app: &TestApp, name: &str, password: &str) -> Result<String, reqwest::Response> {
+    let client = browser();
+    let form = client.get(app.url("/inloggen")).send().await.unwrap();
+    let login_cookie = cookie(&form, "zicht_login").unwrap();
+    let html = form.text().await.unwrap();
+    let csrf = html
+        .split("name=\"csrf\" value=\"")
+        .nth(1)
+        .unwrap()
+        .split('"')
+        .next()
+        .unwrap()
+        .to_owned();
+    let reply = client
+        .post(app.url("/inloggen"))
+        .header("cookie", &login_cookie)
+        .form(&[
+            ("csrf", csrf.as_str()),
+            ("username", name),
+            ("password", password),
+        ])
+        .send()
+        .await
+        .unwrap();
+    match cookie(&reply, "zicht_session") {
+        Some(c) if reply.status() == StatusCode::SEE_OTHER => Ok(c),
+        _ => Err(reply),
+    }
+}
+
+both! {
+    async fn every_page_needs_a_session_and_sessions_expire(app: TestApp) {
+        with_password(&app, "petra", "casemanager").await;
+        app.household("H-0001", None, &["petra"]).await;
+        for path in ["/", "/huishoudens", "/huishoudens/H-0001", "/huishoudens/H-0001/score", "/waarschuwingen", "/berichten", "/gemeente", "/melden"] {
+            let reply = browser().get(app.url(path)).send().await.unwrap();
+            assert_eq!(reply.status(), StatusCode::SEE_OTHER, "{path}");
+            assert_eq!(reply.headers()["location"], "/inloggen", "{path}");
+        }
+        let wrong = sign_in(&app, "petra", "fout-wachtwoord-123").await.unwrap_err();
+        assert_eq!(wrong.status(), StatusCode::UNAUTHORIZED);
+        assert!(wrong.text().await.unwrap().contains("Gebruikersnaam of wachtwoord klopt niet."));
+
+        let session = sign_in(&app, "petra", PASSWORD).await.unwrap();
+        let page = browser().get(app.url("/huishoudens")).header("cookie", &session).send().await.unwrap();
+        assert_eq!(page.status(), StatusCode::OK);
+        assert!(page.headers()["content-security-policy"].to_str().unwrap().contains("default-src 'none'"));
+        let html = page.text().await.unwrap();
+        assert!(html.contains("<html lang=\"nl\">") && html.contains("H-0001"));
+
+        // A form without the session's CSRF token is refused, and stores nothing.
+        let forged = browser()
+            .post(app.url("/huishoudens/H-0001/score"))
+            .header("cookie", &session)
+            .form(&[("csrf", "geraden"), ("perspective", "slachtoffer"), ("value", "4"), ("at", "2025-01-06T10:00")])
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(forged.status(), StatusCode::FORBIDDEN);
+        assert_eq!(app.count("events").await, 0);
+
+        // After a working day the session has expired.
+        app.clock.advance(jiff::SignedDuration::from_hours(9));
+        let later = browser().get(app.url("/huishoudens")).header("cookie", &session).send().await.unwrap();
+        assert_eq!(later.status(), StatusCode::SEE_OTHER);
+    }
+
+    async fn the_score_form_wants_a_reason_for_a_big_change(app: TestApp) {
+        with_password(&app, "petra", "casemanager").await;
+        app.household("H-0001", None, &["petra"]).await;
+        let session = sign_in(&app, "petra", PASSWORD).await.unwrap();
+        let page = browser().get(app.url("/huishoudens/H-0001/score")).header("cookie", &session).send().await.unwrap();
+        let html = page.text().await.unwrap();
+        let csrf = html.split("name=\"csrf\" value=\"").nth(1).unwrap().split('"').next().unwrap().to_owned();
+        let post = |value: &'static str, reason: &'static str| {
+            let (session, csrf) = (session.clone(), csrf.clone());
+            let url = app.url("/huishoudens/H-0001/score");
+            async move {
+                browser()
+                    .post(url)
+                    .header("cookie", &session)
+                    .form(&[("csrf", csrf.as_str()), ("perspective", "slachtoffer"), ("value", value), ("reason", reason), ("at", "2025-01-06T10:00")])
+                    .send()
+                    .await
+                    .unwrap()
+            }
+        };
+        assert_eq!(post("3", "").await.status(), StatusCode::SEE_OTHER);
+        let refused = post("6", "").await;
+        assert_eq!(refused.status(), StatusCode::UNPROCESSABLE_ENTITY);
+        let html = refused.text().await.unwrap();
+        assert!(html.contains("het verschilt 3 punten van de vorige score (3)"), "{html}");
+        assert!(html.contains("value=\"6\""), "the typed value is kept");
+        assert_eq!(post("6", "Afspraken nagekomen, geen incidenten.").await.status(), StatusCode::SEE_OTHER);
+        assert_eq!(app.count("events").await, 2);
+    }
+}
