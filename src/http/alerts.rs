@@ -375,13 +375,67 @@ pub async fn silence(
     .await
 }
 
+/// Applies a person's decision (acknowledge or silence) to an alert in `tx`: refuses a resolved
+/// alert and silencing a one-shot, records the transition with who and when, audits it, and
+/// re-evaluates the household (the silence's end becomes a due time). The API and the web pages
+/// both decide through here.
+pub(super) async fn record_decision(
+    state: &AppState,
+    tx: &mut store::Tx,
+    who: &Authenticated,
+    alert: &AlertRow,
+    mut transition: Transition,
+    audit_action: AuditAction,
+) -> Result<AlertRow, ApiError> {
+    let current = store::alert(tx, alert.id)
+        .await?
+        .ok_or(ApiError::NotFound("alert"))?;
+    let to = transition.to.unwrap_or(AlertState::Firing);
+    if current.state == AlertState::Resolved {
+        return Err(ApiError::Conflict(
+            "the alert is resolved: its condition no longer holds".into(),
+        ));
+    }
+    if current.one_shot && to == AlertState::Silenced {
+        return Err(ApiError::Conflict(
+            "a one-shot alert cannot be silenced; acknowledge it".into(),
+        ));
+    }
+    let now = state.clock.now();
+    transition.from = Some(current.state);
+    transition.actor_id = Some(who.actor.user_id);
+    transition.actor = who.actor.username.clone();
+    let update = AlertUpdate {
+        state: to,
+        firing: None,
+        fired_at: None,
+        resolved_at: None,
+        silenced_until: transition.silenced_until,
+    };
+    store::update_alert(tx, current.id, &update, now).await?;
+    store::append_transition(tx, current.id, &transition, now).await?;
+    audit::record(
+        tx,
+        who,
+        audit_action,
+        Some(current.household.as_str()),
+        AuditOutcome::Ok,
+        now,
+    )
+    .await?;
+    crate::alerting::reconcile(tx, &state.rules(), &current.household, now).await?;
+    store::alert(tx, current.id)
+        .await?
+        .ok_or(ApiError::NotFound("alert"))
+}
+
 async fn decide(
     state: Arc<AppState>,
     who: Authenticated,
     key: IdempotencyKey,
     id: i64,
     body: JsonBody,
-    mut transition: Transition,
+    transition: Transition,
     audit_action: AuditAction,
 ) -> Result<Response, ApiError> {
     let mut write = Write::open(&state, &who, key).await?;
@@ -433,50 +487,8 @@ async fn decide(
         Begun::Fresh(write) => write,
         Begun::Replay(response) => return Ok(response),
     };
-    let to = transition.to.unwrap_or(AlertState::Firing);
-    if alert.state == AlertState::Resolved {
-        return Err(ApiError::Conflict(
-            "the alert is resolved: its condition no longer holds".into(),
-        ));
-    }
-    if alert.one_shot && to == AlertState::Silenced {
-        return Err(ApiError::Conflict(
-            "a one-shot alert cannot be silenced; acknowledge it".into(),
-        ));
-    }
-    let now = state.clock.now();
-    transition.from = Some(alert.state);
-    transition.actor_id = Some(who.actor.user_id);
-    transition.actor = who.actor.username.clone();
-    store::update_alert(
-        write.tx(),
-        alert.id,
-        &AlertUpdate {
-            state: to,
-            firing: None,
-            fired_at: None,
-            resolved_at: None,
-            silenced_until: transition.silenced_until,
-        },
-        now,
-    )
-    .await?;
-    store::append_transition(write.tx(), alert.id, &transition, now).await?;
-    let household = alert.household.to_string();
-    audit::record(
-        write.tx(),
-        &who,
-        audit_action,
-        Some(&household),
-        AuditOutcome::Ok,
-        now,
-    )
-    .await?;
-    // The silence's end is a due time: the scheduler re-evaluates then.
-    crate::alerting::reconcile(write.tx(), &state.rules(), &alert.household, now).await?;
-    let updated = store::alert(write.tx(), alert.id)
-        .await?
-        .ok_or(ApiError::NotFound("alert"))?;
+    let updated =
+        record_decision(&state, write.tx(), &who, &alert, transition, audit_action).await?;
     write
         .commit(
             &state,

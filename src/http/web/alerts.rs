@@ -17,11 +17,10 @@ use crate::alerting::severity_rank;
 use crate::audit::AuditAction;
 use crate::auth::policy::{self, Action, HouseholdScope};
 use crate::domain::{Decision, FreeText, LocalDate, Specialism};
+use crate::http::alerts::record_decision;
 use crate::http::households::{household_access, refuse_household};
 use crate::http::{ApiError, AppState};
-use crate::store::{
-    self, AlertFilter, AlertRow, AlertState, AlertUpdate, AuditOutcome, Transition,
-};
+use crate::store::{self, AlertFilter, AlertRow, AlertState, AuditOutcome, Transition};
 
 pub(super) async fn list(State(state): State<Arc<AppState>>, user: WebUser) -> Response {
     if policy::household_scope(user.actor()) != Some(HouseholdScope::Assigned) {
@@ -281,46 +280,16 @@ pub(super) async fn page_(
     }
 }
 
-/// Records a decision on an alert (the household's regisseur), in one transaction with its audit
-/// row and the re-evaluation.
+/// Records a decision on an alert in its own transaction, the same way the API does.
 async fn decide(
     state: &AppState,
     user: &WebUser,
     alert: &AlertRow,
-    mut t: Transition,
+    t: Transition,
     audit: AuditAction,
 ) -> Result<(), ApiError> {
-    let now = state.clock.now();
     let mut tx = state.db.begin_write().await?;
-    let current = store::alert(&mut tx, alert.id)
-        .await?
-        .ok_or(ApiError::NotFound("alert"))?;
-    if current.state == AlertState::Resolved {
-        return Err(ApiError::Conflict("resolved".into()));
-    }
-    let to = t.to.unwrap_or(AlertState::Firing);
-    t.from = Some(current.state);
-    t.actor_id = Some(user.actor().user_id);
-    t.actor = user.actor().username.clone();
-    let update = AlertUpdate {
-        state: to,
-        firing: None,
-        fired_at: None,
-        resolved_at: None,
-        silenced_until: t.silenced_until,
-    };
-    store::update_alert(&mut tx, alert.id, &update, now).await?;
-    store::append_transition(&mut tx, alert.id, &t, now).await?;
-    crate::audit::record(
-        &mut tx,
-        &user.who,
-        audit,
-        Some(alert.household.as_str()),
-        AuditOutcome::Ok,
-        now,
-    )
-    .await?;
-    crate::alerting::reconcile(&mut tx, &state.rules(), &alert.household, now).await?;
+    record_decision(state, &mut tx, &user.who, alert, t, audit).await?;
     tx.commit().await.map_err(store::StoreError::from)?;
     state.notified();
     Ok(())
