@@ -469,9 +469,7 @@ async fn admin(settings: Settings, cmd: AdminCommand) -> anyhow::Result<()> {
 }
 
 async fn user_id_with_role(conn: &mut store::Conn, name: &str, role: Role) -> anyhow::Result<i64> {
-    match store::find_user_by_name(conn, name).await? {
-        Some(u) if u.role == role && u.active => Ok(u.id),
-        Some(_) => bail!("`{name}` is not an active user with role {role}"),
-        None => bail!("no user `{name}`"),
-    }
+    store::active_user_with_role(conn, name, role)
+        .await?
+        .map_err(anyhow::Error::msg)
 }

@@ -649,12 +649,7 @@ async fn user_with_role(
     field: &str,
     role: crate::domain::Role,
 ) -> Result<i64, ApiError> {
-    match store::find_user_by_name(conn, name).await? {
-        Some(u) if u.role == role && u.active => Ok(u.id),
-        Some(_) => Err(ApiError::invalid(
-            field,
-            format!("`{name}` is not an active user with role {role}"),
-        )),
-        None => Err(ApiError::invalid(field, format!("no user `{name}`"))),
-    }
+    store::active_user_with_role(conn, name, role)
+        .await?
+        .map_err(|why| ApiError::invalid(field, why))
 }

@@ -33,8 +33,9 @@ pub use idempotency::{
 };
 pub use reports::{ReportRow, household_by_reference, insert_report};
 pub use users::{
-    NewUserError, TokenRow, UserRow, bootstrap_admin, create_token, create_user, find_user_by_name,
-    list_tokens, list_users, revoke_token, user, user_by_token_hash,
+    NewUserError, TokenRow, UserRow, active_user_with_role, bootstrap_admin, create_token,
+    create_user, find_user_by_name, list_tokens, list_users, revoke_token, user,
+    user_by_token_hash,
 };
 
 static SQLITE_MIGRATIONS: Migrator = sqlx::migrate!("migrations/sqlite");

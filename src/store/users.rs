@@ -206,3 +206,16 @@ pub async fn bootstrap_admin(
     create_token(tx, admin.id, "bootstrap", token_hash, now).await?;
     Ok(Some(admin))
 }
+
+/// The id of the active user `name` with `role`, or why there is none (for an error message).
+pub async fn active_user_with_role(
+    conn: &mut Conn,
+    name: &str,
+    role: Role,
+) -> Result<Result<i64, String>, StoreError> {
+    Ok(match find_user_by_name(conn, name).await? {
+        Some(u) if u.role == role && u.active => Ok(u.id),
+        Some(_) => Err(format!("`{name}` is not an active user with role {role}")),
+        None => Err(format!("no user `{name}`")),
+    })
+}
