@@ -198,6 +198,31 @@ async fn login(client: &Client, base: &str, username: &str) {
         .unwrap();
 }
 
+/// Waits (up to 10 s) until the browser is on a page whose path ends with `suffix`: the page a
+/// submit leads to may still be loading when the click returns.
+async fn arrive(client: &Client, suffix: &str) {
+    for _ in 0..200 {
+        if client.current_url().await.unwrap().path().ends_with(suffix) {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    panic!(
+        "never arrived at …{suffix}: at {}",
+        client.current_url().await.unwrap()
+    );
+}
+
+/// Waits (up to 10 s) for an element, then returns it.
+async fn element(client: &Client, css: &str) -> fantoccini::elements::Element {
+    client
+        .wait()
+        .at_most(Duration::from_secs(10))
+        .for_element(Locator::Css(css))
+        .await
+        .unwrap()
+}
+
 async fn logout(client: &Client) {
     client
         .find(Locator::Css("header form button"))
@@ -206,6 +231,7 @@ async fn logout(client: &Client) {
         .click()
         .await
         .unwrap();
+    arrive(client, "/inloggen").await;
 }
 
 async fn text(client: &Client) -> String {
@@ -253,14 +279,7 @@ async fn casemanager_records_a_score_and_the_regisseur_decides() {
 
     // The casemanager: a wrong value gets a Dutch error next to the field, with the typed values kept.
     login(&client, &site.base, "petra").await;
-    assert!(
-        client
-            .current_url()
-            .await
-            .unwrap()
-            .path()
-            .ends_with("/huishoudens")
-    );
+    arrive(&client, "/huishoudens").await;
     assert!(text(&client).await.contains("H-0001"));
     screenshot(&client, "1-mijn-huishoudens").await;
     client
@@ -288,13 +307,7 @@ async fn casemanager_records_a_score_and_the_regisseur_decides() {
         .click()
         .await
         .unwrap();
-    let error = client
-        .find(Locator::Id("value-fout"))
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let error = element(&client, "#value-fout").await.text().await.unwrap();
     assert_eq!(error, "Vul een heel getal in van 0 tot en met 10.");
     assert_eq!(
         client
@@ -320,6 +333,7 @@ async fn casemanager_records_a_score_and_the_regisseur_decides() {
         .click()
         .await
         .unwrap();
+    element(&client, ".notice").await;
     let page = text(&client).await;
     assert!(page.contains("De score is opgeslagen."), "{page}");
     assert!(page.contains("Uiteenlopende scores"), "{page}");
@@ -329,14 +343,7 @@ async fn casemanager_records_a_score_and_the_regisseur_decides() {
 
     // The regisseur sees it, with its advice, and records a decision.
     login(&client, &site.base, "rik").await;
-    assert!(
-        client
-            .current_url()
-            .await
-            .unwrap()
-            .path()
-            .ends_with("/waarschuwingen")
-    );
+    arrive(&client, "/waarschuwingen").await;
     let page = text(&client).await;
     assert!(page.contains("Uiteenlopende scores — H-0001"), "{page}");
     assert!(page.contains("slachtoffer apart"), "{page}");
@@ -348,6 +355,7 @@ async fn casemanager_records_a_score_and_the_regisseur_decides() {
         .click()
         .await
         .unwrap();
+    element(&client, "#decision").await;
     client
         .find(Locator::Id("decision"))
         .await
@@ -371,6 +379,7 @@ async fn casemanager_records_a_score_and_the_regisseur_decides() {
         .click()
         .await
         .unwrap();
+    element(&client, "ol li:nth-child(2)").await;
     let page = text(&client).await;
     assert!(page.contains("afgehandeld"), "{page}");
     assert!(
@@ -382,14 +391,7 @@ async fn casemanager_records_a_score_and_the_regisseur_decides() {
 
     // The gemeente monitor sees aggregates, never the household.
     login(&client, &site.base, "aov-eindhoven").await;
-    assert!(
-        client
-            .current_url()
-            .await
-            .unwrap()
-            .path()
-            .ends_with("/gemeente")
-    );
+    arrive(&client, "/gemeente").await;
     let page = text(&client).await;
     assert!(
         page.contains("Structurele onveiligheid in Eindhoven"),
