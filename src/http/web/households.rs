@@ -488,51 +488,57 @@ fn render_chart(
     chart::render(&chart)
 }
 
-fn form_page(
-    user: &WebUser,
-    id: &HouseholdId,
-    title: &str,
-    action: &str,
-    form: &FormState,
-    fields: Markup,
-) -> Response {
+fn form_page(user: &WebUser, id: &HouseholdId, kind: &EventForm, form: &FormState) -> Response {
     page(layout(
-        title,
+        kind.title,
         Some(user),
         html! {
             p { a href={ "/huishoudens/" (id) } { "← Terug naar " (id) } }
-            h1 { (title) }
+            h1 { (kind.title) }
             (forms::summary(form))
-            form method="post" action=(action) novalidate {
+            form method="post" action={ "/huishoudens/" (id) "/" (kind.slug) } novalidate {
                 input type="hidden" name="csrf" value=(user.csrf);
-                (fields)
+                ((kind.fields)(form))
                 button.primary type="submit" { "Opslaan" }
             }
         },
     ))
 }
 
-fn score_fields(form: &FormState) -> Markup {
-    html! {
-        (forms::select(form, "perspective", "Wiens score is dit?", forms::PERSPECTIVES))
-        (forms::input(form, "value", "Score (0 tot en met 10)", "number",
-            Some("0: het geweld gebeurt zeker weer. 10: veilig genoeg om het traject af te sluiten."),
-            &[("min", "0"), ("max", "10"), ("inputmode", "numeric")]))
-        (forms::textarea(form, "reason", "Wat maakte dat het cijfer omhoog of omlaag ging?",
-            Some("Verplicht als de score 2 of meer punten verschilt van de vorige score van dit perspectief.")))
-        (forms::input(form, "at", "Wanneer", "datetime-local", None, &[]))
-    }
+/// One of the forms that record an event: what it shows and how it turns into an event.
+struct EventForm {
+    title: &'static str,
+    /// The last part of its path, and what the household page says was saved.
+    slug: &'static str,
+    fields: fn(&FormState) -> Markup,
+    /// Builds the event from the form (recording errors in it), given the household's history.
+    build: fn(&mut FormState, &HouseholdId, &History, Instant) -> Option<Event>,
 }
 
-pub(super) async fn score_form(
-    State(state): State<Arc<AppState>>,
-    user: WebUser,
-    Path(raw): Path<String>,
-) -> Response {
+const SCORE: EventForm = EventForm {
+    title: "Score vastleggen",
+    slug: "score",
+    fields: score_fields,
+    build: build_score,
+};
+const SIGNAL: EventForm = EventForm {
+    title: "Signaal vastleggen",
+    slug: "signaal",
+    fields: signal_fields,
+    build: build_signal,
+};
+const OTHER: EventForm = EventForm {
+    title: "Gebeurtenis vastleggen",
+    slug: "gebeurtenis",
+    fields: event_fields,
+    build: build_event,
+};
+
+async fn show_form(state: &AppState, user: &WebUser, raw: &str, kind: &EventForm) -> Response {
     let id = match allowed(
-        &state,
-        &user,
-        &raw,
+        state,
+        user,
+        raw,
         Action::WriteHousehold,
         AuditAction::EventCreate,
     )
@@ -544,17 +550,50 @@ pub(super) async fn score_form(
     let mut form = FormState::default();
     form.values
         .insert("at".into(), forms::datetime_value(state.clock.now()));
-    form_page(
-        &user,
-        &id,
-        "Score vastleggen",
-        &format!("/huishoudens/{id}/score"),
-        &form,
-        score_fields(&form),
-    )
+    form_page(user, &id, kind, &form)
 }
 
-/// Writes the event if the form is valid; otherwise shows the form again with its errors.
+/// Checks the CSRF token and access, builds the event, and stores it (then back to the household
+/// page), or shows the form again with its errors and what was typed.
+async fn submit_form(
+    state: &AppState,
+    user: &WebUser,
+    raw: &str,
+    values: HashMap<String, String>,
+    kind: &EventForm,
+) -> Response {
+    if let Some(refused) = csrf_refused(user, &values) {
+        return refused;
+    }
+    let id = match allowed(
+        state,
+        user,
+        raw,
+        Action::WriteHousehold,
+        AuditAction::EventCreate,
+    )
+    .await
+    {
+        Ok(id) => id,
+        Err(r) => return r,
+    };
+    let hist = match history(state, &id).await {
+        Ok((hist, _)) => hist,
+        Err(e) => return page_error(e),
+    };
+    let mut form = FormState::from(values);
+    let event = (kind.build)(&mut form, &id, &hist, state.clock.now());
+    match (form.is_valid(), event) {
+        (true, Some(event)) => save(state, user, &id, event, kind.slug).await,
+        _ => {
+            let mut response = form_page(user, &id, kind, &form);
+            *response.status_mut() = axum::http::StatusCode::UNPROCESSABLE_ENTITY;
+            response
+        }
+    }
+}
+
+/// Writes the event, checking access again in the write transaction.
 async fn save(
     state: &AppState,
     user: &WebUser,
@@ -586,98 +625,132 @@ async fn save(
     }
 }
 
+pub(super) async fn score_form(
+    State(state): State<Arc<AppState>>,
+    user: WebUser,
+    Path(raw): Path<String>,
+) -> Response {
+    show_form(&state, &user, &raw, &SCORE).await
+}
+
 pub(super) async fn score(
     State(state): State<Arc<AppState>>,
     user: WebUser,
     Path(raw): Path<String>,
     Form(values): Form<HashMap<String, String>>,
 ) -> Response {
-    if let Some(refused) = csrf_refused(&user, &values) {
-        return refused;
+    submit_form(&state, &user, &raw, values, &SCORE).await
+}
+
+pub(super) async fn signal_form(
+    State(state): State<Arc<AppState>>,
+    user: WebUser,
+    Path(raw): Path<String>,
+) -> Response {
+    show_form(&state, &user, &raw, &SIGNAL).await
+}
+
+pub(super) async fn signal(
+    State(state): State<Arc<AppState>>,
+    user: WebUser,
+    Path(raw): Path<String>,
+    Form(values): Form<HashMap<String, String>>,
+) -> Response {
+    submit_form(&state, &user, &raw, values, &SIGNAL).await
+}
+
+pub(super) async fn event_form(
+    State(state): State<Arc<AppState>>,
+    user: WebUser,
+    Path(raw): Path<String>,
+) -> Response {
+    show_form(&state, &user, &raw, &OTHER).await
+}
+
+pub(super) async fn event(
+    State(state): State<Arc<AppState>>,
+    user: WebUser,
+    Path(raw): Path<String>,
+    Form(values): Form<HashMap<String, String>>,
+) -> Response {
+    submit_form(&state, &user, &raw, values, &OTHER).await
+}
+
+fn at_field(form: &mut FormState, now: Instant) -> Option<Instant> {
+    let at = form.parse(
+        "at",
+        "Vul een datum en tijd in, bijvoorbeeld 06-01-2025 10:00.",
+        forms::local_datetime,
+    );
+    if at.is_some_and(|t| t > now) {
+        form.add("at", "Dit moment ligt in de toekomst.");
     }
-    let id = match allowed(
-        &state,
-        &user,
-        &raw,
-        Action::WriteHousehold,
-        AuditAction::EventCreate,
-    )
-    .await
-    {
-        Ok(id) => id,
-        Err(r) => return r,
-    };
-    let mut form = FormState::from(values);
+    at
+}
+
+fn text_field(form: &mut FormState, name: &str) -> Option<FreeText> {
+    let text = form.value(name).trim().to_owned();
+    if text.is_empty() {
+        return None;
+    }
+    let parsed = text.parse::<FreeText>().ok();
+    if parsed.is_none() {
+        form.add(
+            name,
+            format!("Gebruik hoogstens {} tekens.", FreeText::MAX_CHARS),
+        );
+    }
+    parsed
+}
+
+fn score_fields(form: &FormState) -> Markup {
+    html! {
+        (forms::select(form, "perspective", "Wiens score is dit?", forms::PERSPECTIVES))
+        (forms::input(form, "value", "Score (0 tot en met 10)", "number",
+            Some("0: het geweld gebeurt zeker weer. 10: veilig genoeg om het traject af te sluiten."),
+            &[("min", "0"), ("max", "10"), ("inputmode", "numeric")]))
+        (forms::textarea(form, "reason", "Wat maakte dat het cijfer omhoog of omlaag ging?",
+            Some("Verplicht als de score 2 of meer punten verschilt van de vorige score van dit perspectief.")))
+        (forms::input(form, "at", "Wanneer", "datetime-local", None, &[]))
+    }
+}
+
+fn build_score(
+    form: &mut FormState,
+    id: &HouseholdId,
+    hist: &History,
+    now: Instant,
+) -> Option<Event> {
     let perspective = form.parse("perspective", "Kies wiens score dit is.", |s| {
         s.parse().ok()
     });
     let value = form.parse("value", "Vul een heel getal in van 0 tot en met 10.", |s| {
         s.parse::<i64>().ok().and_then(|v| SafetyScore::new(v).ok())
     });
-    let at = form.parse(
-        "at",
-        "Vul een datum en tijd in, bijvoorbeeld 06-01-2025 10:00.",
-        forms::local_datetime,
-    );
-    if at.is_some_and(|t| t > state.clock.now()) {
-        form.add("at", "Een score kan niet in de toekomst liggen.");
+    let at = at_field(form, now);
+    let reason = text_field(form, "reason");
+    let (perspective, value, at) = (perspective?, value?, at?);
+    // The reason is required when the number moves 2 or more points (Signs of Safety practice).
+    let previous = hist.events.iter().rev().find_map(|e| match e {
+        Event::Score(s) if s.perspective == perspective && s.at <= at => Some(s.value.get()),
+        _ => None,
+    });
+    if let Some(prev) = previous.filter(|p| reason.is_none() && p.abs_diff(value.get()) >= 2) {
+        form.add(
+            "reason",
+            format!(
+                "Beschrijf wat het cijfer deed veranderen: het verschilt {} punten van de vorige score ({prev}).",
+                prev.abs_diff(value.get())
+            ),
+        );
     }
-    let reason_text = form.value("reason").trim().to_owned();
-    let reason = if reason_text.is_empty() {
-        None
-    } else {
-        match reason_text.parse::<FreeText>() {
-            Ok(r) => Some(r),
-            Err(_) => {
-                form.add(
-                    "reason",
-                    format!("Gebruik hoogstens {} tekens.", FreeText::MAX_CHARS),
-                );
-                None
-            }
-        }
-    };
-    if let (Some(p), Some(v), Some(t)) = (perspective, value, at) {
-        // The reason is required when the number moves 2 or more points (Signs of Safety practice).
-        let previous = match history(&state, &id).await {
-            Ok((hist, _)) => hist.events.iter().rev().find_map(|e| match e {
-                Event::Score(s) if s.perspective == p && s.at <= t => Some(s.value.get()),
-                _ => None,
-            }),
-            Err(e) => return page_error(e),
-        };
-        if reason.is_none() && previous.is_some_and(|prev| prev.abs_diff(v.get()) >= 2) {
-            form.add("reason", format!(
-                "Beschrijf wat het cijfer deed veranderen: het verschilt {} punten van de vorige score ({}).",
-                previous.unwrap_or(0).abs_diff(v.get()),
-                previous.unwrap_or(0)
-            ));
-        }
-    }
-    match (form.is_valid(), perspective, value, at) {
-        (true, Some(perspective), Some(value), Some(at)) => {
-            let event = Event::Score(Score {
-                household: id.clone(),
-                at,
-                perspective,
-                value,
-                reason,
-            });
-            save(&state, &user, &id, event, "score").await
-        }
-        _ => {
-            let mut response = form_page(
-                &user,
-                &id,
-                "Score vastleggen",
-                &format!("/huishoudens/{id}/score"),
-                &form,
-                score_fields(&form),
-            );
-            *response.status_mut() = axum::http::StatusCode::UNPROCESSABLE_ENTITY;
-            response
-        }
-    }
+    Some(Event::Score(Score {
+        household: id.clone(),
+        at,
+        perspective,
+        value,
+        reason,
+    }))
 }
 
 fn signal_fields(form: &FormState) -> Markup {
@@ -694,88 +767,25 @@ fn signal_fields(form: &FormState) -> Markup {
     }
 }
 
-pub(super) async fn signal_form(
-    State(state): State<Arc<AppState>>,
-    user: WebUser,
-    Path(raw): Path<String>,
-) -> Response {
-    let id = match allowed(
-        &state,
-        &user,
-        &raw,
-        Action::WriteHousehold,
-        AuditAction::EventCreate,
-    )
-    .await
-    {
-        Ok(id) => id,
-        Err(r) => return r,
-    };
-    let mut form = FormState::default();
-    form.values
-        .insert("at".into(), forms::datetime_value(state.clock.now()));
-    form_page(
-        &user,
-        &id,
-        "Signaal vastleggen",
-        &format!("/huishoudens/{id}/signaal"),
-        &form,
-        signal_fields(&form),
-    )
-}
-
-pub(super) async fn signal(
-    State(state): State<Arc<AppState>>,
-    user: WebUser,
-    Path(raw): Path<String>,
-    Form(values): Form<HashMap<String, String>>,
-) -> Response {
-    if let Some(refused) = csrf_refused(&user, &values) {
-        return refused;
-    }
-    let id = match allowed(
-        &state,
-        &user,
-        &raw,
-        Action::WriteHousehold,
-        AuditAction::EventCreate,
-    )
-    .await
-    {
-        Ok(id) => id,
-        Err(r) => return r,
-    };
-    let mut form = FormState::from(values);
+fn build_signal(
+    form: &mut FormState,
+    id: &HouseholdId,
+    _: &History,
+    now: Instant,
+) -> Option<Event> {
     let kind = form.parse("kind", "Kies de soort signaal.", |s| s.parse().ok());
     let source = form.parse("source", "Kies van wie het signaal kwam.", |s| {
         s.parse().ok()
     });
-    let at = form.parse("at", "Vul een datum en tijd in.", forms::local_datetime);
+    let at = at_field(form, now);
     let acute = form.value("acute") == "ja";
-    match (form.is_valid(), kind, source, at) {
-        (true, Some(kind), Some(source), Some(at)) => {
-            let event = Event::Signal(Signal {
-                household: id.clone(),
-                at,
-                kind,
-                source,
-                acute,
-            });
-            save(&state, &user, &id, event, "signaal").await
-        }
-        _ => {
-            let mut response = form_page(
-                &user,
-                &id,
-                "Signaal vastleggen",
-                &format!("/huishoudens/{id}/signaal"),
-                &form,
-                signal_fields(&form),
-            );
-            *response.status_mut() = axum::http::StatusCode::UNPROCESSABLE_ENTITY;
-            response
-        }
-    }
+    Some(Event::Signal(Signal {
+        household: id.clone(),
+        at: at?,
+        kind: kind?,
+        source: source?,
+        acute,
+    }))
 }
 
 const EVENT_TYPES: &[(&str, &str)] = &[
@@ -815,77 +825,12 @@ fn event_fields(form: &FormState) -> Markup {
     }
 }
 
-pub(super) async fn event_form(
-    State(state): State<Arc<AppState>>,
-    user: WebUser,
-    Path(raw): Path<String>,
-) -> Response {
-    let id = match allowed(
-        &state,
-        &user,
-        &raw,
-        Action::WriteHousehold,
-        AuditAction::EventCreate,
-    )
-    .await
-    {
-        Ok(id) => id,
-        Err(r) => return r,
-    };
-    let mut form = FormState::default();
-    form.values
-        .insert("at".into(), forms::datetime_value(state.clock.now()));
-    form_page(
-        &user,
-        &id,
-        "Gebeurtenis vastleggen",
-        &format!("/huishoudens/{id}/gebeurtenis"),
-        &form,
-        event_fields(&form),
-    )
-}
-
-pub(super) async fn event(
-    State(state): State<Arc<AppState>>,
-    user: WebUser,
-    Path(raw): Path<String>,
-    Form(values): Form<HashMap<String, String>>,
-) -> Response {
-    if let Some(refused) = csrf_refused(&user, &values) {
-        return refused;
-    }
-    let id = match allowed(
-        &state,
-        &user,
-        &raw,
-        Action::WriteHousehold,
-        AuditAction::EventCreate,
-    )
-    .await
-    {
-        Ok(id) => id,
-        Err(r) => return r,
-    };
-    let mut form = FormState::from(values);
+fn build_event(form: &mut FormState, id: &HouseholdId, _: &History, now: Instant) -> Option<Event> {
     let kind = form.value("type").to_owned();
-    let at = form.parse("at", "Vul een datum en tijd in.", forms::local_datetime);
-    let text = form.value("text").trim().to_owned();
-    let text: Option<FreeText> = if text.is_empty() {
-        None
-    } else {
-        match text.parse() {
-            Ok(t) => Some(t),
-            Err(_) => {
-                form.add(
-                    "text",
-                    format!("Gebruik hoogstens {} tekens.", FreeText::MAX_CHARS),
-                );
-                None
-            }
-        }
-    };
+    let at = at_field(form, now);
+    let text = text_field(form, "text");
     let household = id.clone();
-    let built: Option<Event> = match (kind.as_str(), at) {
+    match (kind.as_str(), at) {
         (_, None) => None,
         ("intervention", Some(at)) => {
             let effect = if form.value("effect").is_empty() {
@@ -956,21 +901,6 @@ pub(super) async fn event(
         _ => {
             form.add("type", "Kies wat er is gebeurd.");
             None
-        }
-    };
-    match (form.is_valid(), built) {
-        (true, Some(event)) => save(&state, &user, &id, event, "gebeurtenis").await,
-        _ => {
-            let mut response = form_page(
-                &user,
-                &id,
-                "Gebeurtenis vastleggen",
-                &format!("/huishoudens/{id}/gebeurtenis"),
-                &form,
-                event_fields(&form),
-            );
-            *response.status_mut() = axum::http::StatusCode::UNPROCESSABLE_ENTITY;
-            response
         }
     }
 }

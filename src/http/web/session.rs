@@ -40,6 +40,13 @@ fn verify(password: &str, hash: &str) -> bool {
     })
 }
 
+/// A hash to check a password against when the user does not exist, so that the answer takes as
+/// long as for a wrong password.
+fn unknown_user_hash() -> &'static str {
+    static HASH: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    HASH.get_or_init(|| hash_password(&new_token()))
+}
+
 /// Compares two tokens in constant time.
 pub(super) fn same(a: &str, b: &str) -> bool {
     a.len() == b.len()
@@ -128,10 +135,7 @@ pub(super) async fn login(
         Ok(Some((id, hash))) if verify(field("password"), &hash) => id,
         Ok(_) => {
             // Argon2 either way, so the answer takes as long for a wrong name as for a wrong password.
-            let _ = verify(
-                field("password"),
-                "$argon2id$v=19$m=19456,t=2,p=1$c2FsdHNhbHRzYWx0$Gx4XHU/2rmeyqMm+J1wF9bS3OiB6TGJ8dzZr6p7ybLQ",
-            );
+            let _ = verify(field("password"), unknown_user_hash());
             tracing::info!("sign-in refused");
             let mut response = page(login_form(
                 &expected,
