@@ -366,6 +366,32 @@ both! {
         assert!(pending.body["items"].as_array().unwrap().is_empty());
     }
 
+    async fn in_phase_3_with_a_proactive_scenario_stagnation_is_not_sent_again(app: TestApp) {
+        let cm = app.user("cm1", "casemanager").await;
+        let rg = app.user("rg1", "regisseur").await;
+        app.household("H-0001", Some("rg1"), &["cm1"]).await;
+        for day in ["2025-01-06", "2025-01-13", "2025-01-20", "2025-01-27", "2025-02-03", "2025-02-10"] {
+            app.score(&cm, "H-0001", "slachtoffer", 3, &format!("{day}T10:00:00+01:00")).await.expect(StatusCode::CREATED);
+        }
+        app.at("2025-02-17T00:00:00+01:00");
+        app.tick().await;
+        let stagnation = n("H-0001", "geen-directe-veiligheid", "first");
+        assert!(inbox(&app, &rg).await.contains(&stagnation));
+        // Vasthouden en volhouden: the region knows; the alert stays visible but is not repeated.
+        for kind in ["phase3", "proactive_scenario"] {
+            app.post(&rg, "/api/v1/households/H-0001/events", json!({"type": kind, "at": "2025-02-17T09:00:00+01:00"}))
+                .await.expect(StatusCode::CREATED);
+        }
+        for day in ["2025-02-17", "2025-02-24", "2025-03-03"] {
+            app.score(&cm, "H-0001", "slachtoffer", 3, &format!("{day}T10:00:00+01:00")).await.expect(StatusCode::CREATED);
+        }
+        app.at("2025-03-04T00:00:00+01:00");
+        app.tick().await;
+        let repeats = inbox(&app, &rg).await.into_iter().filter(|x| x.1 == "geen-directe-veiligheid" && x.2 == "repeat").count();
+        assert_eq!(repeats, 0);
+        assert_eq!(app.alerts(&rg, "&rule=geen-directe-veiligheid").await, [("geen-directe-veiligheid".to_owned(), "firing".to_owned())]);
+    }
+
     async fn an_unacknowledged_alert_is_repeated_and_escalated(app: TestApp) {
         let cm = app.user("cm1", "casemanager").await;
         let rg = app.user("rg1", "regisseur").await;
