@@ -45,6 +45,12 @@ enum Command {
     /// Manage users, tokens and assignments on this machine's database.
     #[command(subcommand)]
     Admin(AdminCommand),
+    /// Import households and their events from JSON Lines (the interchange format); each household
+    /// is stored whole with its events and evaluated at once.
+    Import {
+        /// The file; `-` reads standard input.
+        file: PathBuf,
+    },
     /// Validate the alert rules, or run their tests.
     #[command(subcommand)]
     Rules(RulesCommand),
@@ -166,10 +172,45 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
                 bail!("{} rule tests failed", failed.len())
             }
         }
+        Command::Import { file } => {
+            let text = read_input(&file)?;
+            let histories = crate::import::parse(&text)
+                .map_err(|e| anyhow::anyhow!("{}: {e}", file.display()))?;
+            let rules = load_rules(&settings.alerts_dir)?;
+            let db = Db::connect(&settings.database_url(), 1).await?;
+            db.migrate().await?;
+            let total_events: usize = histories.iter().map(|h| h.events.len()).sum();
+            eprintln!(
+                "importing {} households with {total_events} events",
+                histories.len()
+            );
+            let stored =
+                crate::import::import(&db, &rules, &histories, SystemClock.now(), |done, total| {
+                    if done == total || done % 50 == 0 {
+                        eprintln!("  {done}/{total} households");
+                    }
+                })
+                .await?;
+            db.close().await;
+            println!(
+                "imported {} households and {stored} events",
+                histories.len()
+            );
+            Ok(())
+        }
         Command::Replay { file, until, rules } => {
             let rules = load_rules(&rules.unwrap_or(settings.alerts_dir))?;
             replay(&file, until, &rules)
         }
+    }
+}
+
+/// A file's text, or standard input for `-`.
+fn read_input(file: &std::path::Path) -> anyhow::Result<String> {
+    if file.as_os_str() == "-" {
+        Ok(std::io::read_to_string(std::io::stdin())?)
+    } else {
+        std::fs::read_to_string(file).with_context(|| format!("cannot read {}", file.display()))
     }
 }
 
@@ -187,11 +228,7 @@ fn replay(
     rules: &crate::rules::RuleSet,
 ) -> anyhow::Result<()> {
     use std::io::Write;
-    let text = if file.as_os_str() == "-" {
-        std::io::read_to_string(std::io::stdin())?
-    } else {
-        std::fs::read_to_string(file).with_context(|| format!("cannot read {}", file.display()))?
-    };
+    let text = read_input(file)?;
     let histories = crate::rules::tests::histories(&text)
         .map_err(|e| anyhow::anyhow!("{}: {e}", file.display()))?;
     let last_day = histories

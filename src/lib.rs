@@ -11,6 +11,7 @@ pub mod demo;
 pub mod domain;
 pub mod engine;
 pub mod http;
+pub mod import;
 pub mod notify;
 pub mod rules;
 pub mod store;

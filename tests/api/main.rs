@@ -8,6 +8,7 @@ mod admin;
 mod alerts;
 mod audit;
 mod households;
+mod import;
 mod notify;
 mod ops;
 mod reports;
