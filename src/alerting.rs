@@ -67,7 +67,15 @@ pub async fn reconcile(
     let existing = store::state_alerts(conn, id).await?;
     let mut next_due = eval.next_due;
     let mut due_at = |t: Instant| next_due = Some(next_due.map_or(t, |d| d.min(t)));
-    let repeat = jiff::SignedDuration::from_hours(24 * effective.definitions.repeat_days);
+    // A rule may set its own repeat interval; otherwise the region's.
+    let repeat_of = |rule: &str| {
+        let days = effective
+            .rules
+            .iter()
+            .find(|r| r.id == rule)
+            .and_then(|r| r.repeat_days);
+        jiff::SignedDuration::from_hours(24 * days.unwrap_or(effective.definitions.repeat_days))
+    };
     // Vasthouden en volhouden: in phase 3 with a proactive scenario the region knows; stagnation
     // alerts stay visible but are not sent again.
     let holding_on = history
@@ -178,7 +186,7 @@ pub async fn reconcile(
                 });
                 if a.state == AlertState::Firing && !(holding_on && stagnation) {
                     let last = a.notified_at.unwrap_or(a.fired_at);
-                    let repeat_at = Instant::from_timestamp(last.timestamp() + repeat);
+                    let repeat_at = Instant::from_timestamp(last.timestamp() + repeat_of(&c.rule));
                     if repeat_at <= now {
                         news.push(tell(
                             a.id,
@@ -256,7 +264,7 @@ pub async fn reconcile(
         match why {
             Why::First | Why::SilenceExpired => {
                 store::notify::set_notified(conn, alert, now, 0).await?;
-                due_at(Instant::from_timestamp(now.timestamp() + repeat));
+                due_at(Instant::from_timestamp(now.timestamp() + repeat_of(&rule)));
             }
             Why::Repeat => {
                 // Each repeat goes one level up the region's escalation ladder, as far as it reaches.
@@ -270,7 +278,7 @@ pub async fn reconcile(
                     notify::escalate(conn, effective, household, &note, role, now).await?;
                 }
                 store::notify::set_notified(conn, alert, now, level).await?;
-                due_at(Instant::from_timestamp(now.timestamp() + repeat));
+                due_at(Instant::from_timestamp(now.timestamp() + repeat_of(&rule)));
             }
             Why::Resolved | Why::Escalation => {}
         }

@@ -197,6 +197,8 @@ pub struct Rule {
     pub notify: Vec<NotifyRole>,
     pub advice: String,
     pub detector: Detector,
+    /// Days before an unacknowledged firing is sent again; the region's `repeat_days` when unset.
+    pub repeat_days: Option<i64>,
 }
 
 #[derive(Deserialize)]
@@ -211,6 +213,8 @@ struct RuleFields {
     advice: String,
     #[serde(default)]
     params: Table,
+    #[serde(default)]
+    repeat_days: Option<i64>,
 }
 
 fn enabled() -> bool {
@@ -365,6 +369,9 @@ impl Rule {
                 ));
             }
         };
+        if let Some(days) = f.repeat_days {
+            positive("repeat_days", days)?;
+        }
         Ok(Rule {
             id: f.id,
             enabled: f.enabled,
@@ -372,6 +379,7 @@ impl Rule {
             notify: f.notify,
             advice: f.advice,
             detector,
+            repeat_days: f.repeat_days,
         })
     }
 

@@ -87,12 +87,22 @@ impl std::io::Write for LogWriter {
 impl TestApp {
     /// The app on a fresh SQLite database in a temporary directory.
     pub async fn spawn_sqlite() -> TestApp {
-        Self::spawn_with(None).await
+        Self::spawn_with(None, shipped_alerts()).await
+    }
+
+    /// The same, with the alert rules of `alerts`.
+    pub async fn spawn_sqlite_with_rules(alerts: std::path::PathBuf) -> TestApp {
+        Self::spawn_with(None, alerts).await
     }
 
     /// A fresh PostgreSQL database for one test. Without a server this fails in CI (`CI=true`) and
     /// is skipped, loudly, elsewhere.
     pub async fn spawn_postgres() -> Option<TestApp> {
+        Self::spawn_postgres_with_rules(shipped_alerts()).await
+    }
+
+    /// The same, with the alert rules of `alerts`.
+    pub async fn spawn_postgres_with_rules(alerts: std::path::PathBuf) -> Option<TestApp> {
         let Ok(admin_url) = std::env::var(POSTGRES_ENV) else {
             if std::env::var("CI").is_ok_and(|v| v == "true") {
                 panic!(
@@ -113,10 +123,13 @@ impl TestApp {
                 panic!("cannot create a test database through {POSTGRES_ENV}: {e}")
             });
         let url = database_url(&admin_url, &name);
-        Some(Self::spawn_with(Some((url, (admin_url, name)))).await)
+        Some(Self::spawn_with(Some((url, (admin_url, name))), alerts).await)
     }
 
-    async fn spawn_with(postgres: Option<(String, (String, String))>) -> TestApp {
+    async fn spawn_with(
+        postgres: Option<(String, (String, String))>,
+        alerts_dir: std::path::PathBuf,
+    ) -> TestApp {
         captured_logs();
         let dir = tempfile::tempdir().unwrap();
         let (database_url, postgres_db) = match postgres {
@@ -127,7 +140,7 @@ impl TestApp {
             listen: "127.0.0.1:0".parse().unwrap(),
             data_dir: dir.path().join("data"),
             database_url,
-            alerts_dir: std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("alerts"),
+            alerts_dir,
             max_body_bytes: 16 * 1024,
             db_pool_size: 4,
             log_json: false,
@@ -394,6 +407,11 @@ fn database_url(admin_url: &str, name: &str) -> String {
         Some(q) => format!("{base}/{name}?{q}"),
         None => format!("{base}/{name}"),
     }
+}
+
+/// The rules shipped in `alerts/`.
+pub fn shipped_alerts() -> std::path::PathBuf {
+    std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("alerts")
 }
 
 pub fn household_json(id: &str) -> Value {

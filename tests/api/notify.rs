@@ -486,3 +486,59 @@ async fn the_inbox_stream_pushes_new_notifications() {
     assert!(seen.contains("event: notification"), "{seen}");
     assert!(seen.contains("\"why\":\"first\""), "{seen}");
 }
+
+/// A region may give one rule its own repeat interval.
+async fn a_rule_can_repeat_sooner_than_the_region(app: TestApp) {
+    let cm = app.user("cm1", "casemanager").await;
+    let rg = app.user("rg1", "regisseur").await;
+    app.household("H-0001", Some("rg1"), &["cm1"]).await;
+    divergence(&app, &cm, "H-0001", "2025-01-06").await;
+    app.at("2025-01-08T09:59:59+01:00");
+    app.tick().await;
+    assert_eq!(
+        inbox(&app, &rg).await,
+        [n("H-0001", "uiteenlopende-scores", "first")]
+    );
+    app.at("2025-01-08T10:00:00+01:00");
+    assert_eq!(app.tick().await, 1);
+    assert_eq!(
+        inbox(&app, &rg).await,
+        [
+            n("H-0001", "uiteenlopende-scores", "first"),
+            n("H-0001", "uiteenlopende-scores", "repeat")
+        ]
+    );
+}
+
+fn rules_repeating_divergence_after_two_days() -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::copy(
+        crate::helpers::shipped_alerts().join("rules.toml"),
+        dir.path().join("rules.toml"),
+    )
+    .unwrap();
+    std::fs::create_dir(dir.path().join("regions")).unwrap();
+    std::fs::write(
+        dir.path().join("regions/brabant-zuidoost.toml"),
+        "[[rule]]\nid = \"uiteenlopende-scores\"\nrepeat_days = 2\n",
+    )
+    .unwrap();
+    dir
+}
+
+#[tokio::test]
+async fn a_rule_can_repeat_sooner_than_the_region_sqlite() {
+    let rules = rules_repeating_divergence_after_two_days();
+    a_rule_can_repeat_sooner_than_the_region(
+        TestApp::spawn_sqlite_with_rules(rules.path().to_owned()).await,
+    )
+    .await;
+}
+
+#[tokio::test]
+async fn a_rule_can_repeat_sooner_than_the_region_postgres() {
+    let rules = rules_repeating_divergence_after_two_days();
+    if let Some(app) = TestApp::spawn_postgres_with_rules(rules.path().to_owned()).await {
+        a_rule_can_repeat_sooner_than_the_region(app).await;
+    }
+}
