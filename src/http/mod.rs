@@ -55,6 +55,8 @@ pub struct AppState {
     pub settings: Settings,
     pub clock: Arc<dyn Clock>,
     pub metrics: metrics::Metrics,
+    /// Key of the pseudonyms shown outside the households' own people (gemeente monitors).
+    pub pseudonym_key: Vec<u8>,
     pub openapi: utoipa::openapi::OpenApi,
 }
 
@@ -98,6 +100,12 @@ impl App {
         let db = Db::connect(&settings.database_url(), settings.db_pool_size).await?;
         db.migrate().await?;
         let admin_token = bootstrap_admin(&db, clock.as_ref()).await?;
+        let pseudonym_key = {
+            let mut tx = db.begin_write().await?;
+            let key = crate::store::server_secret(&mut tx, "pseudonym").await?;
+            tx.commit().await.map_err(StoreError::from)?;
+            key
+        };
         let listener =
             TcpListener::bind(settings.listen)
                 .await
@@ -119,6 +127,7 @@ impl App {
             settings,
             clock,
             metrics: metrics::Metrics::new(),
+            pseudonym_key,
             openapi,
         });
         let router = router(api, state.clone());

@@ -34,7 +34,7 @@ pub use idempotency::{
 pub use reports::{ReportRow, household_by_reference, insert_report};
 pub use users::{
     NewUserError, TokenRow, UserRow, active_user_with_role, bootstrap_admin, create_token,
-    create_user, find_user_by_name, list_tokens, list_users, revoke_token, user,
+    create_user, find_user_by_name, list_tokens, list_users, revoke_token, server_secret, user,
     user_by_token_hash,
 };
 

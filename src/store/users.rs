@@ -219,3 +219,24 @@ pub async fn active_user_with_role(
         None => Err(format!("no user `{name}`")),
     })
 }
+
+/// The secret `name`, made (random, 32 bytes, hex) on first use and the same ever after, also
+/// across instances sharing the database.
+pub async fn server_secret(tx: &mut Tx, name: &str) -> Result<Vec<u8>, StoreError> {
+    let mut fresh = [0u8; 32];
+    getrandom::fill(&mut fresh).expect("the operating system provides randomness");
+    sqlx::query("INSERT INTO server_secrets (name, value) VALUES ($1, $2) ON CONFLICT DO NOTHING")
+        .bind(name)
+        .bind(crate::auth::hex(&fresh))
+        .execute(&mut **tx)
+        .await?;
+    let hex: String = sqlx::query_scalar("SELECT value FROM server_secrets WHERE name = $1")
+        .bind(name)
+        .fetch_one(&mut **tx)
+        .await?;
+    (0..hex.len())
+        .step_by(2)
+        .map(|i| u8::from_str_radix(hex.get(i..i + 2).unwrap_or("zz"), 16))
+        .collect::<Result<Vec<u8>, _>>()
+        .map_err(|e| super::corrupt("server secret", e))
+}

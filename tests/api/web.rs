@@ -138,3 +138,128 @@ both! {
         assert_eq!(app.count("events").await, 2);
     }
 }
+
+async fn monitor_page(app: &TestApp) -> String {
+    with_password(app, "aov-eindhoven", "gemeente_monitor").await;
+    let session = sign_in(app, "aov-eindhoven", PASSWORD).await.unwrap();
+    let page = browser()
+        .get(app.url("/gemeente"))
+        .header("cookie", &session)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(page.status(), StatusCode::OK);
+    page.text().await.unwrap()
+}
+
+async fn gemeente_households(app: &TestApp) {
+    for i in 0..6 {
+        app.household(&format!("H-{i:04}"), None, &[]).await;
+    }
+    let mut helmond = crate::helpers::household_json("H-0100");
+    helmond["gemeente"] = serde_json::json!("Helmond");
+    app.post(&app.admin_token, "/api/v1/households", helmond)
+        .await
+        .expect(StatusCode::CREATED);
+    let rg = app.user("rg1", "regisseur").await;
+    app.put(
+        &app.admin_token,
+        "/api/v1/households/H-0000/assignments",
+        serde_json::json!({"regisseur": "rg1"}),
+    )
+    .await
+    .expect(StatusCode::OK);
+    app.post(
+        &rg,
+        "/api/v1/households/H-0000/events",
+        serde_json::json!({"type": "phase3", "at": "2025-01-06T10:00:00+01:00"}),
+    )
+    .await
+    .expect(StatusCode::CREATED);
+}
+
+both! {
+    async fn the_gemeente_dashboard_shows_only_small_safe_numbers(app: TestApp) {
+        gemeente_households(&app).await;
+        let html = monitor_page(&app).await;
+        assert!(html.contains("Structurele onveiligheid in Eindhoven"));
+        // Five households in phase 1, one in phase 3: the five is shown, the one is not.
+        assert!(html.contains("<td>5</td>"), "{html}");
+        assert!(html.contains("&lt; 5"));
+        assert!(!html.contains("H-0"), "a household id reached the gemeente page");
+        assert!(html.contains("deelt geen huishoudens in fase 3"));
+    }
+}
+
+async fn shared_phase3(app: TestApp) {
+    gemeente_households(&app).await;
+    let html = monitor_page(&app).await;
+    let pseudonym = html
+        .split("afgesproken: ")
+        .nth(1)
+        .unwrap()
+        .split('<')
+        .next()
+        .unwrap()
+        .trim()
+        .to_owned();
+    assert!(
+        pseudonym.starts_with("P-") && pseudonym.len() == 12,
+        "{pseudonym}"
+    );
+    assert!(
+        !html.contains("H-0"),
+        "a household id reached the gemeente page"
+    );
+    // Stable for the same household ...
+    assert!(monitor_page_again(&app).await.contains(&pseudonym));
+    // ... and keyed with the service's secret: not a plain hash of the id anyone could recompute.
+    use sha2::Digest;
+    let plain: String = sha2::Sha256::digest(b"H-0000")[..5]
+        .iter()
+        .map(|b| format!("{b:02X}"))
+        .collect();
+    assert_ne!(pseudonym, format!("P-{plain}"));
+}
+
+async fn monitor_page_again(app: &TestApp) -> String {
+    let session = sign_in(app, "aov-eindhoven", PASSWORD).await.unwrap();
+    browser()
+        .get(app.url("/gemeente"))
+        .header("cookie", &session)
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap()
+}
+
+fn sharing_rules() -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    let shipped =
+        std::fs::read_to_string(crate::helpers::shipped_alerts().join("rules.toml")).unwrap();
+    std::fs::write(
+        dir.path().join("rules.toml"),
+        shipped.replace(
+            "share_phase3_with_gemeente = false",
+            "share_phase3_with_gemeente = true",
+        ),
+    )
+    .unwrap();
+    dir
+}
+
+#[tokio::test]
+async fn a_region_may_share_phase_3_households_pseudonymised_sqlite() {
+    let rules = sharing_rules();
+    shared_phase3(TestApp::spawn_sqlite_with_rules(rules.path().to_owned()).await).await;
+}
+
+#[tokio::test]
+async fn a_region_may_share_phase_3_households_pseudonymised_postgres() {
+    let rules = sharing_rules();
+    if let Some(app) = TestApp::spawn_postgres_with_rules(rules.path().to_owned()).await {
+        shared_phase3(app).await;
+    }
+}

@@ -6,8 +6,9 @@ use std::sync::Arc;
 
 use axum::extract::State;
 use axum::response::Response;
+use hmac::{Hmac, Mac};
 use maud::{Markup, PreEscaped, html};
-use sha2::{Digest, Sha256};
+use sha2::Sha256;
 
 use super::forms;
 use super::{WebUser, date, layout, page, page_error};
@@ -27,10 +28,15 @@ pub(super) fn count(n: usize) -> String {
     }
 }
 
-/// A stable pseudonym for sharing a phase-3 household with the gemeente, not its id.
-fn pseudonym(id: &str) -> String {
-    let digest = Sha256::digest(format!("zicht-gemeente:{id}").as_bytes());
-    format!("P-{}", crate::auth::hex(&digest[..4]).to_uppercase())
+/// A stable pseudonym for sharing a phase-3 household with the gemeente, not its id: keyed with
+/// the service's own secret, so someone holding household ids cannot recompute it.
+fn pseudonym(key: &[u8], id: &str) -> String {
+    let mut mac = Hmac::<Sha256>::new_from_slice(key).expect("HMAC takes a key of any length");
+    mac.update(id.as_bytes());
+    format!(
+        "P-{}",
+        crate::auth::hex(&mac.finalize().into_bytes()[..5]).to_uppercase()
+    )
 }
 
 fn month_key(t: Instant) -> (i16, i8) {
@@ -154,7 +160,7 @@ pub(super) async fn dashboard(State(state): State<Arc<AppState>>, user: WebUser)
             .map_or_else(|| "onbekend".to_owned(), |w| w.as_str().to_owned());
         *by_phase_wijk.entry((wijk.clone(), p)).or_default() += 1;
         if p == Phase::StabieleVeiligheid && defs.share_phase3_with_gemeente {
-            shared.push(pseudonym(h.household.id.as_str()));
+            shared.push(pseudonym(&state.pseudonym_key, h.household.id.as_str()));
         }
         for e in &h.events {
             if let Event::Signal(s) = e {
