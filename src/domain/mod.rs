@@ -5,8 +5,6 @@ mod event;
 mod values;
 mod vocab;
 
-pub(crate) use vocab::vocabulary as vocab_enum;
-
 pub use event::{
     Closure, Consultation, EVENT_TYPES, Event, Flag, Household, Intervention, Milestone,
     PartnerWithdrawal, Score, Signal,
@@ -15,8 +13,8 @@ pub use values::{
     FreeText, HouseholdId, Instant, LocalDate, PlaceName, Reference, SafetyScore, amsterdam,
 };
 pub use vocab::{
-    Decision, FlagKind, FlagLevel, Partner, Perspective, Region, Relation, Role, SignalKind,
-    SignalSource, Specialism, TrajectoryStatus,
+    Decision, FlagKind, FlagLevel, NotifyRole, Partner, Perspective, Region, Relation, Role,
+    Severity, SignalKind, SignalSource, Specialism, TrajectoryStatus,
 };
 
 /// Why a wire value is not a valid domain value; the message says what is allowed.

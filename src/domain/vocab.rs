@@ -62,7 +62,6 @@ macro_rules! vocabulary {
         impl utoipa::ToSchema for $name {}
     };
 }
-pub(crate) use vocabulary;
 
 vocabulary! {
     /// Whose view a safety score gives.
@@ -239,5 +238,25 @@ vocabulary! {
         Actieoverleg => "actieoverleg",
         ProactiefScenario => "proactief_scenario",
         GeenActie => "geen_actie",
+    }
+}
+
+vocabulary! {
+    /// How urgently someone must act.
+    Severity, "severity" {
+        Info => "info",
+        Warning => "warning",
+        Critical => "critical",
+    }
+}
+
+vocabulary! {
+    /// Who a rule asks to act; resolved to people per household by the notifier.
+    NotifyRole, "notify role" {
+        Regisseur => "regisseur",
+        Casemanager => "casemanager",
+        SpecialistPool => "specialist_pool",
+        VeiligThuis => "veilig_thuis",
+        GemeenteMonitor => "gemeente_monitor",
     }
 }

@@ -12,7 +12,13 @@ pub use rule::{
 };
 
 use crate::domain::{Event, Household, Instant};
-use crate::rules::Effective;
+
+/// The rules in force for one household: the national rules, or a region's with its overrides.
+#[derive(Debug, Clone, Copy)]
+pub struct Effective<'a> {
+    pub definitions: &'a Definitions,
+    pub rules: &'a [Rule],
+}
 
 /// Everything known about one household, its events in time order.
 #[derive(Debug, Clone)]

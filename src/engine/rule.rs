@@ -5,27 +5,7 @@ use serde::Deserialize;
 use serde::de::DeserializeOwned;
 use toml::Table;
 
-use crate::domain::vocab_enum;
-
-vocab_enum! {
-    /// How urgently someone must act.
-    Severity, "severity" {
-        Info => "info",
-        Warning => "warning",
-        Critical => "critical",
-    }
-}
-
-vocab_enum! {
-    /// Who a rule asks to act; resolved to people per household by the notifier.
-    NotifyRole, "notify role" {
-        Regisseur => "regisseur",
-        Casemanager => "casemanager",
-        SpecialistPool => "specialist_pool",
-        VeiligThuis => "veilig_thuis",
-        GemeenteMonitor => "gemeente_monitor",
-    }
-}
+pub use crate::domain::{NotifyRole, Severity};
 
 /// The numbers behind the definitions of DESIGN.md section 3; a region may change them.
 #[derive(Debug, Clone, PartialEq, Deserialize)]

@@ -9,6 +9,7 @@ pub use load::{RuleError, load_dir};
 use std::collections::BTreeMap;
 
 use crate::domain::Region;
+pub use crate::engine::Effective;
 use crate::engine::{Definitions, Rule};
 
 /// The rules of every region, each the national rules with that region's overrides applied.
@@ -17,13 +18,6 @@ pub struct RuleSet {
     national: Vec<Rule>,
     national_definitions: Definitions,
     regional: BTreeMap<Region, (Definitions, Vec<Rule>)>,
-}
-
-/// The rules in force for one household.
-#[derive(Debug, Clone, Copy)]
-pub struct Effective<'a> {
-    pub definitions: &'a Definitions,
-    pub rules: &'a [Rule],
 }
 
 impl RuleSet {

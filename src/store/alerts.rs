@@ -4,8 +4,8 @@ use sqlx::Row;
 use sqlx::any::AnyRow;
 
 use super::{Conn, StoreError, corrupt, flag, parse_stored};
+use crate::domain::Severity;
 use crate::domain::{HouseholdId, Instant};
-use crate::engine::Severity;
 
 /// The state of an alert. One-shot alerts are never `resolved`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -11,13 +11,13 @@ use crate::domain::{HouseholdId, Instant, PlaceName, Region};
 /// specialists of its region, the monitors of its gemeente.
 pub async fn recipients(
     conn: &mut Conn,
-    role: crate::engine::NotifyRole,
+    role: crate::domain::NotifyRole,
     household: &HouseholdId,
     region: Region,
     gemeente: &PlaceName,
     rule: &str,
 ) -> Result<Vec<i64>, StoreError> {
-    use crate::engine::NotifyRole;
+    use crate::domain::NotifyRole;
     let ids: Vec<i64> = match role {
         NotifyRole::Regisseur | NotifyRole::Casemanager => {
             let relation = if role == NotifyRole::Regisseur { "regisseur" } else { "casemanager" };
