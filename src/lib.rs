@@ -1,18 +1,25 @@
 //! zicht: keeps sight of safety in households with structural domestic violence (MDA++).
-//! See `DESIGN.md` for the domain and the architecture.
+//! `ARCHITECTURE.md` says how the modules are layered and where each behaviour lives.
 
-pub mod alerting;
-pub mod audit;
-pub mod auth;
-pub mod cli;
+// The layers, lowest first; a module imports only from the layers below it (checked by the
+// test `layering` below).
 pub mod clock;
 pub mod config;
-pub mod demo;
 pub mod domain;
+pub mod telemetry;
+
 pub mod engine;
-pub mod http;
-pub mod import;
-pub mod notify;
 pub mod rules;
 pub mod store;
-pub mod telemetry;
+
+pub mod auth;
+
+pub mod app;
+
+pub mod cli;
+pub mod demo;
+pub mod http;
+pub mod workers;
+
+#[cfg(test)]
+mod layering;

@@ -1,17 +1,15 @@
-//! Authentication: bearer tokens, random and shown once, stored only as SHA-256 hashes.
-//! Authorisation is decided in [`policy`].
+//! Who is acting: the actor behind a bearer token or a session, and how tokens are made and
+//! stored (random, shown once, kept only as SHA-256 hashes). Authorisation is decided in
+//! [`policy`]. Pure: reading a token from a request is the HTTP layer's work.
 
 pub mod policy;
 
-use std::sync::Arc;
-
-use axum::extract::FromRequestParts;
-use axum::http::request::Parts;
+use argon2::Argon2;
+use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
 use base64::Engine;
 use sha2::{Digest, Sha256};
 
 use crate::domain::{PlaceName, Region, Role};
-use crate::http::{ApiError, AppState};
 use crate::store::UserRow;
 
 /// Who is making the request.
@@ -49,11 +47,7 @@ pub fn new_token() -> String {
 /// What is stored of a token. Tokens carry 256 random bits, so a fast hash is enough: nothing can
 /// be guessed, and lookups stay cheap on every request.
 pub fn token_hash(token: &str) -> String {
-    hex(&Sha256::digest(token.as_bytes()))
-}
-
-pub(crate) fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
+    crate::store::hex(&Sha256::digest(token.as_bytes()))
 }
 
 /// An authenticated request: the actor and the request id that ties its audit rows to its logs.
@@ -63,37 +57,22 @@ pub struct Authenticated {
     pub request_id: String,
 }
 
-impl FromRequestParts<Arc<AppState>> for Authenticated {
-    type Rejection = ApiError;
-
-    async fn from_request_parts(
-        parts: &mut Parts,
-        state: &Arc<AppState>,
-    ) -> Result<Self, ApiError> {
-        let token = parts
-            .headers
-            .get(axum::http::header::AUTHORIZATION)
-            .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.strip_prefix("Bearer "))
-            .map(str::trim)
-            .filter(|t| !t.is_empty())
-            .ok_or(ApiError::Unauthenticated)?;
-        let mut conn = state.db.acquire().await?;
-        let user = crate::store::user_by_token_hash(&mut conn, &token_hash(token))
-            .await?
-            .ok_or(ApiError::Unauthenticated)?;
-        Ok(Authenticated {
-            actor: user.into(),
-            request_id: request_id(parts),
-        })
-    }
+/// An argon2 hash of a password for the pages, with a random salt.
+pub fn hash_password(password: &str) -> String {
+    let mut salt = [0u8; 16];
+    getrandom::fill(&mut salt).expect("the operating system provides randomness");
+    let salt = SaltString::encode_b64(&salt).expect("16 bytes make a salt");
+    Argon2::default()
+        .hash_password(password.as_bytes(), &salt)
+        .expect("argon2 hashes any password")
+        .to_string()
 }
 
-pub(crate) fn request_id(parts: &Parts) -> String {
-    parts
-        .headers
-        .get("x-request-id")
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or_default()
-        .to_owned()
+/// Whether `password` matches a hash made by [`hash_password`].
+pub fn verify_password(password: &str, hash: &str) -> bool {
+    PasswordHash::new(hash).is_ok_and(|h| {
+        Argon2::default()
+            .verify_password(password.as_bytes(), &h)
+            .is_ok()
+    })
 }

@@ -6,9 +6,9 @@
 
 mod data;
 
-use crate::alerting;
+use crate::app::audit::Origin;
+use crate::app::{AppError, AppState, alerting, events, users};
 use crate::domain::{Event, PlaceName, Region, Role};
-use crate::http::AppState;
 use crate::store::{self, StoreError};
 
 /// The password of every demo user.
@@ -42,6 +42,15 @@ pub enum DemoError {
     Data(String),
 }
 
+impl From<AppError> for DemoError {
+    fn from(e: AppError) -> Self {
+        match e {
+            AppError::Store(e) => DemoError::Store(e),
+            other => DemoError::Data(other.to_string()),
+        }
+    }
+}
+
 /// Fills the database when it holds no households yet; returns the demo users, or `None` when
 /// there was data already.
 pub async fn fill(state: &AppState) -> Result<Option<Vec<(String, Role)>>, DemoError> {
@@ -57,14 +66,16 @@ pub async fn fill(state: &AppState) -> Result<Option<Vec<(String, Role)>>, DemoE
     let histories = data::demo_histories(now);
 
     let mut tx = state.db.begin_write().await?;
-    let hash = crate::http::hash_password(PASSWORD);
     let mut ids = Vec::new();
     for (name, role, gemeente, region) in USERS {
-        let gemeente = gemeente.map(|g| g.parse::<PlaceName>().expect("demo gemeente"));
-        let user = store::create_user(&mut tx, name, *role, gemeente.as_ref(), *region, now)
-            .await
-            .map_err(|e| DemoError::Data(e.to_string()))?;
-        store::sessions::set_password_hash(&mut tx, user.id, &hash).await?;
+        let new = users::NewUser {
+            username: (*name).to_owned(),
+            role: *role,
+            gemeente: gemeente.map(|g| g.parse::<PlaceName>().expect("demo gemeente")),
+            region: *region,
+        };
+        let user = users::create_user(&mut tx, Origin::Operator, &new, now).await?;
+        users::set_password(&mut tx, Origin::Operator, user.id, PASSWORD, now).await?;
         ids.push(user.id);
     }
     let (anna, bram, carla) = (ids[0], ids[1], ids[2]);
@@ -89,10 +100,7 @@ pub async fn fill(state: &AppState) -> Result<Option<Vec<(String, Role)>>, DemoE
         let at = event.at();
         alerting::run_due(state, at).await?;
         let mut tx = state.db.begin_write().await?;
-        store::insert_event(&mut tx, event, None, at)
-            .await
-            .map_err(|e| DemoError::Data(e.to_string()))?;
-        alerting::reconcile(&mut tx, &rules, event.household(), at).await?;
+        events::record_event(&mut tx, &rules, Origin::Operator, event, at).await?;
         tx.commit().await.map_err(StoreError::from)?;
     }
     alerting::run_due(state, now).await?;

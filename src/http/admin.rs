@@ -12,15 +12,17 @@ use utoipa::{IntoParams, ToSchema};
 
 use super::AppState;
 use super::body::JsonBody;
-use super::error::{ApiError, FieldError, Problem};
-use super::households::{query, require};
+use super::error::{ApiError, Problem};
+use super::households::query;
 use super::idempotency::{Begun, IdempotencyKey, Write};
 use super::paging::{self, Page};
-use crate::audit::{self, AuditAction};
+use crate::app::access;
+use crate::app::audit::{self, AuditAction, Origin};
+use crate::app::{AppError, users};
+use crate::auth::Authenticated;
 use crate::auth::policy::Action;
-use crate::auth::{self, Authenticated};
 use crate::domain::{Instant, PlaceName, Region, Role};
-use crate::store::{self, AuditOutcome, NewUserError, TokenRow, UserRow};
+use crate::store::{self, AuditOutcome, TokenRow, UserRow};
 
 #[derive(Debug, Serialize, ToSchema)]
 pub struct UserView {
@@ -64,38 +66,13 @@ pub struct NewUser {
     pub region: Option<Region>,
 }
 
-impl NewUser {
-    /// The rules a new user must meet, field by field.
-    pub fn check(&self) -> Result<(), Vec<FieldError>> {
-        let mut errors = Vec::new();
-        let u = &self.username;
-        let valid = (2..=64).contains(&u.len())
-            && u.starts_with(|c: char| c.is_ascii_lowercase() || c.is_ascii_digit())
-            && u.chars().all(|c| {
-                c.is_ascii_lowercase() || c.is_ascii_digit() || matches!(c, '.' | '_' | '-')
-            });
-        if !valid {
-            errors.push(FieldError::new(
-                "username",
-                "must be 2 to 64 characters: lower-case letters, digits and . _ -, starting with a letter or digit",
-            ));
-        }
-        if self.role == Role::GemeenteMonitor && self.gemeente.is_none() {
-            errors.push(FieldError::new(
-                "gemeente",
-                "required for a gemeente_monitor: the gemeente they watch",
-            ));
-        }
-        if self.role == Role::Specialist && self.region.is_none() {
-            errors.push(FieldError::new(
-                "region",
-                "required for a specialist: the region whose pool they are in",
-            ));
-        }
-        if errors.is_empty() {
-            Ok(())
-        } else {
-            Err(errors)
+impl From<NewUser> for users::NewUser {
+    fn from(n: NewUser) -> Self {
+        users::NewUser {
+            username: n.username,
+            role: n.role,
+            gemeente: n.gemeente,
+            region: n.region,
         }
     }
 }
@@ -111,36 +88,15 @@ pub async fn create_user(
     key: IdempotencyKey,
     body: JsonBody,
 ) -> Result<Response, ApiError> {
-    require(&state, &who, Action::ManageUsers, AuditAction::UserCreate).await?;
-    let new: NewUser = body.parse()?;
-    new.check().map_err(ApiError::Invalid)?;
+    access::require(&state, &who, Action::ManageUsers, AuditAction::UserCreate).await?;
+    let new: users::NewUser = body.parse::<NewUser>()?.into();
+    new.check().map_err(AppError::Invalid)?;
     let mut write = match Write::begin(&state, &who, key, &body).await? {
         Begun::Fresh(write) => write,
         Begun::Replay(response) => return Ok(response),
     };
     let now = state.clock.now();
-    let user = store::create_user(
-        write.tx(),
-        &new.username,
-        new.role,
-        new.gemeente.as_ref(),
-        new.region,
-        now,
-    )
-    .await
-    .map_err(|e| match e {
-        NewUserError::UsernameTaken => ApiError::Conflict("this username is taken".into()),
-        NewUserError::Store(e) => e.into(),
-    })?;
-    audit::record(
-        write.tx(),
-        &who,
-        AuditAction::UserCreate,
-        None,
-        AuditOutcome::Ok,
-        now,
-    )
-    .await?;
+    let user = users::create_user(write.tx(), Origin::Request(&who), &new, now).await?;
     let location = format!("/api/v1/users/{}", user.id);
     write
         .commit(
@@ -170,7 +126,7 @@ pub async fn list_users(
     who: Authenticated,
     q: Result<Query<PageQuery>, QueryRejection>,
 ) -> Result<Json<Page<UserView>>, ApiError> {
-    require(&state, &who, Action::ManageUsers, AuditAction::UserList).await?;
+    access::require(&state, &who, Action::ManageUsers, AuditAction::UserList).await?;
     let q = query(q)?;
     let limit = paging::limit(q.limit)?;
     let after = paging::id_cursor(q.cursor.as_deref())?;
@@ -236,32 +192,15 @@ pub async fn create_token(
     Path(user_id): Path<i64>,
     body: JsonBody,
 ) -> Result<Response, ApiError> {
-    require(&state, &who, Action::ManageUsers, AuditAction::TokenCreate).await?;
+    access::require(&state, &who, Action::ManageUsers, AuditAction::TokenCreate).await?;
     let new: NewToken = body.parse()?;
-    let name = new.name.trim();
-    if name.is_empty() || name.chars().count() > 100 {
-        return Err(ApiError::invalid("name", "must be 1 to 100 characters"));
-    }
     let mut write = match Write::begin(&state, &who, key, &body).await? {
         Begun::Fresh(write) => write,
         Begun::Replay(response) => return Ok(response),
     };
-    store::user(write.tx(), user_id)
-        .await?
-        .ok_or(ApiError::NotFound("user"))?;
-    let secret = auth::new_token();
     let now = state.clock.now();
-    let row =
-        store::create_token(write.tx(), user_id, name, &auth::token_hash(&secret), now).await?;
-    audit::record(
-        write.tx(),
-        &who,
-        AuditAction::TokenCreate,
-        None,
-        AuditOutcome::Ok,
-        now,
-    )
-    .await?;
+    let (row, secret) =
+        users::issue_token(write.tx(), Origin::Request(&who), user_id, &new.name, now).await?;
     let location = format!("/api/v1/users/{user_id}/tokens");
     let first = IssuedToken {
         token: TokenView::from(row.clone()),
@@ -291,7 +230,7 @@ pub async fn list_tokens(
     who: Authenticated,
     Path(user_id): Path<i64>,
 ) -> Result<Json<Vec<TokenView>>, ApiError> {
-    require(&state, &who, Action::ManageUsers, AuditAction::UserList).await?;
+    access::require(&state, &who, Action::ManageUsers, AuditAction::UserList).await?;
     let mut conn = state.db.acquire().await?;
     store::user(&mut conn, user_id)
         .await?
@@ -309,21 +248,10 @@ pub async fn revoke_token(
     who: Authenticated,
     Path(token_id): Path<i64>,
 ) -> Result<Json<TokenView>, ApiError> {
-    require(&state, &who, Action::ManageUsers, AuditAction::TokenRevoke).await?;
+    access::require(&state, &who, Action::ManageUsers, AuditAction::TokenRevoke).await?;
     let now = state.clock.now();
     let mut tx = state.db.begin_write().await?;
-    let row = store::revoke_token(&mut tx, token_id, now)
-        .await?
-        .ok_or(ApiError::NotFound("token"))?;
-    audit::record(
-        &mut tx,
-        &who,
-        AuditAction::TokenRevoke,
-        None,
-        AuditOutcome::Ok,
-        now,
-    )
-    .await?;
+    let row = users::revoke_token(&mut tx, Origin::Request(&who), token_id, now).await?;
     tx.commit().await.map_err(store::StoreError::from)?;
     Ok(Json(TokenView::from(row)))
 }
@@ -361,7 +289,7 @@ pub async fn audit_log(
     who: Authenticated,
     q: Result<Query<AuditQuery>, QueryRejection>,
 ) -> Result<Json<Page<AuditView>>, ApiError> {
-    require(&state, &who, Action::ReadAudit, AuditAction::AuditRead).await?;
+    access::require(&state, &who, Action::ReadAudit, AuditAction::AuditRead).await?;
     let q = query(q)?;
     let limit = paging::limit(q.limit)?;
     let before = paging::id_cursor(q.cursor.as_deref())?;
@@ -426,28 +354,11 @@ pub async fn set_password(
     Path(user_id): Path<i64>,
     body: JsonBody,
 ) -> Result<StatusCode, ApiError> {
-    require(&state, &who, Action::ManageUsers, AuditAction::UserCreate).await?;
+    access::require(&state, &who, Action::ManageUsers, AuditAction::UserPassword).await?;
     let new: NewPassword = body.parse()?;
-    if new.password.chars().count() < 12 {
-        return Err(ApiError::invalid(
-            "password",
-            "must be at least 12 characters",
-        ));
-    }
-    let hash = crate::http::web::hash_password(&new.password);
     let mut tx = state.db.begin_write().await?;
-    if !store::sessions::set_password_hash(&mut tx, user_id, &hash).await? {
-        return Err(ApiError::NotFound("user"));
-    }
-    audit::record(
-        &mut tx,
-        &who,
-        AuditAction::UserCreate,
-        None,
-        AuditOutcome::Ok,
-        state.clock.now(),
-    )
-    .await?;
+    let now = state.clock.now();
+    users::set_password(&mut tx, Origin::Request(&who), user_id, &new.password, now).await?;
     tx.commit().await.map_err(store::StoreError::from)?;
     Ok(StatusCode::NO_CONTENT)
 }

@@ -51,7 +51,7 @@ impl FromRequest<Arc<AppState>> for JsonBody {
         })?;
         hasher.update(&bytes);
         Ok(JsonBody {
-            fingerprint: crate::auth::hex(&hasher.finalize()),
+            fingerprint: crate::store::hex(&hasher.finalize()),
             bytes,
         })
     }

@@ -5,6 +5,7 @@ use axum::response::{IntoResponse, Response};
 use serde::Serialize;
 use utoipa::ToSchema;
 
+use crate::app::{AppError, Invalid};
 use crate::store::StoreError;
 
 /// A field that is wrong and what is allowed instead.
@@ -130,6 +131,26 @@ impl From<StoreError> for ApiError {
             ApiError::Busy
         } else {
             ApiError::Internal(e.into())
+        }
+    }
+}
+
+impl From<Invalid> for FieldError {
+    fn from(e: Invalid) -> Self {
+        FieldError::new(e.field, e.message)
+    }
+}
+
+impl From<AppError> for ApiError {
+    fn from(e: AppError) -> Self {
+        match e {
+            AppError::Invalid(errors) => {
+                ApiError::Invalid(errors.into_iter().map(FieldError::from).collect())
+            }
+            AppError::Forbidden => ApiError::Forbidden,
+            AppError::NotFound(what) => ApiError::NotFound(what),
+            AppError::Conflict(message) => ApiError::Conflict(message),
+            AppError::Store(e) => e.into(),
         }
     }
 }

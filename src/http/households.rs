@@ -15,16 +15,14 @@ use super::body::{JsonBody, from_value};
 use super::error::{ApiError, FieldError, Problem};
 use super::idempotency::{Begun, IdempotencyKey, Write};
 use super::paging::{self, Page};
-use crate::audit::{self, AuditAction};
+use crate::app::audit::{self, AuditAction, Origin};
+use crate::app::{access, events};
 use crate::auth::Authenticated;
 use crate::auth::policy::{self, Action, HouseholdScope};
 use crate::domain::{
     Event, Household, HouseholdId, Instant, PlaceName, Region, Relation, TrajectoryStatus,
 };
-use crate::store::{
-    self, AuditOutcome, Conn, EventRow, HouseholdFilter, HouseholdRow, InsertEventError,
-    NewHouseholdError,
-};
+use crate::store::{self, AuditOutcome, Conn, EventRow, HouseholdFilter, HouseholdRow};
 
 /// A household as the API shows it.
 #[derive(Debug, Serialize, ToSchema)]
@@ -86,48 +84,7 @@ impl From<EventRow> for TimelineItem {
     }
 }
 
-/// Checks that the actor may do `action` on the household `raw_id`, reading the assignments
-/// through `conn` (a write checks inside its own transaction). A refusal is answered 404, exactly as
-/// for a household that does not exist; the caller audits it with [`refuse_household`].
-pub(super) async fn household_access(
-    conn: &mut Conn,
-    who: &Authenticated,
-    raw_id: &str,
-    action: Action,
-) -> Result<Option<HouseholdId>, ApiError> {
-    let relations = store::relation_of(conn, raw_id, who.actor.user_id).await?;
-    Ok(raw_id
-        .parse::<HouseholdId>()
-        .ok()
-        .filter(|_| policy::allows(&who.actor, action, &relations)))
-}
-
-/// Audits a refused household access (outside any write transaction): the answer is 404.
-pub(super) async fn refuse_household(
-    state: &AppState,
-    who: &Authenticated,
-    raw_id: &str,
-    audit_action: AuditAction,
-) -> ApiError {
-    let recorded = async {
-        let mut conn = state.db.acquire().await?;
-        audit::record(
-            &mut conn,
-            who,
-            audit_action,
-            Some(raw_id),
-            AuditOutcome::Denied,
-            state.clock.now(),
-        )
-        .await
-    };
-    match recorded.await {
-        Ok(()) => ApiError::NotFound("household"),
-        Err(e) => e.into(),
-    }
-}
-
-/// Checks a read of household `raw_id`; see [`household_access`].
+/// Checks a read of household `raw_id`; a refusal is audited and reads as "not found".
 async fn readable(
     state: &AppState,
     conn: &mut Conn,
@@ -135,33 +92,10 @@ async fn readable(
     raw_id: &str,
     audit_action: AuditAction,
 ) -> Result<HouseholdId, ApiError> {
-    match household_access(conn, who, raw_id, Action::ReadHousehold).await? {
-        Some(id) => Ok(id),
-        None => Err(refuse_household(state, who, raw_id, audit_action).await),
+    match access::household(conn, who, raw_id, Action::ReadHousehold, audit_action).await? {
+        Ok(id) => Ok(id),
+        Err(refusal) => Err(refusal.audit(state, who).await.into()),
     }
-}
-
-/// Checks an action that is not about one household; a refusal is audited and answered 403.
-pub(super) async fn require(
-    state: &AppState,
-    who: &Authenticated,
-    action: Action,
-    audit_action: AuditAction,
-) -> Result<(), ApiError> {
-    if policy::allows(&who.actor, action, &[]) {
-        return Ok(());
-    }
-    let mut conn = state.db.acquire().await?;
-    audit::record(
-        &mut conn,
-        who,
-        audit_action,
-        None,
-        AuditOutcome::Denied,
-        state.clock.now(),
-    )
-    .await?;
-    Err(ApiError::Forbidden)
 }
 
 /// Register a household. The casemanager or regisseur who registers it is assigned to it.
@@ -179,7 +113,7 @@ pub async fn create(
     key: IdempotencyKey,
     body: JsonBody,
 ) -> Result<Response, ApiError> {
-    require(
+    access::require(
         &state,
         &who,
         Action::CreateHousehold,
@@ -192,39 +126,8 @@ pub async fn create(
         Begun::Replay(response) => return Ok(response),
     };
     let now = state.clock.now();
-    let row = store::create_household(write.tx(), &household, now)
-        .await
-        .map_err(|e| match e {
-            NewHouseholdError::IdTaken => {
-                ApiError::Conflict("a household with this id exists".into())
-            }
-            NewHouseholdError::ReferenceTaken => {
-                ApiError::Conflict("a household with this reference exists".into())
-            }
-            NewHouseholdError::Store(e) => e.into(),
-        })?;
-    match policy::creator_relation(&who.actor) {
-        Some(Relation::Regisseur) => {
-            store::set_assignments(write.tx(), &household.id, Some(who.actor.user_id), &[], now)
-                .await?
-        }
-        Some(Relation::Casemanager) => {
-            store::set_assignments(write.tx(), &household.id, None, &[who.actor.user_id], now)
-                .await?
-        }
-        None => {}
-    }
-    let assignments = store::assignments(write.tx(), &household.id).await?;
-    crate::alerting::reconcile(write.tx(), &state.rules(), &household.id, now).await?;
-    audit::record(
-        write.tx(),
-        &who,
-        AuditAction::HouseholdCreate,
-        Some(household.id.as_str()),
-        AuditOutcome::Ok,
-        now,
-    )
-    .await?;
+    let (row, assignments) =
+        events::create_household(write.tx(), &state.rules(), &who, &household, now).await?;
     let location = format!("/api/v1/households/{}", household.id);
     let view = HouseholdView::new(row, Some(assignments));
     write
@@ -301,7 +204,7 @@ pub async fn list(
 ) -> Result<Json<Page<HouseholdView>>, ApiError> {
     let q = query(q)?;
     let Some(scope) = policy::household_scope(&who.actor) else {
-        require(
+        access::require(
             &state,
             &who,
             Action::ListHouseholds,
@@ -439,39 +342,6 @@ pub struct Timeline {
     next_cursor: Option<String>,
 }
 
-/// Stores an event the actor may write (checked by the caller, in the same transaction),
-/// evaluates the household at once, and audits the write. Forms and the API both come here.
-pub(super) async fn store_event(
-    state: &AppState,
-    tx: &mut store::Tx,
-    who: &Authenticated,
-    id: &HouseholdId,
-    event: &Event,
-) -> Result<EventRow, ApiError> {
-    let now = state.clock.now();
-    let row = store::insert_event(tx, event, Some(who.actor.user_id), now)
-        .await
-        .map_err(|e| match e {
-            InsertEventError::AlreadyClosed | InsertEventError::NotClosed => {
-                ApiError::Conflict(e.to_string())
-            }
-            InsertEventError::HouseholdEvent => ApiError::invalid("type", e.to_string()),
-            InsertEventError::Store(e) => e.into(),
-        })?;
-    // Each new event is evaluated at once, in the transaction that stores it.
-    crate::alerting::reconcile(tx, &state.rules(), id, now).await?;
-    audit::record(
-        tx,
-        who,
-        AuditAction::EventCreate,
-        Some(id.as_str()),
-        AuditOutcome::Ok,
-        now,
-    )
-    .await?;
-    Ok(row)
-}
-
 /// Records an event on a household the actor may write.
 async fn record(
     state: Arc<AppState>,
@@ -482,18 +352,36 @@ async fn record(
     kinds: &[&str],
 ) -> Result<Response, ApiError> {
     let mut write = Write::open(&state, &who, key).await?;
-    let Some(id) = household_access(write.tx(), &who, &raw_id, Action::WriteHousehold).await?
-    else {
-        // Roll back first: on SQLite the refusal's audit row needs the write lock this holds.
-        drop(write);
-        return Err(refuse_household(&state, &who, &raw_id, AuditAction::EventCreate).await);
+    let checked = access::household(
+        write.tx(),
+        &who,
+        &raw_id,
+        Action::WriteHousehold,
+        AuditAction::EventCreate,
+    )
+    .await?;
+    let id = match checked {
+        Ok(id) => id,
+        Err(refusal) => {
+            // Roll back first: on SQLite the refusal's audit row needs the write lock this holds.
+            drop(write);
+            return Err(refusal.audit(&state, &who).await.into());
+        }
     };
     let mut write = match write.claim(&state, &body).await? {
         Begun::Fresh(write) => write,
         Begun::Replay(response) => return Ok(response),
     };
     let event = body.parse_event(&id, kinds)?;
-    let row = store_event(&state, write.tx(), &who, &id, &event).await?;
+    let now = state.clock.now();
+    let row = events::record_event(
+        write.tx(),
+        &state.rules(),
+        Origin::Request(&who),
+        &event,
+        now,
+    )
+    .await?;
     let location = format!("/api/v1/households/{id}/timeline");
     write
         .commit(
@@ -593,7 +481,7 @@ pub async fn set_assignments(
     Path(raw_id): Path<String>,
     body: JsonBody,
 ) -> Result<Json<Vec<AssignmentView>>, ApiError> {
-    require(
+    access::require(
         &state,
         &who,
         Action::AssignHousehold,
@@ -601,37 +489,16 @@ pub async fn set_assignments(
     )
     .await?;
     let wanted: Assignments = body.parse()?;
-    let mut tx = state.db.begin_write().await?;
     let id: HouseholdId = raw_id
         .parse()
         .map_err(|_| ApiError::NotFound("household"))?;
-    store::household(&mut tx, &id)
-        .await?
-        .ok_or(ApiError::NotFound("household"))?;
-    let regisseur = match &wanted.regisseur {
-        Some(name) => {
-            Some(user_with_role(&mut tx, name, "regisseur", crate::domain::Role::Regisseur).await?)
-        }
-        None => None,
+    let wanted = events::Assignments {
+        regisseur: wanted.regisseur,
+        casemanagers: wanted.casemanagers,
     };
-    let mut casemanagers = Vec::new();
-    for (i, name) in wanted.casemanagers.iter().enumerate() {
-        let field = format!("casemanagers[{i}]");
-        casemanagers
-            .push(user_with_role(&mut tx, name, &field, crate::domain::Role::Casemanager).await?);
-    }
+    let mut tx = state.db.begin_write().await?;
     let now = state.clock.now();
-    store::set_assignments(&mut tx, &id, regisseur, &casemanagers, now).await?;
-    let rows = store::assignments(&mut tx, &id).await?;
-    audit::record(
-        &mut tx,
-        &who,
-        AuditAction::AssignmentSet,
-        Some(id.as_str()),
-        AuditOutcome::Ok,
-        now,
-    )
-    .await?;
+    let rows = events::set_assignments(&mut tx, Origin::Request(&who), &id, &wanted, now).await?;
     tx.commit().await.map_err(store::StoreError::from)?;
     Ok(Json(
         rows.into_iter()
@@ -641,15 +508,4 @@ pub async fn set_assignments(
             })
             .collect(),
     ))
-}
-
-async fn user_with_role(
-    conn: &mut Conn,
-    name: &str,
-    field: &str,
-    role: crate::domain::Role,
-) -> Result<i64, ApiError> {
-    store::active_user_with_role(conn, name, role)
-        .await?
-        .map_err(|why| ApiError::invalid(field, why))
 }

@@ -13,8 +13,6 @@ use prometheus_client::metrics::family::Family;
 use prometheus_client::metrics::histogram::{Histogram, exponential_buckets};
 use prometheus_client::registry::Registry;
 
-use super::AppState;
-
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
 struct RequestLabels {
     method: String,
@@ -62,7 +60,7 @@ impl Metrics {
     }
 }
 
-pub async fn track(State(state): State<Arc<AppState>>, req: Request, next: Next) -> Response {
+pub async fn track(State(metrics): State<Arc<Metrics>>, req: Request, next: Next) -> Response {
     let route = req
         .extensions()
         .get::<MatchedPath>()
@@ -71,16 +69,14 @@ pub async fn track(State(state): State<Arc<AppState>>, req: Request, next: Next)
     let started = Instant::now();
     let response = next.run(req).await;
     let status = response.status().as_u16();
-    state
-        .metrics
+    metrics
         .latency
         .get_or_create(&RouteLabels {
             method: method.clone(),
             route: route.clone(),
         })
         .observe(started.elapsed().as_secs_f64());
-    state
-        .metrics
+    metrics
         .requests
         .get_or_create(&RequestLabels {
             method,

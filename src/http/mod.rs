@@ -5,6 +5,7 @@ mod admin;
 mod alerts;
 mod body;
 mod error;
+mod extractor;
 mod households;
 mod idempotency;
 mod inbox;
@@ -32,43 +33,16 @@ use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-pub use admin::NewUser as NewUserRequest;
 pub use error::{ApiError, FieldError, Problem};
-pub use web::hash_password;
 
+use crate::app::{AppState, StartError};
 use crate::clock::Clock;
 use crate::config::Settings;
-use crate::store::{Db, StoreError};
-
-/// What every handler can reach.
-pub struct AppState {
-    pub db: Db,
-    /// The alert rules in force; the service does not start with an invalid set, and a failed
-    /// reload keeps the old one.
-    rules: std::sync::RwLock<Arc<crate::rules::RuleSet>>,
-    /// Wakes the scheduler when an event may have made a household due sooner.
-    pub wake: tokio::sync::Notify,
-    /// Wakes the webhook worker when notifications were written.
-    pub outbox: tokio::sync::Notify,
-    /// Wakes every open inbox stream when notifications were written.
-    pub inbox: tokio::sync::Notify,
-    pub settings: Settings,
-    pub clock: Arc<dyn Clock>,
-    pub metrics: metrics::Metrics,
-    /// Key of the pseudonyms shown outside the households' own people (gemeente monitors).
-    pub pseudonym_key: Vec<u8>,
-    pub openapi: utoipa::openapi::OpenApi,
-}
 
 #[derive(Debug, thiserror::Error)]
 pub enum BuildError {
     #[error(transparent)]
-    Store(#[from] StoreError),
-    #[error("invalid alert rules in {dir}:\n{errors}")]
-    Rules {
-        dir: std::path::PathBuf,
-        errors: String,
-    },
+    Start(#[from] StartError),
     #[error("cannot listen on {addr}: {source}")]
     Listen {
         addr: SocketAddr,
@@ -87,56 +61,28 @@ pub struct App {
 }
 
 impl App {
+    /// Starts the application core and binds the listener (port 0 in tests; `addr` says which).
     pub async fn build(settings: Settings, clock: Arc<dyn Clock>) -> Result<App, BuildError> {
-        let rules =
-            crate::rules::load_dir(&settings.alerts_dir).map_err(|errors| BuildError::Rules {
-                dir: settings.alerts_dir.clone(),
-                errors: errors
-                    .iter()
-                    .map(ToString::to_string)
-                    .collect::<Vec<_>>()
-                    .join("\n"),
+        let listen = settings.listen;
+        let started = AppState::start(settings, clock).await?;
+        let listener = TcpListener::bind(listen)
+            .await
+            .map_err(|source| BuildError::Listen {
+                addr: listen,
+                source,
             })?;
-        let db = Db::connect(&settings.database_url(), settings.db_pool_size).await?;
-        db.migrate().await?;
-        let admin_token = bootstrap_admin(&db, clock.as_ref()).await?;
-        let pseudonym_key = {
-            let mut tx = db.begin_write().await?;
-            let key = crate::store::server_secret(&mut tx, "pseudonym").await?;
-            tx.commit().await.map_err(StoreError::from)?;
-            key
-        };
-        let listener =
-            TcpListener::bind(settings.listen)
-                .await
-                .map_err(|source| BuildError::Listen {
-                    addr: settings.listen,
-                    source,
-                })?;
         let addr = listener.local_addr().map_err(|source| BuildError::Listen {
-            addr: settings.listen,
+            addr: listen,
             source,
         })?;
-        let (api, openapi) = api_router().split_for_parts();
-        let state = Arc::new(AppState {
-            db,
-            rules: std::sync::RwLock::new(Arc::new(rules)),
-            wake: tokio::sync::Notify::new(),
-            outbox: tokio::sync::Notify::new(),
-            inbox: tokio::sync::Notify::new(),
-            settings,
-            clock,
-            metrics: metrics::Metrics::new(),
-            pseudonym_key,
-            openapi,
-        });
-        let router = router(api, state.clone());
+        let state = Arc::new(started.state);
+        let router = router(state.clone());
         Ok(App {
             listener,
             router,
             addr,
             state,
-            admin_token,
+            admin_token: started.admin_token,
         })
     }
 
@@ -145,60 +91,17 @@ impl App {
         self,
         shutdown: impl Future<Output = ()> + Send + 'static,
     ) -> std::io::Result<()> {
-        let result = axum::serve(self.listener, self.router)
+        axum::serve(self.listener, self.router)
             .with_graceful_shutdown(shutdown)
-            .await;
-        self.state.db.close().await;
-        result
+            .await
     }
 }
 
-impl AppState {
-    /// After a commit that may have written notifications or made a household due sooner.
-    pub fn notified(&self) {
-        self.wake.notify_one();
-        self.outbox.notify_one();
-        self.inbox.notify_waiters();
-    }
-
-    pub fn rules(&self) -> Arc<crate::rules::RuleSet> {
-        self.rules
-            .read()
-            .unwrap_or_else(std::sync::PoisonError::into_inner)
-            .clone()
-    }
-
-    /// Loads the rules again from the alerts directory. On an invalid set the old one stays in
-    /// force and the errors are returned; on success every household is evaluated again.
-    pub async fn reload_rules(&self) -> Result<usize, Vec<crate::rules::RuleError>> {
-        let rules = crate::rules::load_dir(&self.settings.alerts_dir)?;
-        let count = rules.len();
-        *self
-            .rules
-            .write()
-            .unwrap_or_else(std::sync::PoisonError::into_inner) = Arc::new(rules);
-        let now = self.clock.now();
-        let rescheduled = async {
-            let mut tx = self.db.begin_write().await?;
-            crate::store::reschedule_all(&mut tx, now).await?;
-            tx.commit().await.map_err(StoreError::from)
-        };
-        if let Err(e) = rescheduled.await {
-            tracing::error!(error = %e, "rules reloaded, but households could not be rescheduled");
-        }
-        self.wake.notify_one();
-        Ok(count)
-    }
-}
-
-async fn bootstrap_admin(db: &Db, clock: &dyn Clock) -> Result<Option<String>, StoreError> {
-    let token = crate::auth::new_token();
-    let mut tx = db.begin_write().await?;
-    let created =
-        crate::store::bootstrap_admin(&mut tx, &crate::auth::token_hash(&token), clock.now())
-            .await?;
-    tx.commit().await?;
-    Ok(created.map(|_| token))
+/// The OpenAPI document of the API, generated from the handlers once.
+pub(crate) fn openapi() -> &'static utoipa::openapi::OpenApi {
+    static DOC: std::sync::LazyLock<utoipa::openapi::OpenApi> =
+        std::sync::LazyLock::new(|| api_router().split_for_parts().1);
+    &DOC
 }
 
 #[derive(OpenApi)]
@@ -237,10 +140,10 @@ fn api_router() -> OpenApiRouter<Arc<AppState>> {
         .routes(routes!(households::record_event))
         .routes(routes!(households::set_assignments))
         .routes(routes!(reports::report))
-        .routes(routes!(alerts::list))
-        .routes(routes!(alerts::show))
-        .routes(routes!(alerts::acknowledge))
-        .routes(routes!(alerts::silence))
+        .routes(routes!(alerts::reads::list))
+        .routes(routes!(alerts::reads::show))
+        .routes(routes!(alerts::decisions::acknowledge))
+        .routes(routes!(alerts::decisions::silence))
         .routes(routes!(inbox::list))
         .routes(routes!(inbox::unread))
         .routes(routes!(inbox::mark_read))
@@ -262,7 +165,9 @@ fn api_router() -> OpenApiRouter<Arc<AppState>> {
         .routes(routes!(ops::metrics))
 }
 
-fn router(api: Router<Arc<AppState>>, state: Arc<AppState>) -> Router {
+fn router(state: Arc<AppState>) -> Router {
+    let (api, _) = api_router().split_for_parts();
+    let metrics = Arc::new(metrics::Metrics::new());
     let request_id = HeaderName::from_static("x-request-id");
     let trace = TraceLayer::new_for_http().make_span_with(|req: &Request| {
         // Ids and the route template only: never the query string or a body.
@@ -280,9 +185,10 @@ fn router(api: Router<Arc<AppState>>, state: Arc<AppState>) -> Router {
     api.merge(web::router())
         .fallback(ops::not_found)
         .layer(axum::middleware::from_fn_with_state(
-            state.clone(),
+            metrics.clone(),
             metrics::track,
         ))
+        .layer(axum::Extension(metrics))
         .layer(DefaultBodyLimit::max(state.settings.max_body_bytes))
         .layer(
             ServiceBuilder::new()

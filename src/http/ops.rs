@@ -4,10 +4,10 @@
 use std::any::Any;
 use std::sync::Arc;
 
-use axum::Json;
 use axum::extract::State;
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
+use axum::{Extension, Json};
 use serde::Serialize;
 use utoipa::ToSchema;
 
@@ -46,13 +46,13 @@ pub async fn readyz(State(state): State<Arc<AppState>>) -> Response {
 /// Prometheus metrics (OpenMetrics text). Carries no household data.
 #[utoipa::path(get, path = "/metrics", security(()), tag = "operations",
     responses((status = 200, content_type = "application/openmetrics-text", body = String)))]
-pub async fn metrics(State(state): State<Arc<AppState>>) -> Response {
+pub async fn metrics(Extension(metrics): Extension<Arc<super::metrics::Metrics>>) -> Response {
     (
         [(
             header::CONTENT_TYPE,
             "application/openmetrics-text; version=1.0.0; charset=utf-8",
         )],
-        state.metrics.encode(),
+        metrics.encode(),
     )
         .into_response()
 }
@@ -60,8 +60,8 @@ pub async fn metrics(State(state): State<Arc<AppState>>) -> Response {
 /// This document.
 #[utoipa::path(get, path = "/api/v1/openapi.json", tag = "operations",
     responses((status = 200, description = "OpenAPI 3.1 document", body = Object)))]
-pub async fn openapi(_who: Authenticated, State(state): State<Arc<AppState>>) -> Response {
-    Json(&state.openapi).into_response()
+pub async fn openapi(_who: Authenticated) -> Response {
+    Json(super::openapi()).into_response()
 }
 
 pub async fn not_found() -> ApiError {

@@ -12,13 +12,12 @@ use utoipa::ToSchema;
 use super::AppState;
 use super::body::JsonBody;
 use super::error::{ApiError, Problem};
-use super::households::require;
 use super::idempotency::{Begun, IdempotencyKey, Write};
-use crate::audit::{self, AuditAction};
+use crate::app::audit::AuditAction;
+use crate::app::{access, reports};
 use crate::auth::Authenticated;
 use crate::auth::policy::Action;
-use crate::domain::{Event, Instant, Reference, Signal, SignalKind, SignalSource};
-use crate::store::{self, AuditOutcome};
+use crate::domain::{Instant, Reference, SignalKind, SignalSource};
 
 /// A concern about a household, known to the reporter by its reference.
 #[derive(Debug, Deserialize, ToSchema)]
@@ -38,91 +37,6 @@ pub struct Receipt {
     received_at: Instant,
 }
 
-/// A concern as received, from the API or the web form.
-pub(crate) struct ReportInput {
-    pub reference: Reference,
-    pub at: Instant,
-    pub kind: SignalKind,
-    pub source: SignalSource,
-    pub acute: bool,
-    /// What the reporter sent, kept with the report.
-    pub payload: String,
-}
-
-/// Files a report in `tx`: attaches it to the household with this reference (as a signal,
-/// evaluated at once) or keeps it unmatched, and audits it. Returns the receipt.
-async fn file_report_in(
-    state: &AppState,
-    tx: &mut store::Tx,
-    who: &Authenticated,
-    input: &ReportInput,
-) -> Result<(String, Instant), ApiError> {
-    let now = state.clock.now();
-    let household = store::household_by_reference(tx, &input.reference).await?;
-    let matched = match &household {
-        Some(id) => {
-            let event = Event::Signal(Signal {
-                household: id.clone(),
-                at: input.at,
-                kind: input.kind,
-                source: input.source,
-                acute: input.acute,
-            });
-            let row = store::insert_event(tx, &event, Some(who.actor.user_id), now)
-                .await
-                .map_err(|e| ApiError::Internal(e.into()))?;
-            crate::alerting::reconcile(tx, &state.rules(), id, now).await?;
-            Some((id, row.id))
-        }
-        None => None,
-    };
-    let receipt = format!("R-{}", uuid::Uuid::new_v4().simple());
-    let row = store::insert_report(
-        tx,
-        &receipt,
-        who.actor.user_id,
-        &input.reference,
-        matched,
-        &input.payload,
-        now,
-    )
-    .await?;
-    let household = household.as_ref().map(|h| h.as_str());
-    audit::record(
-        tx,
-        who,
-        AuditAction::ReportCreate,
-        household,
-        AuditOutcome::Ok,
-        now,
-    )
-    .await?;
-    Ok((row.receipt, row.received_at))
-}
-
-/// Files a report in its own transaction (the web form).
-pub(crate) async fn file_report(
-    state: &AppState,
-    who: &Authenticated,
-    input: &ReportInput,
-) -> Result<(String, Instant), ApiError> {
-    let mut tx = state.db.begin_write().await?;
-    let payload = serde_json::json!({
-        "reference": input.reference, "at": input.at, "kind": input.kind, "source": input.source, "acute": input.acute,
-    });
-    let input = ReportInput {
-        reference: input.reference.clone(),
-        at: input.at,
-        kind: input.kind,
-        source: input.source,
-        acute: input.acute,
-        payload: payload.to_string(),
-    };
-    let receipt = file_report_in(state, &mut tx, who, &input).await?;
-    tx.commit().await.map_err(store::StoreError::from)?;
-    Ok(receipt)
-}
-
 /// Report a concern (signal reporters only). Answers with a receipt and nothing else.
 #[utoipa::path(post, path = "/api/v1/reports", tag = "reports", request_body = Report,
     params(("Idempotency-Key" = Option<String>, Header, description = "Makes a retry safe")),
@@ -133,7 +47,7 @@ pub async fn report(
     key: IdempotencyKey,
     body: JsonBody,
 ) -> Result<Response, ApiError> {
-    require(
+    access::require(
         &state,
         &who,
         Action::ReportSignal,
@@ -145,18 +59,19 @@ pub async fn report(
         Begun::Fresh(write) => write,
         Begun::Replay(response) => return Ok(response),
     };
-    let input = ReportInput {
+    let input = reports::Report {
         reference: report.reference,
         at: report.at,
         kind: report.kind,
         source: report.source,
         acute: report.acute,
-        payload: String::from_utf8_lossy(&body.bytes).into_owned(),
     };
-    let (receipt, received_at) = file_report_in(&state, write.tx(), &who, &input).await?;
+    let payload = String::from_utf8_lossy(&body.bytes);
+    let now = state.clock.now();
+    let filed = reports::file(write.tx(), &state.rules(), &who, &input, &payload, now).await?;
     let receipt = Receipt {
-        receipt,
-        received_at,
+        receipt: filed.receipt,
+        received_at: filed.received_at,
     };
     write
         .commit(&state, StatusCode::ACCEPTED, None, &receipt, None::<&()>)

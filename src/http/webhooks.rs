@@ -14,10 +14,11 @@ use utoipa::{IntoParams, ToSchema};
 use super::AppState;
 use super::body::JsonBody;
 use super::error::{ApiError, FieldError, Problem};
-use super::households::{query, require};
+use super::households::query;
 use super::idempotency::{Begun, IdempotencyKey, Write};
 use super::paging::{self, Page};
-use crate::audit::{self, AuditAction};
+use crate::app::access;
+use crate::app::audit::{self, AuditAction};
 use crate::auth::Authenticated;
 use crate::auth::policy::Action;
 use crate::domain::{Instant, Region};
@@ -82,7 +83,7 @@ pub async fn create(
     key: IdempotencyKey,
     body: JsonBody,
 ) -> Result<Response, ApiError> {
-    require(
+    access::require(
         &state,
         &who,
         Action::ManageWebhooks,
@@ -124,7 +125,7 @@ pub async fn create(
         Begun::Replay(r) => return Ok(r),
     };
     let now = state.clock.now();
-    let secret = crate::notify::webhook::new_secret();
+    let secret = crate::app::notify::webhook::new_secret();
     let row = store::notify::create_endpoint(
         write.tx(),
         url.as_str(),
@@ -170,7 +171,7 @@ pub async fn list(
     State(state): State<Arc<AppState>>,
     who: Authenticated,
 ) -> Result<Json<Vec<EndpointView>>, ApiError> {
-    require(
+    access::require(
         &state,
         &who,
         Action::ManageWebhooks,
@@ -196,7 +197,7 @@ pub async fn disable(
     who: Authenticated,
     Path(id): Path<i64>,
 ) -> Result<StatusCode, ApiError> {
-    require(
+    access::require(
         &state,
         &who,
         Action::ManageWebhooks,
@@ -259,7 +260,7 @@ pub async fn deliveries(
     who: Authenticated,
     q: Result<Query<DeliveryQuery>, QueryRejection>,
 ) -> Result<Json<Page<DeliveryView>>, ApiError> {
-    require(
+    access::require(
         &state,
         &who,
         Action::ManageWebhooks,
@@ -316,7 +317,7 @@ pub async fn redeliver(
     who: Authenticated,
     Path(id): Path<i64>,
 ) -> Result<StatusCode, ApiError> {
-    require(
+    access::require(
         &state,
         &who,
         Action::ManageWebhooks,

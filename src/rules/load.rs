@@ -47,9 +47,44 @@ struct RawRule {
     table: Table,
 }
 
-/// Loads and validates every rule file under `dir`. All errors are returned, not only the first.
+/// The national default rules, compiled into the binary so that zicht runs from any directory.
+const BUILT_IN: &[(&str, &str)] = &[(
+    "<built-in>/alerts/rules.toml",
+    include_str!("../../alerts/rules.toml"),
+)];
+
+/// Where the national rules come from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum NationalSource {
+    /// The defaults compiled into the binary.
+    BuiltIn,
+    /// `*.toml` files in the rules directory, which replace the built-in defaults.
+    Directory,
+}
+
+/// The rules in force: the national rules from `dir/*.toml` when the directory has any, else the
+/// built-in defaults; regional overrides from `dir/regions/*.toml` when present. A missing `dir`
+/// means the built-in defaults alone.
+pub fn load(dir: &Path) -> Result<(RuleSet, NationalSource), Vec<RuleError>> {
+    let files = if dir.is_dir() {
+        toml_files(dir).map_err(|e| vec![RuleError::new(dir, None, None, e.to_string())])?
+    } else {
+        Vec::new()
+    };
+    if files.is_empty() {
+        let built_in = BUILT_IN
+            .iter()
+            .map(|(name, text)| (PathBuf::from(name), (*text).to_owned()))
+            .collect();
+        Ok((load_sources(built_in, dir)?, NationalSource::BuiltIn))
+    } else {
+        Ok((load_dir(dir)?, NationalSource::Directory))
+    }
+}
+
+/// Loads and validates every rule file under `dir`, which must hold the national rules. All
+/// errors are returned, not only the first.
 pub fn load_dir(dir: &Path) -> Result<RuleSet, Vec<RuleError>> {
-    let mut errors = Vec::new();
     let national_files =
         toml_files(dir).map_err(|e| vec![RuleError::new(dir, None, None, e.to_string())])?;
     if national_files.is_empty() {
@@ -60,10 +95,31 @@ pub fn load_dir(dir: &Path) -> Result<RuleSet, Vec<RuleError>> {
             "no rule files (*.toml) here",
         )]);
     }
+    let mut errors = Vec::new();
+    let mut national = Vec::new();
+    for file in national_files {
+        match std::fs::read_to_string(&file) {
+            Ok(text) => national.push((file, text)),
+            Err(e) => errors.push(RuleError::new(&file, None, None, e.to_string())),
+        }
+    }
+    if !errors.is_empty() {
+        return Err(errors);
+    }
+    load_sources(national, dir)
+}
+
+/// Validates the national rule files given as (path, text), then the regional overrides under
+/// `dir/regions`.
+fn load_sources(
+    national_files: Vec<(PathBuf, String)>,
+    dir: &Path,
+) -> Result<RuleSet, Vec<RuleError>> {
+    let mut errors = Vec::new();
     let mut raw: Vec<RawRule> = Vec::new();
     let mut definitions = Table::new();
-    for file in &national_files {
-        let Some(table) = read_table(file, &mut errors) else {
+    for (file, text) in &national_files {
+        let Some(table) = parse_table(file, text, &mut errors) else {
             continue;
         };
         for (key, value) in table {
@@ -103,7 +159,7 @@ pub fn load_dir(dir: &Path) -> Result<RuleSet, Vec<RuleError>> {
             errors.push(RuleError::new(&r.file, Some(id), None, message));
         }
     }
-    let national_definitions = parse_definitions(&national_files[0], &definitions, &mut errors);
+    let national_definitions = parse_definitions(&national_files[0].0, &definitions, &mut errors);
     let national: Vec<Rule> = raw
         .iter()
         .filter_map(|r| parse_rule(&r.file, &r.table, &mut errors))
@@ -260,13 +316,16 @@ fn parse_rule(file: &Path, table: &Table, errors: &mut Vec<RuleError>) -> Option
 }
 
 fn read_table(file: &Path, errors: &mut Vec<RuleError>) -> Option<Table> {
-    let text = match std::fs::read_to_string(file) {
-        Ok(t) => t,
+    match std::fs::read_to_string(file) {
+        Ok(text) => parse_table(file, &text, errors),
         Err(e) => {
             errors.push(RuleError::new(file, None, None, e.to_string()));
-            return None;
+            None
         }
-    };
+    }
+}
+
+fn parse_table(file: &Path, text: &str, errors: &mut Vec<RuleError>) -> Option<Table> {
     match text.parse::<Table>() {
         Ok(t) => Some(t),
         Err(e) => {

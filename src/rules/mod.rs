@@ -4,7 +4,7 @@
 mod load;
 pub mod tests;
 
-pub use load::{RuleError, load_dir};
+pub use load::{NationalSource, RuleError, load, load_dir};
 
 use std::collections::BTreeMap;
 

@@ -218,13 +218,69 @@ pub async fn update_alert(
     Ok(())
 }
 
+/// The actor of the transitions the engine makes (a person's are theirs).
+pub const ENGINE_ACTOR: &str = "zicht";
+
+/// Why an alert changed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum TransitionWhy {
+    /// Its condition began to hold.
+    #[default]
+    First,
+    /// It holds again after it was resolved.
+    Refired,
+    /// Its condition no longer holds.
+    Resolved,
+    /// It became more severe.
+    Severity,
+    /// A person recorded a decision.
+    Acknowledged,
+    /// A person silenced it until a date.
+    Silenced,
+    /// The silence ended while it still holds.
+    SilenceExpired,
+}
+
+impl TransitionWhy {
+    pub const ALL: [TransitionWhy; 7] = [
+        TransitionWhy::First,
+        TransitionWhy::Refired,
+        TransitionWhy::Resolved,
+        TransitionWhy::Severity,
+        TransitionWhy::Acknowledged,
+        TransitionWhy::Silenced,
+        TransitionWhy::SilenceExpired,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            TransitionWhy::First => "first",
+            TransitionWhy::Refired => "refired",
+            TransitionWhy::Resolved => "resolved",
+            TransitionWhy::Severity => "severity",
+            TransitionWhy::Acknowledged => "acknowledged",
+            TransitionWhy::Silenced => "silenced",
+            TransitionWhy::SilenceExpired => "silence_expired",
+        }
+    }
+}
+
+impl std::str::FromStr for TransitionWhy {
+    type Err = crate::domain::ParseError;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        TransitionWhy::ALL
+            .into_iter()
+            .find(|w| w.as_str() == s)
+            .ok_or_else(|| crate::domain::ParseError::new(format!("unknown transition `{s}`")))
+    }
+}
+
 /// One step in an alert's history.
 #[derive(Debug, Clone, Default)]
 pub struct Transition {
     pub from: Option<AlertState>,
     pub to: Option<AlertState>,
-    /// `first`, `refired`, `resolved`, `severity`, `acknowledged`, `silenced`, `silence_expired`.
-    pub why: &'static str,
+    pub why: TransitionWhy,
     pub actor_id: Option<i64>,
     pub actor: String,
     pub decision: Option<String>,
@@ -248,7 +304,7 @@ pub async fn append_transition(
     .bind(at.millis())
     .bind(t.from.map(AlertState::as_str))
     .bind(t.to.map_or("firing", AlertState::as_str))
-    .bind(t.why)
+    .bind(t.why.as_str())
     .bind(t.actor_id)
     .bind(t.actor.as_str())
     .bind(t.decision.as_deref())
@@ -265,12 +321,19 @@ pub struct TransitionRow {
     pub at: Instant,
     pub from: Option<String>,
     pub to: String,
-    pub why: String,
+    pub why: TransitionWhy,
     pub actor: String,
     pub decision: Option<String>,
     pub specialism: Option<String>,
     pub reason: Option<String>,
     pub silenced_until: Option<Instant>,
+}
+
+impl TransitionRow {
+    /// Whether the engine made this change (not a person).
+    pub fn by_engine(&self) -> bool {
+        self.actor == ENGINE_ACTOR
+    }
 }
 
 pub async fn transitions(conn: &mut Conn, alert: i64) -> Result<Vec<TransitionRow>, StoreError> {
@@ -287,7 +350,7 @@ pub async fn transitions(conn: &mut Conn, alert: i64) -> Result<Vec<TransitionRo
                 at: instant(r, "at_ms")?,
                 from: r.try_get("from_state")?,
                 to: r.try_get("to_state")?,
-                why: r.try_get("why")?,
+                why: parse_stored("transition", &r.try_get::<String, _>("why")?)?,
                 actor: r.try_get("actor")?,
                 decision: r.try_get("decision")?,
                 specialism: r.try_get("specialism")?,

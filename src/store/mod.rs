@@ -18,9 +18,10 @@ use sqlx::migrate::Migrator;
 use sqlx::{Any, AnyConnection, AnyPool, Executor, Transaction};
 
 pub use alerts::{
-    AlertFilter, AlertRow, AlertState, AlertUpdate, Firing, Transition, TransitionRow, alert,
-    append_transition, claim_due, events_by_id, history, insert_alert, list_alerts, next_due,
-    reschedule_all, set_schedule, state_alerts, transitions, update_alert,
+    AlertFilter, AlertRow, AlertState, AlertUpdate, ENGINE_ACTOR, Firing, Transition,
+    TransitionRow, TransitionWhy, alert, append_transition, claim_due, events_by_id, history,
+    insert_alert, list_alerts, next_due, reschedule_all, set_schedule, state_alerts, transitions,
+    update_alert,
 };
 pub use audit::{AuditEntry, AuditOutcome, AuditRow, append as append_audit, list as list_audit};
 pub use households::{
@@ -32,6 +33,7 @@ pub use idempotency::{
     IdempotencyClaim, SavedResponse, claim as claim_idempotency, save as save_idempotency,
 };
 pub use reports::{ReportRow, household_by_reference, insert_report};
+pub(crate) use users::hex;
 pub use users::{
     NewUserError, TokenRow, UserRow, active_user_with_role, bootstrap_admin, create_token,
     create_user, find_user_by_name, list_tokens, list_users, revoke_token, server_secret, user,

@@ -227,7 +227,7 @@ pub async fn server_secret(tx: &mut Tx, name: &str) -> Result<Vec<u8>, StoreErro
     getrandom::fill(&mut fresh).expect("the operating system provides randomness");
     sqlx::query("INSERT INTO server_secrets (name, value) VALUES ($1, $2) ON CONFLICT DO NOTHING")
         .bind(name)
-        .bind(crate::auth::hex(&fresh))
+        .bind(hex(&fresh))
         .execute(&mut **tx)
         .await?;
     let hex: String = sqlx::query_scalar("SELECT value FROM server_secrets WHERE name = $1")
@@ -239,4 +239,9 @@ pub async fn server_secret(tx: &mut Tx, name: &str) -> Result<Vec<u8>, StoreErro
         .map(|i| u8::from_str_radix(hex.get(i..i + 2).unwrap_or("zz"), 16))
         .collect::<Result<Vec<u8>, _>>()
         .map_err(|e| super::corrupt("server secret", e))
+}
+
+/// Lower-case hex of `bytes`, as secrets and token hashes are stored.
+pub(crate) fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
 }

@@ -80,7 +80,7 @@ both! {
         let mut settings = app.settings.clone();
         settings.listen = "127.0.0.1:0".parse().unwrap();
         let restarted = App::build(settings, Arc::new(ManualClock::new("2025-03-03T08:00:00+01:00".parse().unwrap()))).await.unwrap();
-        let evaluated = zicht::alerting::run_due(&restarted.state, "2025-03-03T08:00:00+01:00".parse().unwrap()).await.unwrap();
+        let evaluated = zicht::app::alerting::run_due(&restarted.state, "2025-03-03T08:00:00+01:00".parse().unwrap()).await.unwrap();
         assert_eq!(evaluated, 1);
         let mut alerts = app.alerts(&rg, "").await;
         alerts.sort();

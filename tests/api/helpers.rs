@@ -44,7 +44,7 @@ pub struct TestApp {
     pub admin_token: String,
     pub clock: ManualClock,
     pub settings: Settings,
-    pub state: Arc<zicht::http::AppState>,
+    pub state: Arc<zicht::app::AppState>,
     client: reqwest::Client,
     _dir: tempfile::TempDir,
     postgres_db: Option<(String, String)>,
@@ -172,7 +172,7 @@ impl TestApp {
     /// Runs the scheduler once at the clock's time, as the live service does when a household is
     /// due; returns how many households it evaluated.
     pub async fn tick(&self) -> usize {
-        zicht::alerting::run_due(&self.state, zicht::clock::Clock::now(&self.clock))
+        zicht::app::alerting::run_due(&self.state, zicht::clock::Clock::now(&self.clock))
             .await
             .expect("the scheduler runs")
     }

@@ -6,9 +6,9 @@ use std::sync::{Arc, Mutex};
 use axum::http::{HeaderMap, StatusCode as AxumStatus};
 use reqwest::StatusCode;
 use serde_json::{Value, json};
+use zicht::app::notify::webhook::{self, deliver_due};
 use zicht::clock::{Clock, ManualClock};
 use zicht::http::App;
-use zicht::notify::webhook::{self, deliver_due};
 
 use crate::helpers::{TestApp, both, household_json};
 

@@ -24,7 +24,7 @@ async fn with_password(app: &TestApp, name: &str, role: &str) {
     zicht::store::sessions::set_password_hash(
         &mut conn,
         user.id,
-        &zicht::http::hash_password(PASSWORD),
+        &zicht::auth::hash_password(PASSWORD),
     )
     .await
     .unwrap();

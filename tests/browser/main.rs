@@ -87,7 +87,7 @@ async fn browser() -> Option<(Driver, Client)> {
 struct Site {
     base: String,
     admin: String,
-    state: Arc<zicht::http::AppState>,
+    state: Arc<zicht::app::AppState>,
     _dir: tempfile::TempDir,
 }
 
@@ -150,7 +150,7 @@ impl Site {
         zicht::store::sessions::set_password_hash(
             &mut conn,
             id,
-            &zicht::http::hash_password(PASSWORD),
+            &zicht::auth::hash_password(PASSWORD),
         )
         .await
         .unwrap();

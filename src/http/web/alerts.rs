@@ -13,14 +13,13 @@ use super::forms::{self, FormState};
 use super::{
     WebUser, csrf_refused, date, datetime, layout, page, page_error, rule_label, severity_label,
 };
-use crate::alerting::severity_rank;
-use crate::audit::AuditAction;
+use crate::app::access;
+use crate::app::audit::AuditAction;
+use crate::app::decisions::{self, Input, Problem};
 use crate::auth::policy::{self, Action, HouseholdScope};
 use crate::domain::{Decision, FreeText, LocalDate, Specialism};
-use crate::http::alerts::record_decision;
-use crate::http::households::{household_access, refuse_household};
 use crate::http::{ApiError, AppState};
-use crate::store::{self, AlertFilter, AlertRow, AlertState, AuditOutcome, Transition};
+use crate::store::{self, AlertFilter, AlertRow, AlertState, AuditOutcome, TransitionWhy};
 
 pub(super) async fn list(State(state): State<Arc<AppState>>, user: WebUser) -> Response {
     if policy::household_scope(user.actor()) != Some(HouseholdScope::Assigned) {
@@ -40,8 +39,8 @@ pub(super) async fn list(State(state): State<Arc<AppState>>, user: WebUser) -> R
     };
     // Most severe first, then newest.
     rows.sort_by(|a, b| {
-        severity_rank(a.severity)
-            .cmp(&severity_rank(b.severity))
+        b.severity
+            .cmp(&a.severity)
             .then(b.fired_at.cmp(&a.fired_at))
     });
     if let Err(e) = super::session::audited(
@@ -92,22 +91,13 @@ async fn load(
     audit: AuditAction,
 ) -> Result<AlertRow, Response> {
     let mut conn = state.db.acquire().await.map_err(|e| page_error(e.into()))?;
-    let alert = store::alert(&mut conn, id)
-        .await
-        .map_err(|e| page_error(e.into()))?;
-    let household = alert
-        .as_ref()
-        .map(|a| a.household.to_string())
-        .unwrap_or_default();
-    match alert {
-        Some(a) => match household_access(&mut conn, &user.who, &household, action).await {
-            Ok(Some(_)) => Ok(a),
-            Ok(None) => Err(page_error(
-                refuse_household(state, &user.who, &household, audit).await,
-            )),
-            Err(e) => Err(page_error(e)),
-        },
-        None => Err(page_error(ApiError::NotFound("alert"))),
+    match access::alert(&mut conn, &user.who, id, action, audit).await {
+        Ok(Ok(alert)) => Ok(alert),
+        Ok(Err(refusal)) => {
+            drop(conn);
+            Err(page_error(refusal.audit(state, &user.who).await.into()))
+        }
+        Err(e) => Err(page_error(e.into())),
     }
 }
 
@@ -198,8 +188,8 @@ async fn render(
             ol {
                 @for t in &history {
                     li {
-                        (datetime(t.at)) " — " (history_text(&t.why))
-                        @if t.actor != "zicht" { " door " (t.actor) }
+                        (datetime(t.at)) " — " (history_text(t.why))
+                        @if !t.by_engine() { " door " (t.actor) }
                         @if let Some(d) = &t.decision { ": " (forms::label_of(forms::DECISIONS, d)) }
                         @if let Some(s) = &t.specialism { " (" (forms::label_of(forms::SPECIALISMS, s)) ")" }
                         @if let Some(r) = &t.reason { " — " (r) }
@@ -239,16 +229,27 @@ fn evidence_text(event: &crate::domain::Event) -> String {
     }
 }
 
-fn history_text(why: &str) -> &'static str {
+fn history_text(why: TransitionWhy) -> &'static str {
     match why {
-        "first" => "waarschuwing ontstaan",
-        "refired" => "opnieuw ontstaan",
-        "resolved" => "opgelost",
-        "severity" => "ernstiger geworden",
-        "acknowledged" => "besluit vastgelegd",
-        "silenced" => "gepauzeerd",
-        "silence_expired" => "pauze voorbij, waarschuwing loopt nog",
-        _ => "gewijzigd",
+        TransitionWhy::First => "waarschuwing ontstaan",
+        TransitionWhy::Refired => "opnieuw ontstaan",
+        TransitionWhy::Resolved => "opgelost",
+        TransitionWhy::Severity => "ernstiger geworden",
+        TransitionWhy::Acknowledged => "besluit vastgelegd",
+        TransitionWhy::Silenced => "gepauzeerd",
+        TransitionWhy::SilenceExpired => "pauze voorbij, waarschuwing loopt nog",
+    }
+}
+
+/// A decision's problem in the words of the form.
+fn problem_text(p: Problem) -> &'static str {
+    match p {
+        Problem::SpecialismMissing => "Kies welk specialisme u consulteert.",
+        Problem::SpecialismNotAllowed => {
+            "Kies alleen een specialisme bij het besluit om een specialist te consulteren."
+        }
+        Problem::UntilNotAfterToday => "Kies een datum na vandaag.",
+        Problem::UntilTooFar => "Pauzeer hoogstens een jaar.",
     }
 }
 
@@ -280,16 +281,19 @@ pub(super) async fn page_(
     }
 }
 
-/// Records a decision on an alert in its own transaction, the same way the API does.
-async fn decide(
-    state: &AppState,
-    user: &WebUser,
-    alert: &AlertRow,
-    t: Transition,
-    audit: AuditAction,
-) -> Result<(), ApiError> {
+/// Records a decision on an alert in its own transaction, checking access again inside it, the
+/// same way the API does.
+async fn decide(state: &AppState, user: &WebUser, id: i64, input: &Input) -> Result<(), ApiError> {
     let mut tx = state.db.begin_write().await?;
-    record_decision(state, &mut tx, &user.who, alert, t, audit).await?;
+    let audit = input.audit_action();
+    let alert = match access::alert(&mut tx, &user.who, id, Action::DecideAlert, audit).await? {
+        Ok(alert) => alert,
+        Err(refusal) => {
+            drop(tx);
+            return Err(refusal.audit(state, &user.who).await.into());
+        }
+    };
+    decisions::decide(state, &mut tx, &user.who, &alert, input).await?;
     tx.commit().await.map_err(store::StoreError::from)?;
     state.notified();
     Ok(())
@@ -320,25 +324,22 @@ pub(super) async fn acknowledge(
     let decision: Option<Decision> =
         form.parse("decision", "Kies een besluit.", |s| s.parse().ok());
     let specialism: Option<Specialism> = form.value("specialism").parse().ok();
-    if decision == Some(Decision::SpecialistConsult) && specialism.is_none() {
-        form.add("specialism", "Kies welk specialisme u consulteert.");
+    if let Some(decision) = decision
+        && let Err(p) = decisions::check_acknowledgement(decision, specialism)
+    {
+        form.add(p.field(), problem_text(p));
     }
     let reason = form.parse("reason", "Licht het besluit toe.", |s| {
         s.parse::<FreeText>().ok()
     });
     match (form.is_valid(), decision, reason) {
         (true, Some(decision), Some(reason)) => {
-            let t = Transition {
-                to: Some(AlertState::Acknowledged),
-                why: "acknowledged",
-                decision: Some(decision.as_str().to_owned()),
-                specialism: specialism
-                    .filter(|_| decision == Decision::SpecialistConsult)
-                    .map(|s| s.as_str().to_owned()),
-                reason: Some(reason.as_str().to_owned()),
-                ..Transition::default()
+            let input = Input::Acknowledge {
+                decision,
+                specialism,
+                reason,
             };
-            match decide(&state, &user, &alert, t, AuditAction::AlertAcknowledge).await {
+            match decide(&state, &user, id, &input).await {
                 Ok(()) => Redirect::to(&format!("/waarschuwingen/{id}")).into_response(),
                 Err(e) => page_error(e),
             }
@@ -377,13 +378,10 @@ pub(super) async fn silence(
     let until = form.parse("until", "Vul een datum in.", |s| {
         s.parse::<LocalDate>().ok()
     });
-    let now = state.clock.now();
-    if let Some(u) = until {
-        if u.start() <= now {
-            form.add("until", "Kies een datum na vandaag.");
-        } else if u.start().millis() - now.millis() > 366 * 86_400_000 {
-            form.add("until", "Pauzeer hoogstens een jaar.");
-        }
+    if let Some(until) = until
+        && let Err(p) = decisions::check_silence(until, state.clock.now())
+    {
+        form.add(p.field(), problem_text(p));
     }
     if alert.one_shot {
         form.add(
@@ -393,14 +391,8 @@ pub(super) async fn silence(
     }
     match (form.is_valid(), reason, until) {
         (true, Some(reason), Some(until)) => {
-            let t = Transition {
-                to: Some(AlertState::Silenced),
-                why: "silenced",
-                reason: Some(reason.as_str().to_owned()),
-                silenced_until: Some(until.start()),
-                ..Transition::default()
-            };
-            match decide(&state, &user, &alert, t, AuditAction::AlertSilence).await {
+            let input = Input::Silence { reason, until };
+            match decide(&state, &user, id, &input).await {
                 Ok(()) => Redirect::to(&format!("/waarschuwingen/{id}")).into_response(),
                 Err(e) => page_error(e),
             }

@@ -12,7 +12,7 @@ use sha2::Sha256;
 
 use super::forms;
 use super::{WebUser, date, layout, page, page_error};
-use crate::audit::AuditAction;
+use crate::app::audit::AuditAction;
 use crate::auth::policy::{self, Action};
 use crate::domain::{Event, Instant, amsterdam};
 use crate::engine::{History, Phase, phase};
@@ -35,7 +35,7 @@ fn pseudonym(key: &[u8], id: &str) -> String {
     mac.update(id.as_bytes());
     format!(
         "P-{}",
-        crate::auth::hex(&mac.finalize().into_bytes()[..5]).to_uppercase()
+        crate::store::hex(&mac.finalize().into_bytes()[..5]).to_uppercase()
     )
 }
 

@@ -12,14 +12,14 @@ use super::forms::{self, FormState};
 use super::{
     WebUser, csrf_refused, date, datetime, layout, page, page_error, rule_label, severity_label,
 };
-use crate::audit::AuditAction;
+use crate::app::audit::{AuditAction, Origin};
+use crate::app::{access, events};
 use crate::auth::policy::{self, Action, HouseholdScope};
 use crate::domain::{
     Closure, Consultation, Event, Flag, FreeText, HouseholdId, Instant, Intervention, LocalDate,
     Milestone, PartnerWithdrawal, SafetyScore, Score, Signal,
 };
 use crate::engine::{History, Phase, phase};
-use crate::http::households::{household_access, refuse_household, store_event};
 use crate::http::{ApiError, AppState};
 use crate::store::{self, AlertRow, AlertState, AuditOutcome, HouseholdFilter};
 
@@ -32,29 +32,21 @@ async fn allowed(
     audit: AuditAction,
 ) -> Result<HouseholdId, Response> {
     let mut conn = state.db.acquire().await.map_err(|e| page_error(e.into()))?;
-    match household_access(&mut conn, &user.who, raw, action).await {
-        Ok(Some(id)) => Ok(id),
-        Ok(None) => Err(page_error(
-            refuse_household(state, &user.who, raw, audit).await,
-        )),
-        Err(e) => Err(page_error(e)),
+    match access::household(&mut conn, &user.who, raw, action, audit).await {
+        Ok(Ok(id)) => Ok(id),
+        Ok(Err(refusal)) => {
+            drop(conn);
+            Err(page_error(refusal.audit(state, &user.who).await.into()))
+        }
+        Err(e) => Err(page_error(e.into())),
     }
 }
 
 async fn history(state: &AppState, id: &HouseholdId) -> Result<(History, Vec<i64>), ApiError> {
     let mut conn = state.db.acquire().await?;
-    let row = store::household(&mut conn, id)
+    events::history(&mut conn, id)
         .await?
-        .ok_or(ApiError::NotFound("household"))?;
-    let (ids, events): (Vec<i64>, Vec<Event>) =
-        store::history(&mut conn, id).await?.into_iter().unzip();
-    Ok((
-        History {
-            household: row.household,
-            events,
-        },
-        ids,
-    ))
+        .ok_or(ApiError::NotFound("household"))
 }
 
 pub(super) async fn list(State(state): State<Arc<AppState>>, user: WebUser) -> Response {
@@ -603,18 +595,29 @@ async fn save(
 ) -> Response {
     let stored = async {
         let mut tx = state.db.begin_write().await?;
-        if household_access(&mut tx, &user.who, id.as_str(), Action::WriteHousehold)
-            .await?
-            .is_none()
-        {
+        let checked = access::household(
+            &mut tx,
+            &user.who,
+            id.as_str(),
+            Action::WriteHousehold,
+            AuditAction::EventCreate,
+        )
+        .await?;
+        if let Err(refusal) = checked {
             drop(tx);
-            return Err(
-                refuse_household(state, &user.who, id.as_str(), AuditAction::EventCreate).await,
-            );
+            return Err(refusal.audit(state, &user.who).await.into());
         }
-        store_event(state, &mut tx, &user.who, id, &event).await?;
+        let now = state.clock.now();
+        events::record_event(
+            &mut tx,
+            &state.rules(),
+            Origin::Request(&user.who),
+            &event,
+            now,
+        )
+        .await?;
         tx.commit().await.map_err(store::StoreError::from)?;
-        Ok(())
+        Ok::<(), ApiError>(())
     };
     match stored.await {
         Ok(()) => {

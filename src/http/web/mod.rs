@@ -20,8 +20,6 @@ use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use maud::{DOCTYPE, Markup, PreEscaped, html};
 
-pub use session::hash_password;
-
 use super::{ApiError, AppState};
 use crate::auth::{Actor, Authenticated};
 use crate::domain::Role;
@@ -102,7 +100,7 @@ impl FromRequestParts<Arc<AppState>> for WebUser {
             .map_err(|e| page_error(e.into()))?;
         let who = Authenticated {
             actor: user.into(),
-            request_id: crate::auth::request_id(parts),
+            request_id: crate::http::extractor::request_id(parts),
         };
         Ok(WebUser { who, csrf, unread })
     }

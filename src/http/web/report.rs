@@ -10,9 +10,10 @@ use maud::{Markup, html};
 
 use super::forms::{self, FormState};
 use super::{WebUser, csrf_refused, datetime, layout, page, page_error};
-use crate::auth::policy::{self, Action};
+use crate::app::audit::AuditAction;
+use crate::app::{access, reports};
+use crate::auth::policy::Action;
 use crate::domain::{Reference, SignalKind, SignalSource};
-use crate::http::reports::{ReportInput, file_report};
 use crate::http::{ApiError, AppState};
 
 fn fields(user: &WebUser, form: &FormState) -> Markup {
@@ -31,8 +32,15 @@ fn fields(user: &WebUser, form: &FormState) -> Markup {
 }
 
 pub(super) async fn form(State(state): State<Arc<AppState>>, user: WebUser) -> Response {
-    if !policy::allows(user.actor(), Action::ReportSignal, &[]) {
-        return page_error(ApiError::Forbidden);
+    if let Err(e) = access::require(
+        &state,
+        &user.who,
+        Action::ReportSignal,
+        AuditAction::ReportCreate,
+    )
+    .await
+    {
+        return page_error(e.into());
     }
     let mut form = FormState::default();
     form.values
@@ -52,8 +60,15 @@ pub(super) async fn submit(
     if let Some(refused) = csrf_refused(&user, &values) {
         return refused;
     }
-    if !policy::allows(user.actor(), Action::ReportSignal, &[]) {
-        return page_error(ApiError::Forbidden);
+    if let Err(e) = access::require(
+        &state,
+        &user.who,
+        Action::ReportSignal,
+        AuditAction::ReportCreate,
+    )
+    .await
+    {
+        return page_error(e.into());
     }
     let mut form = FormState::from(values);
     let reference = form.parse(
@@ -71,15 +86,24 @@ pub(super) async fn submit(
     let acute = form.value("acute") == "ja";
     match (form.is_valid(), reference, kind, source, at) {
         (true, Some(reference), Some(kind), Some(source), Some(at)) => {
-            let input = ReportInput {
+            let report = reports::Report {
                 reference,
                 at,
                 kind,
                 source,
                 acute,
-                payload: String::new(),
             };
-            match file_report(&state, &user.who, &input).await {
+            let filed = async {
+                let mut tx = state.db.begin_write().await?;
+                let now = state.clock.now();
+                let payload = reports::payload_of(&report);
+                let receipt =
+                    reports::file(&mut tx, &state.rules(), &user.who, &report, &payload, now)
+                        .await?;
+                tx.commit().await.map_err(crate::store::StoreError::from)?;
+                Ok::<_, ApiError>(receipt)
+            };
+            match filed.await {
                 Ok(receipt) => {
                     state.notified();
                     page(layout(
@@ -87,7 +111,7 @@ pub(super) async fn submit(
                         Some(&user),
                         html! {
                             h1 { "Dank u, uw melding is ontvangen" }
-                            p { "Ontvangstnummer: " strong { (receipt.0) } " (" (datetime(receipt.1)) ")" }
+                            p { "Ontvangstnummer: " strong { (receipt.receipt) } " (" (datetime(receipt.received_at)) ")" }
                             p { "Bewaar dit nummer. U hoort niets over het huishouden zelf; de hulpverlening neemt uw melding mee." }
                             p { a href="/melden" { "Nog een melding doen" } }
                         },

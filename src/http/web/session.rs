@@ -4,16 +4,14 @@
 use std::collections::HashMap;
 use std::sync::Arc;
 
-use argon2::Argon2;
-use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
 use axum::extract::{Form, State};
 use axum::http::{HeaderMap, HeaderValue, header};
 use axum::response::{IntoResponse, Redirect, Response};
 use maud::html;
 
 use super::{WebUser, layout, page, page_error};
-use crate::audit::{self, AuditAction};
-use crate::auth::{Authenticated, new_token, token_hash};
+use crate::app::audit::{self, AuditAction};
+use crate::auth::{Authenticated, hash_password, new_token, token_hash, verify_password};
 use crate::http::{ApiError, AppState};
 use crate::store::{self, AuditOutcome};
 
@@ -21,24 +19,6 @@ pub(super) const SESSION_COOKIE: &str = "zicht_session";
 const LOGIN_COOKIE: &str = "zicht_login";
 /// A working day: after this a casemanager signs in again.
 const SESSION_HOURS: i64 = 8;
-
-pub fn hash_password(password: &str) -> String {
-    let mut salt = [0u8; 16];
-    getrandom::fill(&mut salt).expect("the operating system provides randomness");
-    let salt = SaltString::encode_b64(&salt).expect("16 bytes make a salt");
-    Argon2::default()
-        .hash_password(password.as_bytes(), &salt)
-        .expect("argon2 hashes any password")
-        .to_string()
-}
-
-fn verify(password: &str, hash: &str) -> bool {
-    PasswordHash::new(hash).is_ok_and(|h| {
-        Argon2::default()
-            .verify_password(password.as_bytes(), &h)
-            .is_ok()
-    })
-}
 
 /// A hash to check a password against when the user does not exist, so that the answer takes as
 /// long as for a wrong password.
@@ -132,10 +112,10 @@ pub(super) async fn login(
         store::sessions::password_hash(&mut conn, &username).await
     };
     let user_id = match found.await {
-        Ok(Some((id, hash))) if verify(field("password"), &hash) => id,
+        Ok(Some((id, hash))) if verify_password(field("password"), &hash) => id,
         Ok(_) => {
             // Argon2 either way, so the answer takes as long for a wrong name as for a wrong password.
-            let _ = verify(field("password"), unknown_user_hash());
+            let _ = verify_password(field("password"), unknown_user_hash());
             tracing::info!("sign-in refused");
             let mut response = page(login_form(
                 &expected,

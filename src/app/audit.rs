@@ -16,6 +16,7 @@ pub enum AuditAction {
     AssignmentSet,
     ReportCreate,
     UserCreate,
+    UserPassword,
     UserList,
     TokenCreate,
     TokenRevoke,
@@ -39,6 +40,7 @@ impl AuditAction {
             AuditAction::AssignmentSet => "assignment.set",
             AuditAction::ReportCreate => "report.create",
             AuditAction::UserCreate => "user.create",
+            AuditAction::UserPassword => "user.password",
             AuditAction::UserList => "user.list",
             AuditAction::TokenCreate => "token.create",
             AuditAction::TokenRevoke => "token.revoke",
@@ -75,6 +77,39 @@ pub async fn record(
         },
     )
     .await
+}
+
+/// Who a use case acts for.
+#[derive(Debug, Clone, Copy)]
+pub enum Origin<'a> {
+    /// An authenticated request (API or pages).
+    Request(&'a Authenticated),
+    /// The operator of the machine: the command line, an import, the demo.
+    Operator,
+}
+
+impl Origin<'_> {
+    /// The user recorded as having done it, if a user did.
+    pub fn user_id(self) -> Option<i64> {
+        match self {
+            Origin::Request(who) => Some(who.actor.user_id),
+            Origin::Operator => None,
+        }
+    }
+}
+
+/// Records an action that was allowed, for whoever did it.
+pub async fn record_ok(
+    conn: &mut Conn,
+    origin: Origin<'_>,
+    action: AuditAction,
+    household: Option<&str>,
+    at: Instant,
+) -> Result<(), StoreError> {
+    match origin {
+        Origin::Request(who) => record(conn, who, action, household, AuditOutcome::Ok, at).await,
+        Origin::Operator => record_cli(conn, action, household, at).await,
+    }
 }
 
 /// Records an action taken on the command line by the operator of the machine.

@@ -3,8 +3,8 @@
 //! household is stored in one transaction with its events and evaluated at once, so a household is
 //! either imported whole or not at all.
 
-use crate::alerting;
-use crate::audit::{self, AuditAction};
+use super::alerting;
+use super::audit::{self, AuditAction};
 use crate::domain::Instant;
 use crate::engine::History;
 use crate::rules::RuleSet;

@@ -3,17 +3,15 @@
 //! and jitter (honouring `Retry-After`, for 429, 5xx and network errors), dead-lettered after the
 //! last attempt, or the endpoint disabled on 410 Gone.
 
-use std::sync::Arc;
 use std::time::Duration;
 
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
 use hmac::{Hmac, Mac};
 use sha2::Sha256;
-use tokio_util::sync::CancellationToken;
 
+use crate::app::AppState;
 use crate::domain::Instant;
-use crate::http::AppState;
 use crate::store::{self, StoreError};
 
 /// A new endpoint secret: `whsec_` and 32 random bytes, base64 (the Standard Webhooks form).
@@ -225,36 +223,6 @@ async fn send(client: &reqwest::Client, d: &store::notify::Claimed, now: Instant
             error: e.without_url().to_string(),
             wait: None,
         },
-    }
-}
-
-/// The delivery worker: delivers what is due, then sleeps until the next delivery is due, new
-/// notifications arrive, or at most half a minute.
-pub async fn worker(state: Arc<AppState>, shutdown: CancellationToken) {
-    let client = client();
-    loop {
-        let now = state.clock.now();
-        if let Err(e) = heartbeat(&state, now).await {
-            tracing::error!(error = %e, "cannot queue heartbeats");
-        }
-        if let Err(e) = deliver_due(&state, &client, now).await {
-            tracing::error!(error = %e, "webhook delivery run failed; retrying");
-        }
-        let wait = match state.db.acquire().await {
-            Ok(mut conn) => match store::notify::next_delivery(&mut conn).await {
-                Ok(Some(due)) => {
-                    Duration::from_millis(u64::try_from(due.millis() - now.millis()).unwrap_or(0))
-                }
-                Ok(None) | Err(_) => Duration::from_secs(30),
-            },
-            Err(_) => Duration::from_secs(5),
-        }
-        .min(Duration::from_secs(30));
-        tokio::select! {
-            () = shutdown.cancelled() => return,
-            () = state.outbox.notified() => {}
-            () = tokio::time::sleep(wait) => {}
-        }
     }
 }
 

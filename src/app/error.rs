@@ -1,0 +1,49 @@
+//! What a use case can answer besides success. Adapters translate it: the API into
+//! problem+json, the pages into a Dutch message, the CLI into a line on standard error.
+
+use crate::store::StoreError;
+
+/// A field that breaks a rule of the domain, and what is allowed instead (in English; the pages
+/// say it in Dutch from the same check).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Invalid {
+    /// The field's name in the interchange format, e.g. `specialism`; empty for the whole input.
+    pub field: String,
+    pub message: String,
+}
+
+impl Invalid {
+    pub fn new(field: impl Into<String>, message: impl Into<String>) -> Self {
+        Invalid {
+            field: field.into(),
+            message: message.into(),
+        }
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum AppError {
+    #[error("the input is not valid")]
+    Invalid(Vec<Invalid>),
+    #[error("you may not do this")]
+    Forbidden,
+    /// Also the answer to a refused household access: the two must not be told apart.
+    #[error("{0} not found")]
+    NotFound(&'static str),
+    #[error("{0}")]
+    Conflict(String),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+impl AppError {
+    pub fn invalid(field: impl Into<String>, message: impl Into<String>) -> Self {
+        AppError::Invalid(vec![Invalid::new(field, message)])
+    }
+}
+
+impl From<sqlx::Error> for AppError {
+    fn from(e: sqlx::Error) -> Self {
+        AppError::Store(e.into())
+    }
+}

@@ -1,0 +1,154 @@
+//! Households and their events: register a household, record an event, say who works on it.
+//! Every write evaluates the household at once, in the transaction that stores it.
+
+use super::audit::{self, AuditAction, Origin};
+use super::{AppError, alerting};
+use crate::auth::Authenticated;
+use crate::auth::policy;
+use crate::domain::{Event, Household, HouseholdId, Instant, Relation, Role};
+use crate::engine::History;
+use crate::rules::RuleSet;
+use crate::store::{
+    self, AssignmentRow, Conn, EventRow, HouseholdRow, InsertEventError, NewHouseholdError,
+    StoreError, Tx,
+};
+
+/// A household's history as the engine reads it, with the stored id of each event.
+pub async fn history(
+    conn: &mut Conn,
+    id: &HouseholdId,
+) -> Result<Option<(History, Vec<i64>)>, StoreError> {
+    let Some(row) = store::household(conn, id).await? else {
+        return Ok(None);
+    };
+    // Stored in (time, id) order, which History keeps.
+    let (ids, events): (Vec<i64>, Vec<Event>) = store::history(conn, id).await?.into_iter().unzip();
+    Ok(Some((
+        History {
+            household: row.household,
+            events,
+        },
+        ids,
+    )))
+}
+
+/// Registers a household (the caller checked [`policy::Action::CreateHousehold`]). The
+/// casemanager or regisseur who registers it is assigned to it.
+pub async fn create_household(
+    tx: &mut Tx,
+    rules: &RuleSet,
+    who: &Authenticated,
+    household: &Household,
+    now: Instant,
+) -> Result<(HouseholdRow, Vec<AssignmentRow>), AppError> {
+    let row = store::create_household(tx, household, now)
+        .await
+        .map_err(|e| match e {
+            NewHouseholdError::IdTaken => {
+                AppError::Conflict("a household with this id exists".into())
+            }
+            NewHouseholdError::ReferenceTaken => {
+                AppError::Conflict("a household with this reference exists".into())
+            }
+            NewHouseholdError::Store(e) => e.into(),
+        })?;
+    let me = who.actor.user_id;
+    match policy::creator_relation(&who.actor) {
+        Some(Relation::Regisseur) => {
+            store::set_assignments(tx, &household.id, Some(me), &[], now).await?;
+        }
+        Some(Relation::Casemanager) => {
+            store::set_assignments(tx, &household.id, None, &[me], now).await?;
+        }
+        None => {}
+    }
+    let assignments = store::assignments(tx, &household.id).await?;
+    alerting::reconcile(tx, rules, &household.id, now).await?;
+    audit::record_ok(
+        tx,
+        Origin::Request(who),
+        AuditAction::HouseholdCreate,
+        Some(household.id.as_str()),
+        now,
+    )
+    .await?;
+    Ok((row, assignments))
+}
+
+/// Stores an event on a household the actor may write (checked by the caller, in this
+/// transaction), evaluates the household at `now`, and audits the write. The API, the pages,
+/// reports and the demo all record events here.
+pub async fn record_event(
+    tx: &mut Tx,
+    rules: &RuleSet,
+    by: Origin<'_>,
+    event: &Event,
+    now: Instant,
+) -> Result<EventRow, AppError> {
+    let row = store::insert_event(tx, event, by.user_id(), now)
+        .await
+        .map_err(|e| match e {
+            InsertEventError::AlreadyClosed | InsertEventError::NotClosed => {
+                AppError::Conflict(e.to_string())
+            }
+            InsertEventError::HouseholdEvent => AppError::invalid("type", e.to_string()),
+            InsertEventError::Store(e) => e.into(),
+        })?;
+    let household = event.household();
+    alerting::reconcile(tx, rules, household, now).await?;
+    audit::record_ok(
+        tx,
+        by,
+        AuditAction::EventCreate,
+        Some(household.as_str()),
+        now,
+    )
+    .await?;
+    Ok(row)
+}
+
+/// Who works on a household, by username.
+#[derive(Debug, Clone, Default)]
+pub struct Assignments {
+    pub regisseur: Option<String>,
+    pub casemanagers: Vec<String>,
+}
+
+/// Sets who holds regie of a household and who are its casemanagers, replacing what was set
+/// (the caller checked [`policy::Action::AssignHousehold`]). Each name must be an active user of
+/// the matching role.
+pub async fn set_assignments(
+    tx: &mut Tx,
+    by: Origin<'_>,
+    id: &HouseholdId,
+    wanted: &Assignments,
+    now: Instant,
+) -> Result<Vec<AssignmentRow>, AppError> {
+    store::household(tx, id)
+        .await?
+        .ok_or(AppError::NotFound("household"))?;
+    let regisseur = match &wanted.regisseur {
+        Some(name) => Some(user_with_role(tx, name, "regisseur", Role::Regisseur).await?),
+        None => None,
+    };
+    let mut casemanagers = Vec::new();
+    for (i, name) in wanted.casemanagers.iter().enumerate() {
+        let field = format!("casemanagers[{i}]");
+        casemanagers.push(user_with_role(tx, name, &field, Role::Casemanager).await?);
+    }
+    store::set_assignments(tx, id, regisseur, &casemanagers, now).await?;
+    let rows = store::assignments(tx, id).await?;
+    audit::record_ok(tx, by, AuditAction::AssignmentSet, Some(id.as_str()), now).await?;
+    Ok(rows)
+}
+
+async fn user_with_role(
+    conn: &mut Conn,
+    name: &str,
+    field: &str,
+    role: Role,
+) -> Result<i64, AppError> {
+    store::active_user_with_role(conn, name, role)
+        .await?
+        .map_err(|why| AppError::invalid(field, why))
+}

@@ -1,0 +1,150 @@
+//! The application core: the state every adapter (the API and the pages, the CLI, the workers, the
+//! demo) works through, and one function per use case. A use case checks the policy, writes,
+//! re-evaluates the household and audits, all in the one transaction its caller holds; adapters
+//! only translate between their medium and these functions.
+
+pub mod access;
+pub mod alerting;
+pub mod audit;
+pub mod decisions;
+mod error;
+pub mod events;
+pub mod import;
+pub mod notify;
+pub mod reports;
+pub mod users;
+
+use std::sync::{Arc, PoisonError, RwLock};
+
+pub use error::{AppError, Invalid};
+
+use crate::clock::Clock;
+use crate::config::Settings;
+use crate::rules::{NationalSource, RuleError, RuleSet};
+use crate::store::{self, Db, StoreError};
+
+/// What every use case can reach.
+pub struct AppState {
+    pub db: Db,
+    /// The alert rules in force; the service does not start with an invalid set, and a failed
+    /// reload keeps the old one.
+    rules: RwLock<Arc<RuleSet>>,
+    /// Wakes the scheduler when an event may have made a household due sooner.
+    pub wake: tokio::sync::Notify,
+    /// Wakes the webhook worker when notifications were written.
+    pub outbox: tokio::sync::Notify,
+    /// Wakes every open inbox stream when notifications were written.
+    pub inbox: tokio::sync::Notify,
+    pub settings: Settings,
+    pub clock: Arc<dyn Clock>,
+    /// Key of the pseudonyms shown outside the households' own people (gemeente monitors).
+    pub pseudonym_key: Vec<u8>,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum StartError {
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error("invalid alert rules in {dir}:\n{errors}")]
+    Rules {
+        dir: std::path::PathBuf,
+        errors: String,
+    },
+}
+
+/// A started application core and, when this start created the database's first user, the
+/// first admin's token (shown once).
+pub struct Started {
+    pub state: AppState,
+    pub admin_token: Option<String>,
+}
+
+impl AppState {
+    /// Loads the rules, connects and migrates the database, and creates the first admin on an
+    /// empty database.
+    pub async fn start(settings: Settings, clock: Arc<dyn Clock>) -> Result<Started, StartError> {
+        let rules = load_rules(&settings)?;
+        let db = Db::connect(&settings.database_url(), settings.db_pool_size).await?;
+        db.migrate().await?;
+        let admin_token = users::bootstrap_admin(&db, clock.now()).await?;
+        let pseudonym_key = {
+            let mut tx = db.begin_write().await?;
+            let key = store::server_secret(&mut tx, "pseudonym").await?;
+            tx.commit().await.map_err(StoreError::from)?;
+            key
+        };
+        Ok(Started {
+            state: AppState {
+                db,
+                rules: RwLock::new(Arc::new(rules)),
+                wake: tokio::sync::Notify::new(),
+                outbox: tokio::sync::Notify::new(),
+                inbox: tokio::sync::Notify::new(),
+                settings,
+                clock,
+                pseudonym_key,
+            },
+            admin_token,
+        })
+    }
+
+    /// After a commit that may have written notifications or made a household due sooner.
+    pub fn notified(&self) {
+        self.wake.notify_one();
+        self.outbox.notify_one();
+        self.inbox.notify_waiters();
+    }
+
+    pub fn rules(&self) -> Arc<RuleSet> {
+        self.rules
+            .read()
+            .unwrap_or_else(PoisonError::into_inner)
+            .clone()
+    }
+
+    /// Loads the rules again. On an invalid set the old one stays in force and the errors are
+    /// returned; on success every household is evaluated again.
+    pub async fn reload_rules(&self) -> Result<usize, Vec<RuleError>> {
+        let (rules, _) = crate::rules::load(&self.settings.alerts_dir)?;
+        let count = rules.len();
+        *self.rules.write().unwrap_or_else(PoisonError::into_inner) = Arc::new(rules);
+        let now = self.clock.now();
+        let rescheduled = async {
+            let mut tx = self.db.begin_write().await?;
+            store::reschedule_all(&mut tx, now).await?;
+            tx.commit().await.map_err(StoreError::from)
+        };
+        if let Err(e) = rescheduled.await {
+            tracing::error!(error = %e, "rules reloaded, but households could not be rescheduled");
+        }
+        self.wake.notify_one();
+        Ok(count)
+    }
+}
+
+/// The rules of the configured directory over the built-in national defaults.
+fn load_rules(settings: &Settings) -> Result<RuleSet, StartError> {
+    let dir = &settings.alerts_dir;
+    let (rules, source) = crate::rules::load(dir).map_err(|errors| StartError::Rules {
+        dir: dir.clone(),
+        errors: errors
+            .iter()
+            .map(ToString::to_string)
+            .collect::<Vec<_>>()
+            .join("\n"),
+    })?;
+    if !dir.is_dir() && *dir != Settings::default().alerts_dir {
+        tracing::warn!(dir = %dir.display(), "the configured rules directory does not exist; using the built-in rules");
+    }
+    let national = match source {
+        NationalSource::BuiltIn => "built-in",
+        NationalSource::Directory => "rules directory",
+    };
+    tracing::info!(
+        national,
+        rules = rules.len(),
+        regional_overrides = rules.regions_with_overrides().count(),
+        "alert rules loaded"
+    );
+    Ok(rules)
+}

@@ -1,0 +1,157 @@
+//! Users and their credentials: create a user, set a password, issue and revoke API tokens. The
+//! API and the command line both come here, so the rules are the same on both.
+
+use super::audit::{self, AuditAction, Origin};
+use super::{AppError, Invalid};
+use crate::auth;
+use crate::domain::{Instant, PlaceName, Region, Role};
+use crate::store::{self, Db, NewUserError, StoreError, TokenRow, Tx, UserRow};
+
+/// A password for the pages has at least this many characters (NCSC guidance for passwords
+/// without a second factor; argon2 makes guessing them slow).
+pub const MIN_PASSWORD_CHARS: usize = 12;
+
+/// A new user.
+#[derive(Debug, Clone)]
+pub struct NewUser {
+    pub username: String,
+    pub role: Role,
+    /// The gemeente a `gemeente_monitor` watches.
+    pub gemeente: Option<PlaceName>,
+    /// The Veilig Thuis region a `specialist` serves.
+    pub region: Option<Region>,
+}
+
+impl NewUser {
+    /// The rules a new user must meet, field by field.
+    pub fn check(&self) -> Result<(), Vec<Invalid>> {
+        let mut errors = Vec::new();
+        let u = &self.username;
+        let valid = (2..=64).contains(&u.len())
+            && u.starts_with(|c: char| c.is_ascii_lowercase() || c.is_ascii_digit())
+            && u.chars().all(|c| {
+                c.is_ascii_lowercase() || c.is_ascii_digit() || matches!(c, '.' | '_' | '-')
+            });
+        if !valid {
+            errors.push(Invalid::new(
+                "username",
+                "must be 2 to 64 characters: lower-case letters, digits and . _ -, starting with a letter or digit",
+            ));
+        }
+        if self.role == Role::GemeenteMonitor && self.gemeente.is_none() {
+            errors.push(Invalid::new(
+                "gemeente",
+                "required for a gemeente_monitor: the gemeente they watch",
+            ));
+        }
+        if self.role == Role::Specialist && self.region.is_none() {
+            errors.push(Invalid::new(
+                "region",
+                "required for a specialist: the region whose pool they are in",
+            ));
+        }
+        if errors.is_empty() {
+            Ok(())
+        } else {
+            Err(errors)
+        }
+    }
+}
+
+/// Creates a user (the caller checked [`crate::auth::policy::Action::ManageUsers`]).
+pub async fn create_user(
+    tx: &mut Tx,
+    by: Origin<'_>,
+    new: &NewUser,
+    now: Instant,
+) -> Result<UserRow, AppError> {
+    new.check().map_err(AppError::Invalid)?;
+    let user = store::create_user(
+        tx,
+        &new.username,
+        new.role,
+        new.gemeente.as_ref(),
+        new.region,
+        now,
+    )
+    .await
+    .map_err(|e| match e {
+        NewUserError::UsernameTaken => AppError::Conflict("this username is taken".into()),
+        NewUserError::Store(e) => e.into(),
+    })?;
+    audit::record_ok(tx, by, AuditAction::UserCreate, None, now).await?;
+    Ok(user)
+}
+
+/// Whether `password` is long enough for the pages.
+pub fn check_password(password: &str) -> Result<(), Invalid> {
+    if password.chars().count() < MIN_PASSWORD_CHARS {
+        Err(Invalid::new(
+            "password",
+            format!("must be at least {MIN_PASSWORD_CHARS} characters"),
+        ))
+    } else {
+        Ok(())
+    }
+}
+
+/// Sets a user's password for the pages.
+pub async fn set_password(
+    tx: &mut Tx,
+    by: Origin<'_>,
+    user_id: i64,
+    password: &str,
+    now: Instant,
+) -> Result<(), AppError> {
+    check_password(password).map_err(|e| AppError::Invalid(vec![e]))?;
+    let hash = auth::hash_password(password);
+    if !store::sessions::set_password_hash(tx, user_id, &hash).await? {
+        return Err(AppError::NotFound("user"));
+    }
+    audit::record_ok(tx, by, AuditAction::UserPassword, None, now).await?;
+    Ok(())
+}
+
+/// Issues an API token for a user; returns it with its secret, which is shown this once.
+pub async fn issue_token(
+    tx: &mut Tx,
+    by: Origin<'_>,
+    user_id: i64,
+    name: &str,
+    now: Instant,
+) -> Result<(TokenRow, String), AppError> {
+    let name = name.trim();
+    if name.is_empty() || name.chars().count() > 100 {
+        return Err(AppError::invalid("name", "must be 1 to 100 characters"));
+    }
+    store::user(tx, user_id)
+        .await?
+        .ok_or(AppError::NotFound("user"))?;
+    let secret = auth::new_token();
+    let row = store::create_token(tx, user_id, name, &auth::token_hash(&secret), now).await?;
+    audit::record_ok(tx, by, AuditAction::TokenCreate, None, now).await?;
+    Ok((row, secret))
+}
+
+/// Revokes a token; it stops working at once. Revoking again changes nothing.
+pub async fn revoke_token(
+    tx: &mut Tx,
+    by: Origin<'_>,
+    token_id: i64,
+    now: Instant,
+) -> Result<TokenRow, AppError> {
+    let row = store::revoke_token(tx, token_id, now)
+        .await?
+        .ok_or(AppError::NotFound("token"))?;
+    audit::record_ok(tx, by, AuditAction::TokenRevoke, None, now).await?;
+    Ok(row)
+}
+
+/// On an empty database, creates the user `admin` and returns its first token (shown once).
+pub async fn bootstrap_admin(db: &Db, now: Instant) -> Result<Option<String>, StoreError> {
+    let token = auth::new_token();
+    let mut tx = db.begin_write().await?;
+    let created = store::bootstrap_admin(&mut tx, &auth::token_hash(&token), now).await?;
+    tx.commit().await?;
+    Ok(created.map(|_| token))
+}

@@ -1,0 +1,127 @@
+//! A regisseur's decisions on an alert: acknowledge with a decision and a reason, or silence until
+//! a date. The rules are the application's (`app::decisions`); this is their JSON form.
+
+use std::sync::Arc;
+
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::response::Response;
+use serde::Deserialize;
+use utoipa::ToSchema;
+
+use super::AlertView;
+use crate::app::decisions::{self, Input};
+use crate::app::{AppError, access};
+use crate::auth::Authenticated;
+use crate::auth::policy::Action;
+use crate::domain::{Decision, FreeText, LocalDate, Specialism};
+use crate::http::AppState;
+use crate::http::body::JsonBody;
+use crate::http::error::{ApiError, Problem};
+use crate::http::idempotency::{Begun, IdempotencyKey, Write};
+
+/// The regisseur's decision on an alert.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Acknowledgement {
+    decision: Decision,
+    /// Which expertise is consulted; required with `specialist_consult`, refused with any other
+    /// decision.
+    #[serde(default)]
+    specialism: Option<Specialism>,
+    /// Why; never logged.
+    reason: FreeText,
+}
+
+/// Acknowledge an alert with a decision and a reason (the household's regisseur).
+#[utoipa::path(post, path = "/api/v1/alerts/{id}/acknowledge", tag = "alerts", request_body = Acknowledgement,
+    params(("id" = i64, Path, description = "Alert id"),
+           ("Idempotency-Key" = Option<String>, Header, description = "Makes a retry safe")),
+    responses((status = 200, body = AlertView), (status = 403, body = Problem), (status = 404, body = Problem),
+              (status = 409, body = Problem), (status = 422, body = Problem)))]
+pub async fn acknowledge(
+    State(state): State<Arc<AppState>>,
+    who: Authenticated,
+    key: IdempotencyKey,
+    Path(id): Path<i64>,
+    body: JsonBody,
+) -> Result<Response, ApiError> {
+    let ack: Acknowledgement = body.parse()?;
+    let input = Input::Acknowledge {
+        decision: ack.decision,
+        specialism: ack.specialism,
+        reason: ack.reason,
+    };
+    decide(&state, &who, key, id, &body, &input).await
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Silence {
+    /// Why the alert may be quiet for a while; never logged.
+    reason: FreeText,
+    /// The silence ends at the start of this date; if the alert still fires then, the regisseur is
+    /// told at once. At most a year ahead.
+    until: LocalDate,
+}
+
+/// Silence an alert until a date, with a reason (the household's regisseur).
+#[utoipa::path(post, path = "/api/v1/alerts/{id}/silence", tag = "alerts", request_body = Silence,
+    params(("id" = i64, Path, description = "Alert id"),
+           ("Idempotency-Key" = Option<String>, Header, description = "Makes a retry safe")),
+    responses((status = 200, body = AlertView), (status = 403, body = Problem), (status = 404, body = Problem),
+              (status = 409, body = Problem), (status = 422, body = Problem)))]
+pub async fn silence(
+    State(state): State<Arc<AppState>>,
+    who: Authenticated,
+    key: IdempotencyKey,
+    Path(id): Path<i64>,
+    body: JsonBody,
+) -> Result<Response, ApiError> {
+    let silence: Silence = body.parse()?;
+    let input = Input::Silence {
+        reason: silence.reason,
+        until: silence.until,
+    };
+    decide(&state, &who, key, id, &body, &input).await
+}
+
+/// Checks the input, then access in the write transaction, claims the idempotency key, records
+/// the decision and answers with the alert as it is now.
+async fn decide(
+    state: &AppState,
+    who: &Authenticated,
+    key: IdempotencyKey,
+    id: i64,
+    body: &JsonBody,
+    input: &Input,
+) -> Result<Response, ApiError> {
+    input
+        .check(state.clock.now())
+        .map_err(|p| AppError::Invalid(vec![p.into()]))?;
+    let mut write = Write::open(state, who, key).await?;
+    let audit_action = input.audit_action();
+    let checked = access::alert(write.tx(), who, id, Action::DecideAlert, audit_action).await?;
+    let alert = match checked {
+        Ok(alert) => alert,
+        Err(refusal) => {
+            // Roll back first: on SQLite the refusal's audit row needs the write lock this holds.
+            drop(write);
+            return Err(refusal.audit(state, who).await.into());
+        }
+    };
+    let mut write = match write.claim(state, body).await? {
+        Begun::Fresh(write) => write,
+        Begun::Replay(response) => return Ok(response),
+    };
+    let updated = decisions::decide(state, write.tx(), who, &alert, input).await?;
+    write
+        .commit(
+            state,
+            StatusCode::OK,
+            None,
+            &AlertView::from(updated),
+            None::<&()>,
+        )
+        .await
+}

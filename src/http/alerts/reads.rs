@@ -1,0 +1,133 @@
+//! Reading alerts: the list, and one alert with its evidence and history.
+
+use std::sync::Arc;
+
+use axum::Json;
+use axum::extract::rejection::QueryRejection;
+use axum::extract::{Path, Query, State};
+use serde::Deserialize;
+use utoipa::IntoParams;
+
+use super::{AlertDetail, AlertView, TransitionView};
+use crate::app::access;
+use crate::app::audit::{self, AuditAction};
+use crate::auth::Authenticated;
+use crate::auth::policy::Action;
+use crate::http::AppState;
+use crate::http::error::{ApiError, FieldError, Problem};
+use crate::http::households::{TimelineItem, query};
+use crate::http::paging::{self, Page};
+use crate::store::{self, AlertFilter, AlertState, AuditOutcome};
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct AlertQuery {
+    /// `firing`, `acknowledged`, `silenced` or `resolved`.
+    state: Option<String>,
+    /// A rule id, e.g. `geen-directe-veiligheid`.
+    rule: Option<String>,
+    household: Option<String>,
+    gemeente: Option<String>,
+    cursor: Option<String>,
+    /// Page size, 1 to 500 (default 50).
+    limit: Option<i64>,
+}
+
+/// Alerts on the households the actor works on, newest first.
+#[utoipa::path(get, path = "/api/v1/alerts", tag = "alerts", params(AlertQuery),
+    responses((status = 200, body = Page<AlertView>), (status = 403, body = Problem)))]
+pub async fn list(
+    State(state): State<Arc<AppState>>,
+    who: Authenticated,
+    q: Result<Query<AlertQuery>, QueryRejection>,
+) -> Result<Json<Page<AlertView>>, ApiError> {
+    access::require(&state, &who, Action::ListHouseholds, AuditAction::AlertList).await?;
+    if crate::auth::policy::household_scope(&who.actor)
+        != Some(crate::auth::policy::HouseholdScope::Assigned)
+    {
+        // Admins see households by metadata only, never their alerts.
+        let mut conn = state.db.acquire().await?;
+        audit::record(
+            &mut conn,
+            &who,
+            AuditAction::AlertList,
+            None,
+            AuditOutcome::Denied,
+            state.clock.now(),
+        )
+        .await?;
+        return Err(ApiError::Forbidden);
+    }
+    let q = query(q)?;
+    let filter = AlertFilter {
+        state: q
+            .state
+            .map(|s| s.parse::<AlertState>())
+            .transpose()
+            .map_err(|e| ApiError::InvalidQuery(vec![FieldError::new("state", e.to_string())]))?,
+        rule: q.rule,
+        household: q.household,
+        gemeente: q.gemeente,
+    };
+    let limit = paging::limit(q.limit)?;
+    let before = paging::id_cursor(q.cursor.as_deref())?;
+    let mut conn = state.db.acquire().await?;
+    let rows = store::list_alerts(&mut conn, &filter, who.actor.user_id, before, limit + 1).await?;
+    audit::record(
+        &mut conn,
+        &who,
+        AuditAction::AlertList,
+        None,
+        AuditOutcome::Ok,
+        state.clock.now(),
+    )
+    .await?;
+    Ok(Json(paging::page(
+        rows,
+        limit,
+        |a| a.id.to_string(),
+        AlertView::from,
+    )))
+}
+
+/// One alert, with its evidence and history.
+#[utoipa::path(get, path = "/api/v1/alerts/{id}", tag = "alerts",
+    params(("id" = i64, Path, description = "Alert id")),
+    responses((status = 200, body = AlertDetail), (status = 404, body = Problem)))]
+pub async fn show(
+    State(state): State<Arc<AppState>>,
+    who: Authenticated,
+    Path(id): Path<i64>,
+) -> Result<Json<AlertDetail>, ApiError> {
+    let mut conn = state.db.acquire().await?;
+    let alert = match access::alert(
+        &mut conn,
+        &who,
+        id,
+        Action::ReadHousehold,
+        AuditAction::AlertRead,
+    )
+    .await?
+    {
+        Ok(alert) => alert,
+        Err(refusal) => return Err(refusal.audit(&state, &who).await.into()),
+    };
+    let evidence = store::events_by_id(&mut conn, &alert.household, &alert.evidence).await?;
+    let history = store::transitions(&mut conn, alert.id).await?;
+    let household = alert.household.to_string();
+    audit::record(
+        &mut conn,
+        &who,
+        AuditAction::AlertRead,
+        Some(&household),
+        AuditOutcome::Ok,
+        state.clock.now(),
+    )
+    .await?;
+    Ok(Json(AlertDetail {
+        alert: alert.into(),
+        evidence: evidence.into_iter().map(TimelineItem::from).collect(),
+        history: history.into_iter().map(TransitionView::from).collect(),
+    }))
+}
