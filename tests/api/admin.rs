@@ -10,6 +10,24 @@ use zicht::http::App;
 use crate::helpers::{TestApp, both, start_time};
 
 both! {
+    async fn a_password_change_is_checked_and_audited_as_such(app: TestApp) {
+        let t = app.admin_token.clone();
+        let user = app.post(&t, "/api/v1/users", json!({"username":"cm1","role":"casemanager"})).await
+            .expect(StatusCode::CREATED);
+        let path = format!("/api/v1/users/{}/password", user.body["id"]);
+        app.put(&t, &path, json!({"password": "elf-tekens!"})).await
+            .expect_problem(StatusCode::UNPROCESSABLE_ENTITY, "password");
+        app.put(&t, "/api/v1/users/999/password", json!({"password": "twaalf-tekens"})).await
+            .expect_problem(StatusCode::NOT_FOUND, "");
+        let done = app.put(&t, &path, json!({"password": "twaalf-tekens"})).await;
+        assert_eq!(done.status, StatusCode::NO_CONTENT);
+        let audit = app.get(&t, "/api/v1/audit?limit=500").await.expect(StatusCode::OK);
+        let actions: Vec<&str> = audit.body["items"].as_array().unwrap().iter()
+            .map(|r| r["action"].as_str().unwrap()).collect();
+        assert_eq!(actions.iter().filter(|a| **a == "user.password").count(), 1, "{actions:?}");
+        assert_eq!(actions.iter().filter(|a| **a == "user.create").count(), 1, "{actions:?}");
+    }
+
     async fn tokens_work_until_revoked_and_are_stored_only_as_hashes(app: TestApp) {
         let user = app.post(&app.admin_token, "/api/v1/users", json!({"username":"cm1","role":"casemanager"})).await
             .expect(StatusCode::CREATED);

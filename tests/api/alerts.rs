@@ -110,6 +110,8 @@ both! {
             .expect_problem(StatusCode::UNPROCESSABLE_ENTITY, "specialism");
         ack(json!({"decision": "bijschalen"})).await.expect_problem(StatusCode::UNPROCESSABLE_ENTITY, "reason");
         ack(json!({"decision": "afwachten", "reason": "x"})).await.expect_problem(StatusCode::UNPROCESSABLE_ENTITY, "decision");
+        ack(json!({"decision": "geen_actie", "specialism": "forensische_ggz", "reason": "x"})).await
+            .expect_problem(StatusCode::UNPROCESSABLE_ENTITY, "specialism");
         app.post(&cm, &format!("/api/v1/alerts/{id}/acknowledge"), json!({"decision": "geen_actie", "reason": "x"}))
             .await.expect_problem(StatusCode::FORBIDDEN, "");
 
@@ -128,6 +130,9 @@ both! {
         silence(json!({"reason": "gesprek gepland", "until": "2025-01-01"})).await
             .expect_problem(StatusCode::UNPROCESSABLE_ENTITY, "until");
         silence(json!({"until": "2025-01-20"})).await.expect_problem(StatusCode::UNPROCESSABLE_ENTITY, "reason");
+        // At most a year: 366 days from now (2025-01-06 10:00) ends within it, 367 does not.
+        silence(json!({"reason": "lang", "until": "2026-01-08"})).await
+            .expect_problem(StatusCode::UNPROCESSABLE_ENTITY, "until");
         let silenced = silence(json!({"reason": "gesprek gepland", "until": "2025-01-20"})).await.expect(StatusCode::OK);
         assert_eq!(silenced.body["state"], "silenced");
         assert_eq!(silenced.body["silenced_until"], "2025-01-20T00:00:00+01:00");
@@ -223,4 +228,22 @@ async fn a_failed_rule_reload_keeps_the_rules_in_force() {
             _ => None,
         });
     assert_eq!(weeks, Some(4));
+}
+
+#[tokio::test]
+async fn without_a_rules_directory_the_built_in_national_rules_apply() {
+    let app = TestApp::spawn_sqlite().await;
+    let mut settings = app.settings.clone();
+    settings.alerts_dir = app.settings.data_dir.join("no-rules-here");
+    settings.listen = "127.0.0.1:0".parse().unwrap();
+    let elsewhere = App::build(
+        settings,
+        Arc::new(ManualClock::new(crate::helpers::start_time())),
+    )
+    .await
+    .expect("starts from a directory without alerts/");
+    let built_in = elsewhere.state.rules();
+    let shipped = zicht::rules::load_dir(&app.settings.alerts_dir).unwrap();
+    assert_eq!(built_in.rule_ids(), shipped.rule_ids());
+    assert_eq!(built_in.len(), 13);
 }

@@ -263,3 +263,84 @@ async fn a_region_may_share_phase_3_households_pseudonymised_postgres() {
         shared_phase3(app).await;
     }
 }
+
+/// The CSRF token of the form on a page.
+async fn page_csrf(app: &TestApp, session: &str, path: &str) -> String {
+    let html = browser()
+        .get(app.url(path))
+        .header("cookie", session)
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    html.split("name=\"csrf\" value=\"")
+        .nth(1)
+        .unwrap_or_else(|| panic!("no form on {path}: {html}"))
+        .split('"')
+        .next()
+        .unwrap()
+        .to_owned()
+}
+
+both! {
+    async fn decisions_on_the_pages_follow_the_same_rules_as_the_api(app: TestApp) {
+        with_password(&app, "rg1", "regisseur").await;
+        with_password(&app, "cm1", "casemanager").await;
+        app.household("H-0001", Some("rg1"), &["cm1"]).await;
+        let cm = app.user("cm-api", "casemanager").await;
+        app.put(&app.admin_token, "/api/v1/households/H-0001/assignments",
+            serde_json::json!({"regisseur": "rg1", "casemanagers": ["cm1", "cm-api"]}))
+            .await.expect(StatusCode::OK);
+        app.score(&cm, "H-0001", "professional", 8, "2025-01-06T10:00:00+01:00").await.expect(StatusCode::CREATED);
+        app.score(&cm, "H-0001", "slachtoffer", 4, "2025-01-06T10:00:00+01:00").await.expect(StatusCode::CREATED);
+        let id = app.scalar("SELECT id FROM alerts WHERE rule = 'uiteenlopende-scores'").await;
+        let page = format!("/waarschuwingen/{id}");
+
+        let regisseur = sign_in(&app, "rg1", PASSWORD).await.unwrap();
+        let csrf = page_csrf(&app, &regisseur, &page).await;
+        let post = |path: String, session: String, fields: Vec<(&'static str, String)>| {
+            let url = app.url(&path);
+            async move { browser().post(url).header("cookie", &session).form(&fields).send().await.unwrap() }
+        };
+        // A specialism goes with a specialist consult only: refused, in Dutch, nothing recorded.
+        let refused = post(format!("{page}/afhandelen"), regisseur.clone(), vec![
+            ("csrf", csrf.clone()), ("decision", "geen_actie".into()),
+            ("specialism", "forensische_ggz".into()), ("reason", "Gesprek gevoerd.".into()),
+        ]).await;
+        assert_eq!(refused.status(), StatusCode::UNPROCESSABLE_ENTITY);
+        let html = refused.text().await.unwrap();
+        assert!(html.contains("Kies alleen een specialisme bij het besluit om een specialist te consulteren."), "{html}");
+        // A silence of more than a year is refused as in the API.
+        let too_long = post(format!("{page}/pauzeren"), regisseur.clone(), vec![
+            ("csrf", csrf.clone()), ("reason", "Lang".into()), ("until", "2026-01-08".into()),
+        ]).await;
+        assert_eq!(too_long.status(), StatusCode::UNPROCESSABLE_ENTITY);
+        assert!(too_long.text().await.unwrap().contains("Pauzeer hoogstens een jaar."));
+        assert_eq!(app.scalar("SELECT COUNT(*) FROM alert_transitions WHERE why <> 'first'").await, 0);
+
+        // A casemanager sees the alert but may not decide: told so, not "not found".
+        let casemanager = sign_in(&app, "cm1", PASSWORD).await.unwrap();
+        let cm_csrf = page_csrf(&app, &casemanager, "/huishoudens/H-0001/score").await;
+        let forbidden = post(format!("{page}/afhandelen"), casemanager, vec![
+            ("csrf", cm_csrf), ("decision", "geen_actie".into()), ("reason", "x".into()),
+        ]).await;
+        assert_eq!(forbidden.status(), StatusCode::FORBIDDEN);
+
+        // The regisseur's decision, as the API would record it.
+        let done = post(format!("{page}/afhandelen"), regisseur, vec![
+            ("csrf", csrf), ("decision", "specialist_consult".into()),
+            ("specialism", "forensische_ggz".into()), ("reason", "Vermoeden dwingende controle.".into()),
+        ]).await;
+        assert_eq!(done.status(), StatusCode::SEE_OTHER);
+        let detail = app.get(&app.user("rg-api", "regisseur").await, &format!("/api/v1/alerts/{id}")).await;
+        assert_eq!(detail.status, StatusCode::NOT_FOUND, "another regisseur does not see it");
+        let audit = app.get(&app.admin_token, "/api/v1/audit?household=H-0001&limit=500").await.expect(StatusCode::OK);
+        let rows: Vec<(String, String)> = audit.body["items"].as_array().unwrap().iter()
+            .map(|r| (r["action"].as_str().unwrap().to_owned(), r["outcome"].as_str().unwrap().to_owned()))
+            .collect();
+        assert!(rows.contains(&("alert.acknowledge".into(), "ok".into())), "{rows:?}");
+        assert!(rows.contains(&("alert.acknowledge".into(), "denied".into())), "the casemanager's try is audited: {rows:?}");
+    }
+}
