@@ -55,28 +55,25 @@ impl AuditAction {
     }
 }
 
-/// Records an action of an authenticated request.
-pub async fn record(
-    conn: &mut Conn,
-    who: &Authenticated,
-    action: AuditAction,
-    household: Option<&str>,
-    outcome: AuditOutcome,
-    at: Instant,
-) -> Result<(), StoreError> {
-    store::append_audit(
-        conn,
-        &AuditEntry {
-            at,
-            actor_id: Some(who.actor.user_id),
-            actor: &who.actor.username,
-            action: action.as_str(),
+impl super::AppState {
+    /// Records, at the present moment, an action that was allowed to an authenticated request.
+    pub async fn audit(
+        &self,
+        conn: &mut Conn,
+        who: &Authenticated,
+        action: AuditAction,
+        household: Option<&str>,
+    ) -> Result<(), StoreError> {
+        record(
+            conn,
+            who,
+            action,
             household,
-            request_id: Some(&who.request_id),
-            outcome,
-        },
-    )
-    .await
+            AuditOutcome::Ok,
+            self.clock.now(),
+        )
+        .await
+    }
 }
 
 /// Who a use case acts for.
@@ -98,6 +95,18 @@ impl Origin<'_> {
     }
 }
 
+/// Records an action of an authenticated request, allowed or refused.
+pub async fn record(
+    conn: &mut Conn,
+    who: &Authenticated,
+    action: AuditAction,
+    household: Option<&str>,
+    outcome: AuditOutcome,
+    at: Instant,
+) -> Result<(), StoreError> {
+    append(conn, Origin::Request(who), action, household, outcome, at).await
+}
+
 /// Records an action that was allowed, for whoever did it.
 pub async fn record_ok(
     conn: &mut Conn,
@@ -106,29 +115,32 @@ pub async fn record_ok(
     household: Option<&str>,
     at: Instant,
 ) -> Result<(), StoreError> {
-    match origin {
-        Origin::Request(who) => record(conn, who, action, household, AuditOutcome::Ok, at).await,
-        Origin::Operator => record_cli(conn, action, household, at).await,
-    }
+    append(conn, origin, action, household, AuditOutcome::Ok, at).await
 }
 
-/// Records an action taken on the command line by the operator of the machine.
-pub async fn record_cli(
+async fn append(
     conn: &mut Conn,
+    origin: Origin<'_>,
     action: AuditAction,
     household: Option<&str>,
+    outcome: AuditOutcome,
     at: Instant,
 ) -> Result<(), StoreError> {
+    let (actor, request_id) = match origin {
+        Origin::Request(who) => (who.actor.username.as_str(), Some(who.request_id.as_str())),
+        // The operator of the machine, on its command line.
+        Origin::Operator => ("cli", None),
+    };
     store::append_audit(
         conn,
         &AuditEntry {
             at,
-            actor_id: None,
-            actor: "cli",
+            actor_id: origin.user_id(),
+            actor,
             action: action.as_str(),
             household,
-            request_id: None,
-            outcome: AuditOutcome::Ok,
+            request_id,
+            outcome,
         },
     )
     .await

@@ -4,10 +4,11 @@
 use crate::store::StoreError;
 
 /// A field that breaks a rule of the domain, and what is allowed instead (in English; the pages
-/// say it in Dutch from the same check).
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// say it in Dutch from the same check). The API shows it as it is, as `FieldError`.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, utoipa::ToSchema)]
+#[schema(as = FieldError)]
 pub struct Invalid {
-    /// The field's name in the interchange format, e.g. `specialism`; empty for the whole input.
+    /// JSON path of the field, e.g. `value` or `items[2].at`; empty for the input as a whole.
     pub field: String,
     pub message: String,
 }

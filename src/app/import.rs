@@ -53,8 +53,9 @@ pub async fn import(
                 })?;
         }
         alerting::reconcile(&mut tx, rules, &h.household.id, now).await?;
-        audit::record_cli(
+        audit::record_ok(
             &mut tx,
+            audit::Origin::Operator,
             AuditAction::HouseholdCreate,
             Some(h.household.id.as_str()),
             now,

@@ -158,6 +158,17 @@ impl Builder<'_> {
         }
     }
 
+    /// The trajectory closes at `at`, with the reason given.
+    fn closure(&mut self, at: Instant, reason: Option<&str>) {
+        self.push(at, |household, at| {
+            Event::Closure(Closure {
+                household,
+                at,
+                reason: reason.map(|r| r.parse().expect("demo text")),
+            })
+        });
+    }
+
     fn push(
         &mut self,
         at: Instant,
@@ -297,17 +308,7 @@ pub(crate) fn demo_histories(today: Instant) -> Vec<History> {
             }
             Story::ClosedEarly => {
                 b.scores(start, span - 60, 14, |_| 6);
-                b.push(day(today, -55, 9), |household, at| {
-                    Event::Closure(Closure {
-                        household,
-                        at,
-                        reason: Some(
-                            "Cliënten willen geen hulp meer."
-                                .parse()
-                                .expect("demo text"),
-                        ),
-                    })
-                });
+                b.closure(day(today, -55, 9), Some("Cliënten willen geen hulp meer."));
                 b.signal(
                     day(today, -12, 21),
                     SignalKind::Melding,
@@ -317,17 +318,7 @@ pub(crate) fn demo_histories(today: Instant) -> Vec<History> {
             }
             Story::Aftercare => {
                 b.scores(start, span - 200, 14, |d| (5 + d / 14).min(9));
-                b.push(day(today, -195, 9), |household, at| {
-                    Event::Closure(Closure {
-                        household,
-                        at,
-                        reason: Some(
-                            "Doelen bereikt, stabiel veilig."
-                                .parse()
-                                .expect("demo text"),
-                        ),
-                    })
-                });
+                b.closure(day(today, -195, 9), Some("Doelen bereikt, stabiel veilig."));
             }
             Story::PartnerLeaves => {
                 b.scores(start, span, 14, |_| 6);
@@ -355,13 +346,7 @@ pub(crate) fn demo_histories(today: Instant) -> Vec<History> {
             }
             Story::Reopened => {
                 b.scores(start, span - 80, 14, |_| 7);
-                b.push(day(today, -75, 9), |household, at| {
-                    Event::Closure(Closure {
-                        household,
-                        at,
-                        reason: None,
-                    })
-                });
+                b.closure(day(today, -75, 9), None);
                 b.signal(
                     day(today, -40, 22),
                     SignalKind::Melding,

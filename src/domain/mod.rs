@@ -14,7 +14,7 @@ pub use values::{
 };
 pub use vocab::{
     Decision, FlagKind, FlagLevel, NotifyRole, Partner, Perspective, Region, Relation, Role,
-    Severity, SignalKind, SignalSource, Specialism, TrajectoryStatus,
+    Severity, SignalKind, SignalSource, Specialism, TrajectoryStatus, Vocabulary,
 };
 
 /// Why a wire value is not a valid domain value; the message says what is allowed.

@@ -3,10 +3,26 @@
 //! Each is a Rust enum whose wire form is the Dutch term. Unknown values are rejected with a message
 //! that lists what is allowed; nothing is ever silently accepted.
 
+/// A closed vocabulary: its values, their wire form and the Dutch name people read.
+pub trait Vocabulary: Copy + Sized + 'static {
+    const ALL: &'static [Self];
+    fn as_str(self) -> &'static str;
+    fn label(self) -> &'static str;
+}
+
+macro_rules! label_or_wire {
+    ($wire:literal) => {
+        $wire
+    };
+    ($wire:literal, $label:literal) => {
+        $label
+    };
+}
+
 /// Defines a closed vocabulary: an enum with its wire strings, parsing with a helpful error,
 /// serde and an OpenAPI string-enum schema.
 macro_rules! vocabulary {
-    ($(#[$meta:meta])* $name:ident, $what:literal { $($variant:ident => $wire:literal),+ $(,)? }) => {
+    ($(#[$meta:meta])* $name:ident, $what:literal { $($variant:ident => $wire:literal $(: $label:literal)?),+ $(,)? }) => {
         $(#[$meta])*
         #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
         pub enum $name { $($variant),+ }
@@ -17,6 +33,21 @@ macro_rules! vocabulary {
 
             pub fn as_str(self) -> &'static str {
                 match self { $($name::$variant => $wire),+ }
+            }
+
+            /// The Dutch name people read (the wire value where it reads well as it is).
+            pub fn label(self) -> &'static str {
+                match self { $($name::$variant => label_or_wire!($wire $(, $label)?)),+ }
+            }
+        }
+
+        impl $crate::domain::Vocabulary for $name {
+            const ALL: &'static [Self] = $name::ALL;
+            fn as_str(self) -> &'static str {
+                $name::as_str(self)
+            }
+            fn label(self) -> &'static str {
+                $name::label(self)
             }
         }
 
@@ -66,11 +97,11 @@ macro_rules! vocabulary {
 vocabulary! {
     /// Whose view a safety score gives.
     Perspective, "perspective" {
-        Slachtoffer => "slachtoffer",
-        Pleger => "pleger",
-        Casemanager => "casemanager",
-        Professional => "professional",
-        Netwerk => "netwerk",
+        Slachtoffer => "slachtoffer": "Slachtoffer",
+        Pleger => "pleger": "Pleger",
+        Casemanager => "casemanager": "Casemanager",
+        Professional => "professional": "Andere professional (wijkteam, reclassering, GGZ …)",
+        Netwerk => "netwerk": "Netwerk",
     }
 }
 
@@ -84,29 +115,29 @@ impl Perspective {
 vocabulary! {
     /// What kind of signal: a melding at Veilig Thuis, a police registration, and so on.
     SignalKind, "signal kind" {
-        Melding => "melding",
-        PolitieIncident => "politie_incident",
-        Aangifte => "aangifte",
-        Huisverbod => "huisverbod",
-        Seh => "seh",
-        Zorgsignaal => "zorgsignaal",
-        Crisis => "crisis",
+        Melding => "melding": "Melding bij Veilig Thuis",
+        PolitieIncident => "politie_incident": "Incident bij de politie",
+        Aangifte => "aangifte": "Aangifte",
+        Huisverbod => "huisverbod": "Tijdelijk huisverbod",
+        Seh => "seh": "Bezoek spoedeisende hulp",
+        Zorgsignaal => "zorgsignaal": "Zorgsignaal",
+        Crisis => "crisis": "Crisis",
     }
 }
 
 vocabulary! {
     /// Who the signal came from.
     SignalSource, "signal source" {
-        Politie => "politie",
-        SehMedisch => "seh_medisch",
-        Huisarts => "huisarts",
-        Onderwijs => "onderwijs",
-        Hulpverlening => "hulpverlening",
-        Woningcorporatie => "woningcorporatie",
-        NietBeroepsmatig => "niet_beroepsmatig",
-        VeiligThuis => "veilig_thuis",
-        Zelfmelding => "zelfmelding",
-        Wijkagent => "wijkagent",
+        Politie => "politie": "Politie",
+        SehMedisch => "seh_medisch": "SEH / medisch",
+        Huisarts => "huisarts": "Huisarts",
+        Onderwijs => "onderwijs": "Onderwijs",
+        Hulpverlening => "hulpverlening": "Hulpverlening",
+        Woningcorporatie => "woningcorporatie": "Woningcorporatie",
+        NietBeroepsmatig => "niet_beroepsmatig": "Niet-beroepsmatig (buren, familie)",
+        VeiligThuis => "veilig_thuis": "Veilig Thuis",
+        Zelfmelding => "zelfmelding": "Zelfmelding",
+        Wijkagent => "wijkagent": "Wijkagent",
     }
 }
 
@@ -144,29 +175,29 @@ vocabulary! {
 vocabulary! {
     /// Specialist expertise consulted when a plan stalls (MDA++ escalation ladder).
     Specialism, "specialism" {
-        Reclassering => "reclassering",
-        Ggz => "ggz",
-        Verslavingszorg => "verslavingszorg",
-        Vrouwenopvang => "vrouwenopvang",
-        ForensischeGgz => "forensische_ggz",
-        Politie => "politie",
-        VeiligThuis => "veilig_thuis",
+        Reclassering => "reclassering": "Reclassering",
+        Ggz => "ggz": "GGZ",
+        Verslavingszorg => "verslavingszorg": "Verslavingszorg",
+        Vrouwenopvang => "vrouwenopvang": "Vrouwenopvang",
+        ForensischeGgz => "forensische_ggz": "Forensische GGZ",
+        Politie => "politie": "Politie",
+        VeiligThuis => "veilig_thuis": "Veilig Thuis",
     }
 }
 
 vocabulary! {
     /// A partner organisation in the household's plan.
     Partner, "partner" {
-        Wijkteam => "wijkteam",
-        Reclassering => "reclassering",
-        Ggz => "ggz",
-        Verslavingszorg => "verslavingszorg",
-        Vrouwenopvang => "vrouwenopvang",
-        ForensischeGgz => "forensische_ggz",
-        Politie => "politie",
-        VeiligThuis => "veilig_thuis",
-        ZorgEnVeiligheidshuis => "zorg_en_veiligheidshuis",
-        Jeugdbescherming => "jeugdbescherming",
+        Wijkteam => "wijkteam": "Wijkteam",
+        Reclassering => "reclassering": "Reclassering",
+        Ggz => "ggz": "GGZ",
+        Verslavingszorg => "verslavingszorg": "Verslavingszorg",
+        Vrouwenopvang => "vrouwenopvang": "Vrouwenopvang",
+        ForensischeGgz => "forensische_ggz": "Forensische GGZ",
+        Politie => "politie": "Politie",
+        VeiligThuis => "veilig_thuis": "Veilig Thuis",
+        ZorgEnVeiligheidshuis => "zorg_en_veiligheidshuis": "Zorg- en Veiligheidshuis",
+        Jeugdbescherming => "jeugdbescherming": "Jeugdbescherming",
     }
 }
 
@@ -232,12 +263,12 @@ vocabulary! {
 vocabulary! {
     /// What the regisseur decided on an alert (MDA++ escalation ladder).
     Decision, "decision" {
-        Bijschalen => "bijschalen",
-        SpecialistConsult => "specialist_consult",
-        ProcesregieZvh => "procesregie_zvh",
-        Actieoverleg => "actieoverleg",
-        ProactiefScenario => "proactief_scenario",
-        GeenActie => "geen_actie",
+        Bijschalen => "bijschalen": "Bijschalen: expertise toevoegen, regie blijft",
+        SpecialistConsult => "specialist_consult": "Specialist consulteren",
+        ProcesregieZvh => "procesregie_zvh": "Procesregie bij het Zorg- en Veiligheidshuis",
+        Actieoverleg => "actieoverleg": "Actieoverleg",
+        ProactiefScenario => "proactief_scenario": "Proactief scenario",
+        GeenActie => "geen_actie": "Geen actie",
     }
 }
 

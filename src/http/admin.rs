@@ -1,5 +1,8 @@
 //! Users, tokens and the audit log (admins), and `/me` (everyone).
 
+use super::extractor::{
+    Allowed, CreateUsers, IssueTokens, ListUsers, ReadAudit, RevokeTokens, SetPasswords,
+};
 use std::sync::Arc;
 
 use axum::Json;
@@ -15,14 +18,12 @@ use super::body::JsonBody;
 use super::error::{ApiError, Problem};
 use super::households::query;
 use super::idempotency::{Begun, IdempotencyKey, Write};
-use super::paging::{self, Page};
-use crate::app::access;
-use crate::app::audit::{self, AuditAction, Origin};
+use super::paging::{self, Page, PageQuery};
+use crate::app::audit::{AuditAction, Origin};
 use crate::app::{AppError, users};
 use crate::auth::Authenticated;
-use crate::auth::policy::Action;
 use crate::domain::{Instant, PlaceName, Region, Role};
-use crate::store::{self, AuditOutcome, TokenRow, UserRow};
+use crate::store::{self, TokenRow, UserRow};
 
 #[derive(Debug, Serialize, ToSchema)]
 pub struct UserView {
@@ -84,11 +85,10 @@ impl From<NewUser> for users::NewUser {
               (status = 422, body = Problem)))]
 pub async fn create_user(
     State(state): State<Arc<AppState>>,
-    who: Authenticated,
+    Allowed(who, _): Allowed<CreateUsers>,
     key: IdempotencyKey,
     body: JsonBody,
 ) -> Result<Response, ApiError> {
-    access::require(&state, &who, Action::ManageUsers, AuditAction::UserCreate).await?;
     let new: users::NewUser = body.parse::<NewUser>()?.into();
     new.check().map_err(AppError::Invalid)?;
     let mut write = match Write::begin(&state, &who, key, &body).await? {
@@ -109,24 +109,14 @@ pub async fn create_user(
         .await
 }
 
-#[derive(Debug, Deserialize, IntoParams)]
-#[serde(deny_unknown_fields)]
-#[into_params(parameter_in = Query)]
-pub struct PageQuery {
-    cursor: Option<String>,
-    /// Page size, 1 to 500 (default 50).
-    limit: Option<i64>,
-}
-
 /// List users (admins only).
 #[utoipa::path(get, path = "/api/v1/users", tag = "admin", params(PageQuery),
     responses((status = 200, body = Page<UserView>), (status = 403, body = Problem)))]
 pub async fn list_users(
     State(state): State<Arc<AppState>>,
-    who: Authenticated,
+    Allowed(_who, _): Allowed<ListUsers>,
     q: Result<Query<PageQuery>, QueryRejection>,
 ) -> Result<Json<Page<UserView>>, ApiError> {
-    access::require(&state, &who, Action::ManageUsers, AuditAction::UserList).await?;
     let q = query(q)?;
     let limit = paging::limit(q.limit)?;
     let after = paging::id_cursor(q.cursor.as_deref())?;
@@ -187,12 +177,11 @@ pub struct NewToken {
     responses((status = 201, body = IssuedToken), (status = 403, body = Problem), (status = 404, body = Problem)))]
 pub async fn create_token(
     State(state): State<Arc<AppState>>,
-    who: Authenticated,
+    Allowed(who, _): Allowed<IssueTokens>,
     key: IdempotencyKey,
     Path(user_id): Path<i64>,
     body: JsonBody,
 ) -> Result<Response, ApiError> {
-    access::require(&state, &who, Action::ManageUsers, AuditAction::TokenCreate).await?;
     let new: NewToken = body.parse()?;
     let mut write = match Write::begin(&state, &who, key, &body).await? {
         Begun::Fresh(write) => write,
@@ -227,10 +216,9 @@ pub async fn create_token(
     responses((status = 200, body = [TokenView]), (status = 403, body = Problem), (status = 404, body = Problem)))]
 pub async fn list_tokens(
     State(state): State<Arc<AppState>>,
-    who: Authenticated,
+    Allowed(_who, _): Allowed<ListUsers>,
     Path(user_id): Path<i64>,
 ) -> Result<Json<Vec<TokenView>>, ApiError> {
-    access::require(&state, &who, Action::ManageUsers, AuditAction::UserList).await?;
     let mut conn = state.db.acquire().await?;
     store::user(&mut conn, user_id)
         .await?
@@ -245,10 +233,9 @@ pub async fn list_tokens(
     responses((status = 200, body = TokenView), (status = 403, body = Problem), (status = 404, body = Problem)))]
 pub async fn revoke_token(
     State(state): State<Arc<AppState>>,
-    who: Authenticated,
+    Allowed(who, _): Allowed<RevokeTokens>,
     Path(token_id): Path<i64>,
 ) -> Result<Json<TokenView>, ApiError> {
-    access::require(&state, &who, Action::ManageUsers, AuditAction::TokenRevoke).await?;
     let now = state.clock.now();
     let mut tx = state.db.begin_write().await?;
     let row = users::revoke_token(&mut tx, Origin::Request(&who), token_id, now).await?;
@@ -286,24 +273,17 @@ pub struct AuditQuery {
     responses((status = 200, body = Page<AuditView>), (status = 403, body = Problem)))]
 pub async fn audit_log(
     State(state): State<Arc<AppState>>,
-    who: Authenticated,
+    Allowed(who, _): Allowed<ReadAudit>,
     q: Result<Query<AuditQuery>, QueryRejection>,
 ) -> Result<Json<Page<AuditView>>, ApiError> {
-    access::require(&state, &who, Action::ReadAudit, AuditAction::AuditRead).await?;
     let q = query(q)?;
     let limit = paging::limit(q.limit)?;
     let before = paging::id_cursor(q.cursor.as_deref())?;
     let mut conn = state.db.acquire().await?;
     let rows = store::list_audit(&mut conn, q.household.as_deref(), before, limit + 1).await?;
-    audit::record(
-        &mut conn,
-        &who,
-        AuditAction::AuditRead,
-        None,
-        AuditOutcome::Ok,
-        state.clock.now(),
-    )
-    .await?;
+    state
+        .audit(&mut conn, &who, AuditAction::AuditRead, None)
+        .await?;
     Ok(Json(paging::page(
         rows,
         limit,
@@ -350,11 +330,10 @@ pub struct NewPassword {
     responses((status = 204), (status = 403, body = Problem), (status = 404, body = Problem), (status = 422, body = Problem)))]
 pub async fn set_password(
     State(state): State<Arc<AppState>>,
-    who: Authenticated,
+    Allowed(who, _): Allowed<SetPasswords>,
     Path(user_id): Path<i64>,
     body: JsonBody,
 ) -> Result<StatusCode, ApiError> {
-    access::require(&state, &who, Action::ManageUsers, AuditAction::UserPassword).await?;
     let new: NewPassword = body.parse()?;
     let mut tx = state.db.begin_write().await?;
     let now = state.clock.now();

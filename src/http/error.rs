@@ -5,25 +5,11 @@ use axum::response::{IntoResponse, Response};
 use serde::Serialize;
 use utoipa::ToSchema;
 
-use crate::app::{AppError, Invalid};
+use crate::app::AppError;
 use crate::store::StoreError;
 
 /// A field that is wrong and what is allowed instead.
-#[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
-pub struct FieldError {
-    /// JSON path of the field, e.g. `value` or `items[2].at`; empty for the body as a whole.
-    pub field: String,
-    pub message: String,
-}
-
-impl FieldError {
-    pub fn new(field: impl Into<String>, message: impl Into<String>) -> Self {
-        FieldError {
-            field: field.into(),
-            message: message.into(),
-        }
-    }
-}
+pub use crate::app::Invalid as FieldError;
 
 /// An RFC 9457 problem detail.
 #[derive(Debug, Serialize, ToSchema)]
@@ -135,18 +121,10 @@ impl From<StoreError> for ApiError {
     }
 }
 
-impl From<Invalid> for FieldError {
-    fn from(e: Invalid) -> Self {
-        FieldError::new(e.field, e.message)
-    }
-}
-
 impl From<AppError> for ApiError {
     fn from(e: AppError) -> Self {
         match e {
-            AppError::Invalid(errors) => {
-                ApiError::Invalid(errors.into_iter().map(FieldError::from).collect())
-            }
+            AppError::Invalid(errors) => ApiError::Invalid(errors),
             AppError::Forbidden => ApiError::Forbidden,
             AppError::NotFound(what) => ApiError::NotFound(what),
             AppError::Conflict(message) => ApiError::Conflict(message),

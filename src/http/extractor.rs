@@ -1,12 +1,19 @@
 //! Who is asking: the bearer-token extractor of the JSON API. (The pages sign in with a session,
 //! `web::WebUser`.) Extractors live here, in the HTTP layer; `auth` stays free of HTTP.
 
+use std::marker::PhantomData;
 use std::sync::Arc;
 
-use axum::extract::FromRequestParts;
+use axum::extract::{FromRequest, FromRequestParts, Path, Request};
 use axum::http::request::Parts;
+use serde::de::DeserializeOwned;
 
+use super::body::JsonBody;
+use super::idempotency::IdempotencyKey;
 use super::{ApiError, AppState};
+use crate::app::access;
+use crate::app::audit::AuditAction;
+use crate::auth::policy::Action;
 use crate::auth::{Authenticated, token_hash};
 
 impl FromRequestParts<Arc<AppState>> for Authenticated {
@@ -42,4 +49,91 @@ pub(crate) fn request_id(parts: &Parts) -> String {
         .and_then(|v| v.to_str().ok())
         .unwrap_or_default()
         .to_owned()
+}
+
+/// An authenticated request whose actor the policy allows `P`'s action: the handler runs only
+/// then. A refusal is audited and answered 403 before the body is read. For actions on one
+/// household the check runs in the handler instead, against that household's assignments.
+pub struct Allowed<P>(pub Authenticated, pub PhantomData<P>);
+
+/// An action that is not about one household, and how the audit log names it.
+pub trait Permission {
+    const ACTION: Action;
+    const AUDIT: AuditAction;
+}
+
+impl<P: Permission> FromRequestParts<Arc<AppState>> for Allowed<P> {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &Arc<AppState>,
+    ) -> Result<Self, ApiError> {
+        let who = Authenticated::from_request_parts(parts, state).await?;
+        access::require(state, &who, P::ACTION, P::AUDIT).await?;
+        Ok(Allowed(who, PhantomData))
+    }
+}
+
+macro_rules! permissions {
+    ($($(#[$meta:meta])* $name:ident => $action:ident, $audit:ident;)+) => {
+        $(
+            $(#[$meta])*
+            pub struct $name;
+            impl Permission for $name {
+                const ACTION: Action = Action::$action;
+                const AUDIT: AuditAction = AuditAction::$audit;
+            }
+        )+
+    };
+}
+
+permissions! {
+    CreateHouseholds => CreateHousehold, HouseholdCreate;
+    AssignHouseholds => AssignHousehold, AssignmentSet;
+    /// Only the households they work on: which ones follows from the policy's scope.
+    ListAlerts => ListHouseholds, AlertList;
+    ReportSignals => ReportSignal, ReportCreate;
+    CreateUsers => ManageUsers, UserCreate;
+    ListUsers => ManageUsers, UserList;
+    IssueTokens => ManageUsers, TokenCreate;
+    RevokeTokens => ManageUsers, TokenRevoke;
+    SetPasswords => ManageUsers, UserPassword;
+    ReadAudit => ReadAudit, AuditRead;
+    ManageWebhooks => ManageWebhooks, WebhookChange;
+}
+
+/// A request that writes: who asks, their `Idempotency-Key`, the resource the path names and
+/// the JSON body, with the state to write through.
+pub struct Writing<P> {
+    pub state: Arc<AppState>,
+    pub who: Authenticated,
+    pub key: IdempotencyKey,
+    pub path: P,
+    pub body: JsonBody,
+}
+
+impl<P> FromRequest<Arc<AppState>> for Writing<P>
+where
+    P: DeserializeOwned + Send,
+{
+    type Rejection = ApiError;
+
+    async fn from_request(req: Request, state: &Arc<AppState>) -> Result<Self, ApiError> {
+        let (mut parts, body) = req.into_parts();
+        let who = Authenticated::from_request_parts(&mut parts, state).await?;
+        let key = IdempotencyKey::from_request_parts(&mut parts, state).await?;
+        // A path that cannot name a resource (`/alerts/abc`) names none.
+        let Path(path) = Path::<P>::from_request_parts(&mut parts, state)
+            .await
+            .map_err(|_| ApiError::NotFound("resource"))?;
+        let body = JsonBody::from_request(Request::from_parts(parts, body), state).await?;
+        Ok(Writing {
+            state: state.clone(),
+            who,
+            key,
+            path,
+            body,
+        })
+    }
 }

@@ -1,5 +1,6 @@
 //! Households and their events: `/api/v1/households/...`.
 
+use super::extractor::{Allowed, AssignHouseholds, CreateHouseholds, Writing};
 use std::sync::Arc;
 
 use axum::Json;
@@ -14,15 +15,16 @@ use super::AppState;
 use super::body::{JsonBody, from_value};
 use super::error::{ApiError, FieldError, Problem};
 use super::idempotency::{Begun, IdempotencyKey, Write};
-use super::paging::{self, Page};
-use crate::app::audit::{self, AuditAction, Origin};
+use super::paging::{self, Page, PageQuery};
+use crate::app::audit::{AuditAction, Origin};
 use crate::app::{access, events};
 use crate::auth::Authenticated;
 use crate::auth::policy::{self, Action, HouseholdScope};
 use crate::domain::{
-    Event, Household, HouseholdId, Instant, PlaceName, Region, Relation, TrajectoryStatus,
+    EVENT_TYPES, Event, Household, HouseholdId, Instant, PlaceName, Region, Relation,
+    TrajectoryStatus,
 };
-use crate::store::{self, AuditOutcome, Conn, EventRow, HouseholdFilter, HouseholdRow};
+use crate::store::{self, Conn, EventRow, HouseholdFilter, HouseholdRow};
 
 /// A household as the API shows it.
 #[derive(Debug, Serialize, ToSchema)]
@@ -109,17 +111,10 @@ async fn readable(
     ))]
 pub async fn create(
     State(state): State<Arc<AppState>>,
-    who: Authenticated,
+    Allowed(who, _): Allowed<CreateHouseholds>,
     key: IdempotencyKey,
     body: JsonBody,
 ) -> Result<Response, ApiError> {
-    access::require(
-        &state,
-        &who,
-        Action::CreateHousehold,
-        AuditAction::HouseholdCreate,
-    )
-    .await?;
     let household = parse_household(&body)?;
     let mut write = match Write::begin(&state, &who, key, &body).await? {
         Begun::Fresh(write) => write,
@@ -228,15 +223,9 @@ pub async fn list(
     let mut conn = state.db.acquire().await?;
     let rows =
         store::list_households(&mut conn, &filter, visible_to, after.as_deref(), limit + 1).await?;
-    audit::record(
-        &mut conn,
-        &who,
-        AuditAction::HouseholdList,
-        None,
-        AuditOutcome::Ok,
-        state.clock.now(),
-    )
-    .await?;
+    state
+        .audit(&mut conn, &who, AuditAction::HouseholdList, None)
+        .await?;
     Ok(Json(paging::page(
         rows,
         limit,
@@ -260,36 +249,26 @@ pub async fn show(
         .await?
         .ok_or(ApiError::NotFound("household"))?;
     let assignments = store::assignments(&mut conn, &id).await?;
-    audit::record(
-        &mut conn,
-        &who,
-        AuditAction::HouseholdRead,
-        Some(id.as_str()),
-        AuditOutcome::Ok,
-        state.clock.now(),
-    )
-    .await?;
+    state
+        .audit(
+            &mut conn,
+            &who,
+            AuditAction::HouseholdRead,
+            Some(id.as_str()),
+        )
+        .await?;
     Ok(Json(HouseholdView::new(row, Some(assignments))))
-}
-
-#[derive(Debug, Deserialize, IntoParams)]
-#[serde(deny_unknown_fields)]
-#[into_params(parameter_in = Query)]
-pub struct TimelineQuery {
-    cursor: Option<String>,
-    /// Page size, 1 to 500 (default 50).
-    limit: Option<i64>,
 }
 
 /// A household's timeline: its events in time order.
 #[utoipa::path(get, path = "/api/v1/households/{id}/timeline", tag = "households",
-    params(("id" = String, Path, description = "Household id"), TimelineQuery),
+    params(("id" = String, Path, description = "Household id"), PageQuery),
     responses((status = 200, body = Timeline), (status = 404, body = Problem)))]
 pub async fn timeline(
     State(state): State<Arc<AppState>>,
     who: Authenticated,
     Path(raw_id): Path<String>,
-    q: Result<Query<TimelineQuery>, QueryRejection>,
+    q: Result<Query<PageQuery>, QueryRejection>,
 ) -> Result<Json<Timeline>, ApiError> {
     let q = query(q)?;
     let limit = paging::limit(q.limit)?;
@@ -312,15 +291,14 @@ pub async fn timeline(
         .await?
         .ok_or(ApiError::NotFound("household"))?;
     let rows = store::timeline(&mut conn, &id, after, limit + 1).await?;
-    audit::record(
-        &mut conn,
-        &who,
-        AuditAction::TimelineRead,
-        Some(id.as_str()),
-        AuditOutcome::Ok,
-        state.clock.now(),
-    )
-    .await?;
+    state
+        .audit(
+            &mut conn,
+            &who,
+            AuditAction::TimelineRead,
+            Some(id.as_str()),
+        )
+        .await?;
     let page = paging::page(
         rows,
         limit,
@@ -343,14 +321,14 @@ pub struct Timeline {
 }
 
 /// Records an event on a household the actor may write.
-async fn record(
-    state: Arc<AppState>,
-    who: Authenticated,
-    key: IdempotencyKey,
-    raw_id: String,
-    body: JsonBody,
-    kinds: &[&str],
-) -> Result<Response, ApiError> {
+async fn record(request: Writing<String>, kinds: &[&str]) -> Result<Response, ApiError> {
+    let Writing {
+        state,
+        who,
+        key,
+        path: raw_id,
+        body,
+    } = request;
     let mut write = Write::open(&state, &who, key).await?;
     let checked = access::household(
         write.tx(),
@@ -400,14 +378,8 @@ async fn record(
            ("Idempotency-Key" = Option<String>, Header, description = "Makes a retry safe")),
     request_body = crate::domain::Score,
     responses((status = 201, body = TimelineItem), (status = 404, body = Problem), (status = 422, body = Problem)))]
-pub async fn record_score(
-    State(state): State<Arc<AppState>>,
-    who: Authenticated,
-    key: IdempotencyKey,
-    Path(raw_id): Path<String>,
-    body: JsonBody,
-) -> Result<Response, ApiError> {
-    record(state, who, key, raw_id, body, &["score"]).await
+pub async fn record_score(request: Writing<String>) -> Result<Response, ApiError> {
+    record(request, &["score"]).await
 }
 
 /// Record a signal (melding, police incident, ...). `type` and `household` may be left out.
@@ -416,27 +388,13 @@ pub async fn record_score(
            ("Idempotency-Key" = Option<String>, Header, description = "Makes a retry safe")),
     request_body = crate::domain::Signal,
     responses((status = 201, body = TimelineItem), (status = 404, body = Problem), (status = 422, body = Problem)))]
-pub async fn record_signal(
-    State(state): State<Arc<AppState>>,
-    who: Authenticated,
-    key: IdempotencyKey,
-    Path(raw_id): Path<String>,
-    body: JsonBody,
-) -> Result<Response, ApiError> {
-    record(state, who, key, raw_id, body, &["signal"]).await
+pub async fn record_signal(request: Writing<String>) -> Result<Response, ApiError> {
+    record(request, &["signal"]).await
 }
 
-/// The event types `/events` takes: everything but households, scores and signals.
-const OTHER_EVENTS: &[&str] = &[
-    "flag",
-    "consultation",
-    "intervention",
-    "phase3",
-    "proactive_scenario",
-    "partner_withdrawal",
-    "closure",
-    "reopen",
-];
+/// The event types `/events` takes: everything but households, scores and signals, which come
+/// first in [`EVENT_TYPES`].
+const OTHER_EVENTS: &[&str] = EVENT_TYPES.split_at(3).1;
 
 /// Record another event: flag, consultation, intervention, phase3, proactive_scenario,
 /// partner_withdrawal, closure or reopen (`type` is required).
@@ -447,14 +405,8 @@ const OTHER_EVENTS: &[&str] = &[
     responses((status = 201, body = TimelineItem), (status = 404, body = Problem),
               (status = 409, body = Problem, description = "Closing a closed or reopening an open trajectory"),
               (status = 422, body = Problem)))]
-pub async fn record_event(
-    State(state): State<Arc<AppState>>,
-    who: Authenticated,
-    key: IdempotencyKey,
-    Path(raw_id): Path<String>,
-    body: JsonBody,
-) -> Result<Response, ApiError> {
-    record(state, who, key, raw_id, body, OTHER_EVENTS).await
+pub async fn record_event(request: Writing<String>) -> Result<Response, ApiError> {
+    record(request, OTHER_EVENTS).await
 }
 
 /// Who works on a household.
@@ -477,17 +429,10 @@ pub struct Assignments {
               (status = 422, body = Problem)))]
 pub async fn set_assignments(
     State(state): State<Arc<AppState>>,
-    who: Authenticated,
+    Allowed(who, _): Allowed<AssignHouseholds>,
     Path(raw_id): Path<String>,
     body: JsonBody,
 ) -> Result<Json<Vec<AssignmentView>>, ApiError> {
-    access::require(
-        &state,
-        &who,
-        Action::AssignHousehold,
-        AuditAction::AssignmentSet,
-    )
-    .await?;
     let wanted: Assignments = body.parse()?;
     let id: HouseholdId = raw_id
         .parse()
@@ -508,4 +453,14 @@ pub async fn set_assignments(
             })
             .collect(),
     ))
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn other_events_are_all_but_households_scores_and_signals() {
+        assert_eq!(super::EVENT_TYPES[..3], ["household", "score", "signal"]);
+        assert!(super::OTHER_EVENTS.contains(&"closure"));
+        assert_eq!(super::OTHER_EVENTS.len(), super::EVENT_TYPES.len() - 3);
+    }
 }

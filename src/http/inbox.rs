@@ -48,7 +48,7 @@ impl From<NotificationRow> for NotificationView {
             household: n.household,
             rule: n.rule,
             severity: n.severity,
-            why: n.why,
+            why: n.why.as_str().to_owned(),
             created_at: n.created_at,
             read_at: n.read_at,
         }

@@ -1,6 +1,7 @@
 //! Signal reporters (*ogen en oren in de wijk*) report a concern by household reference. The
 //! receipt is the same whether or not the reference is known: it reveals nothing.
 
+use super::extractor::{Allowed, ReportSignals};
 use std::sync::Arc;
 
 use axum::extract::State;
@@ -13,10 +14,7 @@ use super::AppState;
 use super::body::JsonBody;
 use super::error::{ApiError, Problem};
 use super::idempotency::{Begun, IdempotencyKey, Write};
-use crate::app::audit::AuditAction;
-use crate::app::{access, reports};
-use crate::auth::Authenticated;
-use crate::auth::policy::Action;
+use crate::app::reports;
 use crate::domain::{Instant, Reference, SignalKind, SignalSource};
 
 /// A concern about a household, known to the reporter by its reference.
@@ -43,17 +41,10 @@ pub struct Receipt {
     responses((status = 202, body = Receipt), (status = 403, body = Problem), (status = 422, body = Problem)))]
 pub async fn report(
     State(state): State<Arc<AppState>>,
-    who: Authenticated,
+    Allowed(who, _): Allowed<ReportSignals>,
     key: IdempotencyKey,
     body: JsonBody,
 ) -> Result<Response, ApiError> {
-    access::require(
-        &state,
-        &who,
-        Action::ReportSignal,
-        AuditAction::ReportCreate,
-    )
-    .await?;
     let report: Report = body.parse()?;
     let mut write = match Write::begin(&state, &who, key, &body).await? {
         Begun::Fresh(write) => write,

@@ -1,6 +1,7 @@
 //! Webhook endpoints and their deliveries (admins): configure, list, disable, see deliveries,
 //! redeliver.
 
+use super::extractor::{Allowed, ManageWebhooks};
 use std::sync::Arc;
 
 use axum::Json;
@@ -17,12 +18,9 @@ use super::error::{ApiError, FieldError, Problem};
 use super::households::query;
 use super::idempotency::{Begun, IdempotencyKey, Write};
 use super::paging::{self, Page};
-use crate::app::access;
-use crate::app::audit::{self, AuditAction};
-use crate::auth::Authenticated;
-use crate::auth::policy::Action;
+use crate::app::audit::{self, AuditAction, Origin};
 use crate::domain::{Instant, Region};
-use crate::store::{self, AuditOutcome};
+use crate::store::{self};
 
 #[derive(Debug, Serialize, ToSchema)]
 pub struct EndpointView {
@@ -79,17 +77,10 @@ pub struct NewEndpoint {
     responses((status = 201, body = NewEndpointView), (status = 403, body = Problem), (status = 422, body = Problem)))]
 pub async fn create(
     State(state): State<Arc<AppState>>,
-    who: Authenticated,
+    Allowed(who, _): Allowed<ManageWebhooks>,
     key: IdempotencyKey,
     body: JsonBody,
 ) -> Result<Response, ApiError> {
-    access::require(
-        &state,
-        &who,
-        Action::ManageWebhooks,
-        AuditAction::WebhookChange,
-    )
-    .await?;
     let new: NewEndpoint = body.parse()?;
     let url = reqwest::Url::parse(&new.url)
         .map_err(|e| ApiError::invalid("url", format!("not a URL: {e}")))?;
@@ -135,12 +126,11 @@ pub async fn create(
         now,
     )
     .await?;
-    audit::record(
+    audit::record_ok(
         write.tx(),
-        &who,
+        Origin::Request(&who),
         AuditAction::WebhookChange,
         None,
-        AuditOutcome::Ok,
         now,
     )
     .await?;
@@ -169,15 +159,8 @@ pub async fn create(
     responses((status = 200, body = [EndpointView]), (status = 403, body = Problem)))]
 pub async fn list(
     State(state): State<Arc<AppState>>,
-    who: Authenticated,
+    Allowed(_who, _): Allowed<ManageWebhooks>,
 ) -> Result<Json<Vec<EndpointView>>, ApiError> {
-    access::require(
-        &state,
-        &who,
-        Action::ManageWebhooks,
-        AuditAction::WebhookChange,
-    )
-    .await?;
     let mut conn = state.db.acquire().await?;
     Ok(Json(
         store::notify::endpoints(&mut conn)
@@ -194,29 +177,16 @@ pub async fn list(
     responses((status = 204), (status = 403, body = Problem), (status = 404, body = Problem)))]
 pub async fn disable(
     State(state): State<Arc<AppState>>,
-    who: Authenticated,
+    Allowed(who, _): Allowed<ManageWebhooks>,
     Path(id): Path<i64>,
 ) -> Result<StatusCode, ApiError> {
-    access::require(
-        &state,
-        &who,
-        Action::ManageWebhooks,
-        AuditAction::WebhookChange,
-    )
-    .await?;
     let mut tx = state.db.begin_write().await?;
     if !store::notify::disable_endpoint(&mut tx, id, "disabled by an admin").await? {
         return Err(ApiError::NotFound("webhook endpoint"));
     }
-    audit::record(
-        &mut tx,
-        &who,
-        AuditAction::WebhookChange,
-        None,
-        AuditOutcome::Ok,
-        state.clock.now(),
-    )
-    .await?;
+    state
+        .audit(&mut tx, &who, AuditAction::WebhookChange, None)
+        .await?;
     tx.commit().await.map_err(store::StoreError::from)?;
     Ok(StatusCode::NO_CONTENT)
 }
@@ -257,16 +227,9 @@ pub struct DeliveryQuery {
     responses((status = 200, body = Page<DeliveryView>), (status = 403, body = Problem)))]
 pub async fn deliveries(
     State(state): State<Arc<AppState>>,
-    who: Authenticated,
+    Allowed(_who, _): Allowed<ManageWebhooks>,
     q: Result<Query<DeliveryQuery>, QueryRejection>,
 ) -> Result<Json<Page<DeliveryView>>, ApiError> {
-    access::require(
-        &state,
-        &who,
-        Action::ManageWebhooks,
-        AuditAction::WebhookChange,
-    )
-    .await?;
     let q = query(q)?;
     if let Some(s) = q
         .status
@@ -314,29 +277,16 @@ pub async fn deliveries(
     responses((status = 202), (status = 403, body = Problem), (status = 404, body = Problem)))]
 pub async fn redeliver(
     State(state): State<Arc<AppState>>,
-    who: Authenticated,
+    Allowed(who, _): Allowed<ManageWebhooks>,
     Path(id): Path<i64>,
 ) -> Result<StatusCode, ApiError> {
-    access::require(
-        &state,
-        &who,
-        Action::ManageWebhooks,
-        AuditAction::WebhookChange,
-    )
-    .await?;
     let mut tx = state.db.begin_write().await?;
     if !store::notify::redeliver(&mut tx, id, state.clock.now()).await? {
         return Err(ApiError::NotFound("delivery"));
     }
-    audit::record(
-        &mut tx,
-        &who,
-        AuditAction::WebhookChange,
-        None,
-        AuditOutcome::Ok,
-        state.clock.now(),
-    )
-    .await?;
+    state
+        .audit(&mut tx, &who, AuditAction::WebhookChange, None)
+        .await?;
     tx.commit().await.map_err(store::StoreError::from)?;
     state.notified();
     Ok(StatusCode::ACCEPTED)

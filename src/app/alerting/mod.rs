@@ -99,8 +99,8 @@ async fn apply(
             let note = AlertNote {
                 id: alert,
                 rule: &step.rule,
-                severity: notice.severity.as_str(),
-                state: notice.state.as_str(),
+                severity: notice.severity,
+                state: notice.state,
             };
             notify::announce(conn, rules, household, &note, notice.why, now).await?;
             if let Some(role) = &notice.escalate_to {

@@ -6,39 +6,19 @@ pub mod webhook;
 
 use serde::Serialize;
 
-use crate::domain::{Household, Instant};
+use crate::domain::{Household, Instant, Severity};
 use crate::rules::Effective;
-use crate::store::{self, Conn, StoreError};
+use crate::store::{self, AlertState, Conn, StoreError};
 
-/// Why a notification is sent (DESIGN.md section 5).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Why {
-    First,
-    Repeat,
-    Escalation,
-    Resolved,
-    SilenceExpired,
-}
-
-impl Why {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Why::First => "first",
-            Why::Repeat => "repeat",
-            Why::Escalation => "escalation",
-            Why::Resolved => "resolved",
-            Why::SilenceExpired => "silence_expired",
-        }
-    }
-}
+pub use crate::store::notify::Why;
 
 /// What an alert notification says about the alert.
 #[derive(Debug, Clone)]
 pub struct AlertNote<'a> {
     pub id: i64,
     pub rule: &'a str,
-    pub severity: &'a str,
-    pub state: &'a str,
+    pub severity: Severity,
+    pub state: AlertState,
 }
 
 /// The webhook payload: minimal and pseudonymous. No free text from scores or signals ever goes
@@ -77,7 +57,7 @@ pub async fn announce(
         household: &household.id,
         rule: alert.rule,
         severity: alert.severity,
-        why: why.as_str(),
+        why,
     };
     let mut told = Vec::new();
     for role in &rule.notify {
@@ -148,8 +128,8 @@ async fn enqueue_webhooks(
         household: household.id.as_str(),
         region: household.region.as_str(),
         rule: alert.rule,
-        severity: alert.severity,
-        state: alert.state,
+        severity: alert.severity.as_str(),
+        state: alert.state.as_str(),
         advice,
         link: format!("/api/v1/alerts/{}", alert.id),
         at: now,

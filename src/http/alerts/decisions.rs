@@ -1,9 +1,6 @@
 //! A regisseur's decisions on an alert: acknowledge with a decision and a reason, or silence until
 //! a date. The rules are the application's (`app::decisions`); this is their JSON form.
 
-use std::sync::Arc;
-
-use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::Response;
 use serde::Deserialize;
@@ -12,13 +9,11 @@ use utoipa::ToSchema;
 use super::AlertView;
 use crate::app::decisions::{self, Input};
 use crate::app::{AppError, access};
-use crate::auth::Authenticated;
 use crate::auth::policy::Action;
 use crate::domain::{Decision, FreeText, LocalDate, Specialism};
-use crate::http::AppState;
-use crate::http::body::JsonBody;
 use crate::http::error::{ApiError, Problem};
-use crate::http::idempotency::{Begun, IdempotencyKey, Write};
+use crate::http::extractor::Writing;
+use crate::http::idempotency::{Begun, Write};
 
 /// The regisseur's decision on an alert.
 #[derive(Debug, Deserialize, ToSchema)]
@@ -39,20 +34,14 @@ pub struct Acknowledgement {
            ("Idempotency-Key" = Option<String>, Header, description = "Makes a retry safe")),
     responses((status = 200, body = AlertView), (status = 403, body = Problem), (status = 404, body = Problem),
               (status = 409, body = Problem), (status = 422, body = Problem)))]
-pub async fn acknowledge(
-    State(state): State<Arc<AppState>>,
-    who: Authenticated,
-    key: IdempotencyKey,
-    Path(id): Path<i64>,
-    body: JsonBody,
-) -> Result<Response, ApiError> {
-    let ack: Acknowledgement = body.parse()?;
+pub async fn acknowledge(request: Writing<i64>) -> Result<Response, ApiError> {
+    let ack: Acknowledgement = request.body.parse()?;
     let input = Input::Acknowledge {
         decision: ack.decision,
         specialism: ack.specialism,
         reason: ack.reason,
     };
-    decide(&state, &who, key, id, &body, &input).await
+    decide(request, &input).await
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
@@ -71,31 +60,26 @@ pub struct Silence {
            ("Idempotency-Key" = Option<String>, Header, description = "Makes a retry safe")),
     responses((status = 200, body = AlertView), (status = 403, body = Problem), (status = 404, body = Problem),
               (status = 409, body = Problem), (status = 422, body = Problem)))]
-pub async fn silence(
-    State(state): State<Arc<AppState>>,
-    who: Authenticated,
-    key: IdempotencyKey,
-    Path(id): Path<i64>,
-    body: JsonBody,
-) -> Result<Response, ApiError> {
-    let silence: Silence = body.parse()?;
+pub async fn silence(request: Writing<i64>) -> Result<Response, ApiError> {
+    let silence: Silence = request.body.parse()?;
     let input = Input::Silence {
         reason: silence.reason,
         until: silence.until,
     };
-    decide(&state, &who, key, id, &body, &input).await
+    decide(request, &input).await
 }
 
 /// Checks the input, then access in the write transaction, claims the idempotency key, records
 /// the decision and answers with the alert as it is now.
-async fn decide(
-    state: &AppState,
-    who: &Authenticated,
-    key: IdempotencyKey,
-    id: i64,
-    body: &JsonBody,
-    input: &Input,
-) -> Result<Response, ApiError> {
+async fn decide(request: Writing<i64>, input: &Input) -> Result<Response, ApiError> {
+    let Writing {
+        state,
+        who,
+        key,
+        path: id,
+        body,
+    } = request;
+    let (state, who, body) = (&*state, &who, &body);
     input
         .check(state.clock.now())
         .map_err(|p| AppError::Invalid(vec![p.into()]))?;

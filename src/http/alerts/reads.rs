@@ -1,5 +1,6 @@
 //! Reading alerts: the list, and one alert with its evidence and history.
 
+use crate::http::extractor::{Allowed, ListAlerts};
 use std::sync::Arc;
 
 use axum::Json;
@@ -10,14 +11,14 @@ use utoipa::IntoParams;
 
 use super::{AlertDetail, AlertView, TransitionView};
 use crate::app::access;
-use crate::app::audit::{self, AuditAction};
+use crate::app::audit::AuditAction;
 use crate::auth::Authenticated;
 use crate::auth::policy::Action;
 use crate::http::AppState;
 use crate::http::error::{ApiError, FieldError, Problem};
 use crate::http::households::{TimelineItem, query};
 use crate::http::paging::{self, Page};
-use crate::store::{self, AlertFilter, AlertState, AuditOutcome};
+use crate::store::{self, AlertFilter, AlertState};
 
 #[derive(Debug, Deserialize, IntoParams)]
 #[serde(deny_unknown_fields)]
@@ -39,25 +40,15 @@ pub struct AlertQuery {
     responses((status = 200, body = Page<AlertView>), (status = 403, body = Problem)))]
 pub async fn list(
     State(state): State<Arc<AppState>>,
-    who: Authenticated,
+    Allowed(who, _): Allowed<ListAlerts>,
     q: Result<Query<AlertQuery>, QueryRejection>,
 ) -> Result<Json<Page<AlertView>>, ApiError> {
-    access::require(&state, &who, Action::ListHouseholds, AuditAction::AlertList).await?;
     if crate::auth::policy::household_scope(&who.actor)
         != Some(crate::auth::policy::HouseholdScope::Assigned)
     {
         // Admins see households by metadata only, never their alerts.
-        let mut conn = state.db.acquire().await?;
-        audit::record(
-            &mut conn,
-            &who,
-            AuditAction::AlertList,
-            None,
-            AuditOutcome::Denied,
-            state.clock.now(),
-        )
-        .await?;
-        return Err(ApiError::Forbidden);
+        let refusal = access::forbidden(AuditAction::AlertList);
+        return Err(refusal.audit(&state, &who).await.into());
     }
     let q = query(q)?;
     let filter = AlertFilter {
@@ -74,15 +65,9 @@ pub async fn list(
     let before = paging::id_cursor(q.cursor.as_deref())?;
     let mut conn = state.db.acquire().await?;
     let rows = store::list_alerts(&mut conn, &filter, who.actor.user_id, before, limit + 1).await?;
-    audit::record(
-        &mut conn,
-        &who,
-        AuditAction::AlertList,
-        None,
-        AuditOutcome::Ok,
-        state.clock.now(),
-    )
-    .await?;
+    state
+        .audit(&mut conn, &who, AuditAction::AlertList, None)
+        .await?;
     Ok(Json(paging::page(
         rows,
         limit,
@@ -116,15 +101,9 @@ pub async fn show(
     let evidence = store::events_by_id(&mut conn, &alert.household, &alert.evidence).await?;
     let history = store::transitions(&mut conn, alert.id).await?;
     let household = alert.household.to_string();
-    audit::record(
-        &mut conn,
-        &who,
-        AuditAction::AlertRead,
-        Some(&household),
-        AuditOutcome::Ok,
-        state.clock.now(),
-    )
-    .await?;
+    state
+        .audit(&mut conn, &who, AuditAction::AlertRead, Some(&household))
+        .await?;
     Ok(Json(AlertDetail {
         alert: alert.into(),
         evidence: evidence.into_iter().map(TimelineItem::from).collect(),

@@ -11,15 +11,17 @@ use maud::{Markup, html};
 
 use super::forms::{self, FormState};
 use super::{
-    WebUser, csrf_refused, date, datetime, layout, page, page_error, rule_label, severity_label,
+    WebUser, audited, csrf_refused, date, datetime, layout, page, page_error, rule_label,
+    severity_label,
 };
 use crate::app::access;
 use crate::app::audit::AuditAction;
 use crate::app::decisions::{self, Input, Problem};
+use crate::app::notify::Why;
 use crate::auth::policy::{self, Action, HouseholdScope};
-use crate::domain::{Decision, FreeText, LocalDate, Specialism};
+use crate::domain::{Decision, FreeText, Instant, LocalDate, Specialism};
 use crate::http::{ApiError, AppState};
-use crate::store::{self, AlertFilter, AlertRow, AlertState, AuditOutcome, TransitionWhy};
+use crate::store::{self, AlertFilter, AlertRow, AlertState, TransitionWhy};
 
 pub(super) async fn list(State(state): State<Arc<AppState>>, user: WebUser) -> Response {
     if policy::household_scope(user.actor()) != Some(HouseholdScope::Assigned) {
@@ -43,15 +45,7 @@ pub(super) async fn list(State(state): State<Arc<AppState>>, user: WebUser) -> R
             .cmp(&a.severity)
             .then(b.fired_at.cmp(&a.fired_at))
     });
-    if let Err(e) = super::session::audited(
-        &state,
-        &user.who,
-        AuditAction::AlertList,
-        None,
-        AuditOutcome::Ok,
-    )
-    .await
-    {
+    if let Err(e) = audited(&state, &user.who, AuditAction::AlertList, None).await {
         return page_error(e);
     }
     page(layout(
@@ -108,8 +102,8 @@ fn decide_forms(user: &WebUser, alert: &AlertRow, ack: &FormState, pause: &FormS
             (forms::summary(ack))
             form method="post" action={ "/waarschuwingen/" (alert.id) "/afhandelen" } novalidate {
                 input type="hidden" name="csrf" value=(user.csrf);
-                (forms::select(ack, "decision", "Besluit", forms::DECISIONS))
-                (forms::select(ack, "specialism", "Welk specialisme (bij consulteren)", forms::SPECIALISMS))
+                (forms::select(ack, "decision", "Besluit", &forms::choices::<Decision>()))
+                (forms::select(ack, "specialism", "Welk specialisme (bij consulteren)", &forms::choices::<Specialism>()))
                 (forms::textarea(ack, "reason", "Toelichting", Some("Waarom dit besluit? Verplicht.")))
                 button.primary type="submit" { "Besluit opslaan" }
             }
@@ -146,15 +140,7 @@ async fn render(
         Err(e) => return page_error(e.into()),
     };
     let household = alert.household.to_string();
-    if let Err(e) = super::session::audited(
-        state,
-        &user.who,
-        AuditAction::AlertRead,
-        Some(&household),
-        AuditOutcome::Ok,
-    )
-    .await
-    {
+    if let Err(e) = audited(state, &user.who, AuditAction::AlertRead, Some(&household)).await {
         return page_error(e);
     }
     let (class, sev) = severity_label(alert.severity);
@@ -190,8 +176,8 @@ async fn render(
                     li {
                         (datetime(t.at)) " — " (history_text(t.why))
                         @if !t.by_engine() { " door " (t.actor) }
-                        @if let Some(d) = &t.decision { ": " (forms::label_of(forms::DECISIONS, d)) }
-                        @if let Some(s) = &t.specialism { " (" (forms::label_of(forms::SPECIALISMS, s)) ")" }
+                        @if let Some(d) = &t.decision { ": " (forms::label_of::<Decision>(d)) }
+                        @if let Some(s) = &t.specialism { " (" (forms::label_of::<Specialism>(s)) ")" }
                         @if let Some(r) = &t.reason { " — " (r) }
                         @if let Some(u) = t.silenced_until { " tot " (date(u)) }
                     }
@@ -207,12 +193,12 @@ fn evidence_text(event: &crate::domain::Event) -> String {
         Event::Score(s) => format!(
             "score {} van {}",
             s.value.get(),
-            forms::label_of(forms::PERSPECTIVES, s.perspective.as_str()).to_lowercase()
+            s.perspective.label().to_lowercase()
         ),
         Event::Signal(s) => format!(
             "{} ({}){}",
-            forms::label_of(forms::SIGNAL_KINDS, s.kind.as_str()),
-            forms::label_of(forms::SOURCES, s.source.as_str()),
+            s.kind.label(),
+            s.source.label(),
             if s.acute { ", acuut onveilig" } else { "" }
         ),
         Event::Flag(f) => format!(
@@ -221,10 +207,7 @@ fn evidence_text(event: &crate::domain::Event) -> String {
             f.level.as_str()
         ),
         Event::Closure(_) => "traject afgesloten".into(),
-        Event::PartnerWithdrawal(p) => format!(
-            "{} trekt zich terug",
-            forms::label_of(forms::PARTNERS, p.partner.as_str())
-        ),
+        Event::PartnerWithdrawal(p) => format!("{} trekt zich terug", p.partner.label()),
         other => other.type_name().replace('_', " "),
     }
 }
@@ -299,28 +282,65 @@ async fn decide(state: &AppState, user: &WebUser, id: i64, input: &Input) -> Res
     Ok(())
 }
 
-pub(super) async fn acknowledge(
+/// The two forms on an alert's page, by the last part of the path they post to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum DecisionForm {
+    /// `afhandelen`: a decision with a reason.
+    Acknowledge,
+    /// `pauzeren`: quiet until a date, with a reason.
+    Silence,
+}
+
+/// `POST /waarschuwingen/{id}/{afhandelen|pauzeren}`: checks the CSRF token and access, reads the
+/// form, and records the decision (then back to the alert), or shows the page again with the
+/// form's errors and what was typed.
+pub(super) async fn decide_form(
     State(state): State<Arc<AppState>>,
     user: WebUser,
-    Path(id): Path<i64>,
+    Path((id, slug)): Path<(i64, String)>,
     Form(values): Form<HashMap<String, String>>,
 ) -> Response {
+    let which = match slug.as_str() {
+        "afhandelen" => DecisionForm::Acknowledge,
+        "pauzeren" => DecisionForm::Silence,
+        _ => return page_error(ApiError::NotFound("page")),
+    };
     if let Some(refused) = csrf_refused(&user, &values) {
         return refused;
     }
-    let alert = match load(
-        &state,
-        &user,
-        id,
-        Action::DecideAlert,
-        AuditAction::AlertAcknowledge,
-    )
-    .await
-    {
+    let audit = match which {
+        DecisionForm::Acknowledge => AuditAction::AlertAcknowledge,
+        DecisionForm::Silence => AuditAction::AlertSilence,
+    };
+    let alert = match load(&state, &user, id, Action::DecideAlert, audit).await {
         Ok(a) => a,
         Err(r) => return r,
     };
     let mut form = FormState::from(values);
+    let input = match which {
+        DecisionForm::Acknowledge => read_acknowledgement(&mut form),
+        DecisionForm::Silence => read_silence(&mut form, &alert, state.clock.now()),
+    };
+    match input.filter(|_| form.is_valid()) {
+        Some(input) => match decide(&state, &user, id, &input).await {
+            Ok(()) => Redirect::to(&format!("/waarschuwingen/{id}")).into_response(),
+            Err(e) => page_error(e),
+        },
+        None => {
+            let blank = FormState::default();
+            let (ack, pause) = match which {
+                DecisionForm::Acknowledge => (&form, &blank),
+                DecisionForm::Silence => (&blank, &form),
+            };
+            let mut r = render(&state, &user, alert, ack, pause).await;
+            *r.status_mut() = axum::http::StatusCode::UNPROCESSABLE_ENTITY;
+            r
+        }
+    }
+}
+
+/// A decision from the form, checked as the API checks it (errors in Dutch, in the form).
+fn read_acknowledgement(form: &mut FormState) -> Option<Input> {
     let decision: Option<Decision> =
         form.parse("decision", "Kies een besluit.", |s| s.parse().ok());
     let specialism: Option<Specialism> = form.value("specialism").parse().ok();
@@ -332,54 +352,21 @@ pub(super) async fn acknowledge(
     let reason = form.parse("reason", "Licht het besluit toe.", |s| {
         s.parse::<FreeText>().ok()
     });
-    match (form.is_valid(), decision, reason) {
-        (true, Some(decision), Some(reason)) => {
-            let input = Input::Acknowledge {
-                decision,
-                specialism,
-                reason,
-            };
-            match decide(&state, &user, id, &input).await {
-                Ok(()) => Redirect::to(&format!("/waarschuwingen/{id}")).into_response(),
-                Err(e) => page_error(e),
-            }
-        }
-        _ => {
-            let mut r = render(&state, &user, alert, &form, &FormState::default()).await;
-            *r.status_mut() = axum::http::StatusCode::UNPROCESSABLE_ENTITY;
-            r
-        }
-    }
+    Some(Input::Acknowledge {
+        decision: decision?,
+        specialism,
+        reason: reason?,
+    })
 }
 
-pub(super) async fn silence(
-    State(state): State<Arc<AppState>>,
-    user: WebUser,
-    Path(id): Path<i64>,
-    Form(values): Form<HashMap<String, String>>,
-) -> Response {
-    if let Some(refused) = csrf_refused(&user, &values) {
-        return refused;
-    }
-    let alert = match load(
-        &state,
-        &user,
-        id,
-        Action::DecideAlert,
-        AuditAction::AlertSilence,
-    )
-    .await
-    {
-        Ok(a) => a,
-        Err(r) => return r,
-    };
-    let mut form = FormState::from(values);
+/// A silence from the form, checked as the API checks it.
+fn read_silence(form: &mut FormState, alert: &AlertRow, now: Instant) -> Option<Input> {
     let reason = form.parse("reason", "Geef een reden.", |s| s.parse::<FreeText>().ok());
     let until = form.parse("until", "Vul een datum in.", |s| {
         s.parse::<LocalDate>().ok()
     });
     if let Some(until) = until
-        && let Err(p) = decisions::check_silence(until, state.clock.now())
+        && let Err(p) = decisions::check_silence(until, now)
     {
         form.add(p.field(), problem_text(p));
     }
@@ -389,20 +376,10 @@ pub(super) async fn silence(
             "Een eenmalige waarschuwing kunt u niet pauzeren; leg een besluit vast.",
         );
     }
-    match (form.is_valid(), reason, until) {
-        (true, Some(reason), Some(until)) => {
-            let input = Input::Silence { reason, until };
-            match decide(&state, &user, id, &input).await {
-                Ok(()) => Redirect::to(&format!("/waarschuwingen/{id}")).into_response(),
-                Err(e) => page_error(e),
-            }
-        }
-        _ => {
-            let mut r = render(&state, &user, alert, &FormState::default(), &form).await;
-            *r.status_mut() = axum::http::StatusCode::UNPROCESSABLE_ENTITY;
-            r
-        }
-    }
+    Some(Input::Silence {
+        reason: reason?,
+        until: until?,
+    })
 }
 
 /// Everyone's notifications.
@@ -435,7 +412,7 @@ pub(super) async fn inbox(State(state): State<Arc<AppState>>, user: WebUser) -> 
                 @for n in &rows {
                     li {
                         @if n.read_at.is_none() { strong { "Nieuw: " } }
-                        (datetime(n.created_at)) " — " (rule_label(&n.rule)) " bij " (n.household) " (" (why_label(&n.why)) ")"
+                        (datetime(n.created_at)) " — " (rule_label(&n.rule)) " bij " (n.household) " (" (why_label(n.why)) ")"
                         @if regisseur { " — " a href={ "/waarschuwingen/" (n.alert) } { "bekijken" } }
                     }
                 }
@@ -444,13 +421,12 @@ pub(super) async fn inbox(State(state): State<Arc<AppState>>, user: WebUser) -> 
     ))
 }
 
-fn why_label(why: &str) -> &'static str {
+fn why_label(why: Why) -> &'static str {
     match why {
-        "first" => "nieuw",
-        "repeat" => "herhaling: nog niet afgehandeld",
-        "escalation" => "opgeschaald",
-        "resolved" => "opgelost",
-        "silence_expired" => "pauze voorbij",
-        _ => "bericht",
+        Why::First => "nieuw",
+        Why::Repeat => "herhaling: nog niet afgehandeld",
+        Why::Escalation => "opgeschaald",
+        Why::Resolved => "opgelost",
+        Why::SilenceExpired => "pauze voorbij",
     }
 }

@@ -5,7 +5,7 @@ use std::collections::HashMap;
 
 use maud::{Markup, html};
 
-use crate::domain::{Instant, amsterdam};
+use crate::domain::{Instant, Vocabulary, amsterdam};
 
 /// What a form holds: the values sent (or defaults) and the errors per field.
 #[derive(Default)]
@@ -154,80 +154,14 @@ pub(super) fn datetime_value(t: Instant) -> String {
         .to_string()
 }
 
-pub(super) const PERSPECTIVES: &[(&str, &str)] = &[
-    ("slachtoffer", "Slachtoffer"),
-    ("pleger", "Pleger"),
-    ("casemanager", "Casemanager"),
-    (
-        "professional",
-        "Andere professional (wijkteam, reclassering, GGZ …)",
-    ),
-    ("netwerk", "Netwerk"),
-];
+/// The choices of a select: every value of a vocabulary with its Dutch name.
+pub(super) fn choices<V: Vocabulary>() -> Vec<(&'static str, &'static str)> {
+    V::ALL.iter().map(|v| (v.as_str(), v.label())).collect()
+}
 
-pub(super) const SIGNAL_KINDS: &[(&str, &str)] = &[
-    ("melding", "Melding bij Veilig Thuis"),
-    ("politie_incident", "Incident bij de politie"),
-    ("aangifte", "Aangifte"),
-    ("huisverbod", "Tijdelijk huisverbod"),
-    ("seh", "Bezoek spoedeisende hulp"),
-    ("zorgsignaal", "Zorgsignaal"),
-    ("crisis", "Crisis"),
-];
-
-pub(super) const SOURCES: &[(&str, &str)] = &[
-    ("politie", "Politie"),
-    ("wijkagent", "Wijkagent"),
-    ("seh_medisch", "SEH / medisch"),
-    ("huisarts", "Huisarts"),
-    ("onderwijs", "Onderwijs"),
-    ("hulpverlening", "Hulpverlening"),
-    ("woningcorporatie", "Woningcorporatie"),
-    ("niet_beroepsmatig", "Niet-beroepsmatig (buren, familie)"),
-    ("veilig_thuis", "Veilig Thuis"),
-    ("zelfmelding", "Zelfmelding"),
-];
-
-pub(super) const DECISIONS: &[(&str, &str)] = &[
-    (
-        "bijschalen",
-        "Bijschalen: expertise toevoegen, regie blijft",
-    ),
-    ("specialist_consult", "Specialist consulteren"),
-    (
-        "procesregie_zvh",
-        "Procesregie bij het Zorg- en Veiligheidshuis",
-    ),
-    ("actieoverleg", "Actieoverleg"),
-    ("proactief_scenario", "Proactief scenario"),
-    ("geen_actie", "Geen actie"),
-];
-
-pub(super) const SPECIALISMS: &[(&str, &str)] = &[
-    ("reclassering", "Reclassering"),
-    ("ggz", "GGZ"),
-    ("verslavingszorg", "Verslavingszorg"),
-    ("vrouwenopvang", "Vrouwenopvang"),
-    ("forensische_ggz", "Forensische GGZ"),
-    ("politie", "Politie"),
-    ("veilig_thuis", "Veilig Thuis"),
-];
-
-pub(super) const PARTNERS: &[(&str, &str)] = &[
-    ("wijkteam", "Wijkteam"),
-    ("reclassering", "Reclassering"),
-    ("ggz", "GGZ"),
-    ("verslavingszorg", "Verslavingszorg"),
-    ("vrouwenopvang", "Vrouwenopvang"),
-    ("forensische_ggz", "Forensische GGZ"),
-    ("politie", "Politie"),
-    ("veilig_thuis", "Veilig Thuis"),
-    ("zorg_en_veiligheidshuis", "Zorg- en Veiligheidshuis"),
-    ("jeugdbescherming", "Jeugdbescherming"),
-];
-
-pub(super) fn label_of(list: &[(&'static str, &'static str)], value: &str) -> String {
-    list.iter()
-        .find(|(v, _)| *v == value)
-        .map_or_else(|| value.replace('_', " "), |(_, l)| (*l).to_owned())
+/// The Dutch name of a stored wire value of a vocabulary (the value itself if it is not one).
+pub(super) fn label_of<V: Vocabulary + std::str::FromStr>(value: &str) -> String {
+    value
+        .parse::<V>()
+        .map_or_else(|_| value.replace('_', " "), |v| v.label().to_owned())
 }

@@ -10,14 +10,13 @@ use hmac::{Hmac, Mac};
 use maud::{Markup, PreEscaped, html};
 use sha2::Sha256;
 
-use super::forms;
-use super::{WebUser, date, layout, page, page_error};
+use super::{WebUser, audited, date, layout, page, page_error};
 use crate::app::audit::AuditAction;
 use crate::auth::policy::{self, Action};
 use crate::domain::{Event, Instant, amsterdam};
 use crate::engine::{History, Phase, phase};
 use crate::http::{ApiError, AppState};
-use crate::store::{self, AlertState, AuditOutcome, HouseholdFilter};
+use crate::store::{self, AlertState, HouseholdFilter};
 
 /// Disclosure control: small numbers could point at one household.
 pub(super) fn count(n: usize) -> String {
@@ -197,15 +196,7 @@ pub(super) async fn dashboard(State(state): State<Arc<AppState>>, user: WebUser)
         w.dedup();
         w
     };
-    if let Err(e) = super::session::audited(
-        &state,
-        &user.who,
-        AuditAction::GemeenteRead,
-        None,
-        AuditOutcome::Ok,
-    )
-    .await
-    {
+    if let Err(e) = audited(&state, &user.who, AuditAction::GemeenteRead, None).await {
         return page_error(e);
     }
     page(layout(
@@ -235,7 +226,7 @@ pub(super) async fn dashboard(State(state): State<Arc<AppState>>, user: WebUser)
                 table {
                     thead { tr { th scope="col" { "Datum" } th scope="col" { "Wijk" } th scope="col" { "Van" } th scope="col" { "Soort" } } }
                     tbody { @for (at, wijk, source, kind) in &stream {
-                        tr { td { (date(*at)) } td { (wijk) } td { (forms::label_of(forms::SOURCES, source.as_str())) } td { (forms::label_of(forms::SIGNAL_KINDS, kind.as_str())) } }
+                        tr { td { (date(*at)) } td { (wijk) } td { (source.label()) } td { (kind.label()) } }
                     } }
                 }
             }

@@ -21,6 +21,7 @@ use axum::routing::{get, post};
 use maud::{DOCTYPE, Markup, PreEscaped, html};
 
 use super::{ApiError, AppState};
+use crate::app::audit::AuditAction;
 use crate::auth::{Actor, Authenticated};
 use crate::domain::Role;
 
@@ -31,22 +32,15 @@ pub(super) fn router() -> Router<Arc<AppState>> {
         .route("/uitloggen", post(session::logout))
         .route("/huishoudens", get(households::list))
         .route("/huishoudens/{id}", get(households::show))
+        // A score, a signal ("signaal") or another event ("gebeurtenis").
         .route(
-            "/huishoudens/{id}/score",
-            get(households::score_form).post(households::score),
-        )
-        .route(
-            "/huishoudens/{id}/signaal",
-            get(households::signal_form).post(households::signal),
-        )
-        .route(
-            "/huishoudens/{id}/gebeurtenis",
-            get(households::event_form).post(households::event),
+            "/huishoudens/{id}/{form}",
+            get(households::form).post(households::submit),
         )
         .route("/waarschuwingen", get(alerts::list))
         .route("/waarschuwingen/{id}", get(alerts::page_))
-        .route("/waarschuwingen/{id}/afhandelen", post(alerts::acknowledge))
-        .route("/waarschuwingen/{id}/pauzeren", post(alerts::silence))
+        // A decision ("afhandelen") or a silence ("pauzeren").
+        .route("/waarschuwingen/{id}/{form}", post(alerts::decide_form))
         .route("/berichten", get(alerts::inbox))
         .route("/gemeente", get(gemeente::dashboard))
         .route("/melden", get(report::form).post(report::submit))
@@ -296,4 +290,16 @@ pub(super) fn rule_label(rule: &str) -> String {
         "ogen-en-oren" => "Signaal uit de wijk".into(),
         other => other.replace('-', " "),
     }
+}
+
+/// Audits a page's access to household data, like the API does.
+pub(super) async fn audited(
+    state: &AppState,
+    who: &Authenticated,
+    action: AuditAction,
+    household: Option<&str>,
+) -> Result<(), ApiError> {
+    let mut conn = state.db.acquire().await?;
+    state.audit(&mut conn, who, action, household).await?;
+    Ok(())
 }

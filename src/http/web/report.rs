@@ -22,8 +22,8 @@ fn fields(user: &WebUser, form: &FormState) -> Markup {
         form method="post" action="/melden" novalidate {
             input type="hidden" name="csrf" value=(user.csrf);
             (forms::input(form, "reference", "Kenmerk van het huishouden", "text", Some("Het kenmerk dat u van Veilig Thuis kreeg, bijvoorbeeld VT-2025-0001."), &[]))
-            (forms::select(form, "kind", "Wat is er aan de hand?", forms::SIGNAL_KINDS))
-            (forms::select(form, "source", "U meldt als", forms::SOURCES))
+            (forms::select(form, "kind", "Wat is er aan de hand?", &forms::choices::<SignalKind>()))
+            (forms::select(form, "source", "U meldt als", &forms::choices::<SignalSource>()))
             div.field { label { input type="checkbox" name="acute" value="ja" style="width:auto;min-height:0"; " Er is nu acuut gevaar (bel bij direct gevaar 112)" } }
             (forms::input(form, "at", "Wanneer", "datetime-local", None, &[]))
             button.primary type="submit" { "Zorg melden" }
@@ -31,16 +31,21 @@ fn fields(user: &WebUser, form: &FormState) -> Markup {
     }
 }
 
-pub(super) async fn form(State(state): State<Arc<AppState>>, user: WebUser) -> Response {
-    if let Err(e) = access::require(
-        &state,
+/// Only signal reporters report here; a refusal is audited.
+async fn may_report(state: &AppState, user: &WebUser) -> Result<(), Response> {
+    access::require(
+        state,
         &user.who,
         Action::ReportSignal,
         AuditAction::ReportCreate,
     )
     .await
-    {
-        return page_error(e.into());
+    .map_err(|e| page_error(e.into()))
+}
+
+pub(super) async fn form(State(state): State<Arc<AppState>>, user: WebUser) -> Response {
+    if let Err(refused) = may_report(&state, &user).await {
+        return refused;
     }
     let mut form = FormState::default();
     form.values
@@ -60,15 +65,8 @@ pub(super) async fn submit(
     if let Some(refused) = csrf_refused(&user, &values) {
         return refused;
     }
-    if let Err(e) = access::require(
-        &state,
-        &user.who,
-        Action::ReportSignal,
-        AuditAction::ReportCreate,
-    )
-    .await
-    {
-        return page_error(e.into());
+    if let Err(refused) = may_report(&state, &user).await {
+        return refused;
     }
     let mut form = FormState::from(values);
     let reference = form.parse(

@@ -10,10 +10,9 @@ use axum::response::{IntoResponse, Redirect, Response};
 use maud::html;
 
 use super::{WebUser, layout, page, page_error};
-use crate::app::audit::{self, AuditAction};
-use crate::auth::{Authenticated, hash_password, new_token, token_hash, verify_password};
+use crate::auth::{hash_password, new_token, token_hash, verify_password};
 use crate::http::{ApiError, AppState};
-use crate::store::{self, AuditOutcome};
+use crate::store::{self};
 
 pub(super) const SESSION_COOKIE: &str = "zicht_session";
 const LOGIN_COOKIE: &str = "zicht_login";
@@ -172,25 +171,4 @@ pub(super) async fn logout(
         set_cookie(&state, SESSION_COOKIE, "", 0),
     );
     response
-}
-
-/// Audits a page's access to household data, like the API does.
-pub(super) async fn audited(
-    state: &AppState,
-    who: &Authenticated,
-    action: AuditAction,
-    household: Option<&str>,
-    outcome: AuditOutcome,
-) -> Result<(), ApiError> {
-    let mut conn = state.db.acquire().await?;
-    audit::record(
-        &mut conn,
-        who,
-        action,
-        household,
-        outcome,
-        state.clock.now(),
-    )
-    .await?;
-    Ok(())
 }

@@ -1,0 +1,273 @@
+//! The in-app inbox: who is told of an alert, their notifications, read marks and mutes.
+
+use sqlx::Row;
+use sqlx::any::AnyRow;
+
+use crate::domain::{HouseholdId, Instant, PlaceName, Region, Severity};
+use crate::store::{Conn, StoreError, corrupt, flag, parse_stored};
+
+pub async fn recipients(
+    conn: &mut Conn,
+    role: crate::domain::NotifyRole,
+    household: &HouseholdId,
+    region: Region,
+    gemeente: &PlaceName,
+    rule: &str,
+) -> Result<Vec<i64>, StoreError> {
+    use crate::domain::NotifyRole;
+    let ids: Vec<i64> = match role {
+        NotifyRole::Regisseur | NotifyRole::Casemanager => {
+            let relation = if role == NotifyRole::Regisseur {
+                "regisseur"
+            } else {
+                "casemanager"
+            };
+            sqlx::query_scalar(
+                "SELECT u.id FROM assignments a JOIN users u ON u.id = a.user_id
+                 WHERE a.household_id = $1 AND a.relation = $2 AND u.active = 1
+                   AND NOT EXISTS (SELECT 1 FROM notification_mutes m WHERE m.user_id = u.id AND m.rule = $3)
+                 ORDER BY u.id",
+            )
+            .bind(household.as_str())
+            .bind(relation)
+            .bind(rule)
+            .fetch_all(conn)
+            .await?
+        }
+        // The specialists of the household's region; the monitors of its gemeente.
+        NotifyRole::SpecialistPool | NotifyRole::GemeenteMonitor => {
+            let user_role = if role == NotifyRole::SpecialistPool {
+                "specialist"
+            } else {
+                "gemeente_monitor"
+            };
+            sqlx::query_scalar(
+                "SELECT u.id FROM users u WHERE u.role = $1 AND u.active = 1
+                   AND ((u.role = 'specialist' AND u.region = $2) OR (u.role = 'gemeente_monitor' AND u.gemeente = $3))
+                   AND NOT EXISTS (SELECT 1 FROM notification_mutes m WHERE m.user_id = u.id AND m.rule = $4)
+                 ORDER BY u.id",
+            )
+            .bind(user_role)
+            .bind(region.as_str())
+            .bind(gemeente.as_str())
+            .bind(rule)
+            .fetch_all(conn)
+            .await?
+        }
+        // Veilig Thuis is reached through its region's webhook, not an inbox.
+        NotifyRole::VeiligThuis => Vec::new(),
+    };
+    Ok(ids)
+}
+
+/// Why a notification is sent (DESIGN.md section 5).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Why {
+    First,
+    Repeat,
+    Escalation,
+    Resolved,
+    SilenceExpired,
+}
+
+impl Why {
+    pub const ALL: [Why; 5] = [
+        Why::First,
+        Why::Repeat,
+        Why::Escalation,
+        Why::Resolved,
+        Why::SilenceExpired,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Why::First => "first",
+            Why::Repeat => "repeat",
+            Why::Escalation => "escalation",
+            Why::Resolved => "resolved",
+            Why::SilenceExpired => "silence_expired",
+        }
+    }
+}
+
+impl std::str::FromStr for Why {
+    type Err = crate::domain::ParseError;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        Why::ALL
+            .into_iter()
+            .find(|w| w.as_str() == s)
+            .ok_or_else(|| crate::domain::ParseError::new(format!("unknown reason `{s}`")))
+    }
+}
+
+/// A notification to write: an alert's news for one person.
+#[derive(Debug, Clone)]
+pub struct NewNotification<'a> {
+    pub alert: i64,
+    pub household: &'a HouseholdId,
+    pub rule: &'a str,
+    pub severity: Severity,
+    pub why: Why,
+}
+
+pub async fn insert_notification(
+    conn: &mut Conn,
+    user_id: i64,
+    n: &NewNotification<'_>,
+    now: Instant,
+) -> Result<(), StoreError> {
+    sqlx::query(
+        "INSERT INTO notifications (user_id, alert_id, household_id, rule, severity, why, created_at_ms)
+         VALUES ($1, $2, $3, $4, $5, $6, $7)",
+    )
+    .bind(user_id)
+    .bind(n.alert)
+    .bind(n.household.as_str())
+    .bind(n.rule)
+    .bind(n.severity.as_str())
+    .bind(n.why.as_str())
+    .bind(now.millis())
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+#[derive(Debug, Clone)]
+pub struct NotificationRow {
+    pub id: i64,
+    pub alert: i64,
+    pub household: String,
+    pub rule: String,
+    pub severity: String,
+    pub why: Why,
+    pub created_at: Instant,
+    pub read_at: Option<Instant>,
+}
+
+fn notification_row(r: &AnyRow) -> Result<NotificationRow, StoreError> {
+    Ok(NotificationRow {
+        id: r.try_get("id")?,
+        alert: r.try_get("alert_id")?,
+        household: r.try_get("household_id")?,
+        rule: r.try_get("rule")?,
+        severity: r.try_get("severity")?,
+        why: parse_stored("notification reason", &r.try_get::<String, _>("why")?)?,
+        created_at: Instant::from_millis(r.try_get("created_at_ms")?)
+            .map_err(|e| corrupt("created_at", e))?,
+        read_at: r
+            .try_get::<Option<i64>, _>("read_at_ms")?
+            .map(Instant::from_millis)
+            .transpose()
+            .map_err(|e| corrupt("read_at", e))?,
+    })
+}
+
+/// A user's notifications, newest first, before `before`; only unread ones with `unread`.
+pub async fn inbox(
+    conn: &mut Conn,
+    user_id: i64,
+    unread: bool,
+    rule: Option<&str>,
+    before: Option<i64>,
+    after: Option<i64>,
+    limit: i64,
+) -> Result<Vec<NotificationRow>, StoreError> {
+    let rows = sqlx::query(
+        "SELECT id, alert_id, household_id, rule, severity, why, created_at_ms, read_at_ms FROM notifications
+         WHERE user_id = $1 AND ($2 = 0 OR read_at_ms IS NULL) AND ($3 = '' OR rule = $3) AND id < $4 AND id > $5
+         ORDER BY id DESC LIMIT $6",
+    )
+    .bind(user_id)
+    .bind(flag(unread))
+    .bind(rule.unwrap_or("").to_owned())
+    .bind(before.unwrap_or(i64::MAX))
+    .bind(after.unwrap_or(0))
+    .bind(limit)
+    .fetch_all(conn)
+    .await?;
+    rows.iter().map(notification_row).collect()
+}
+
+/// Marks every notification created before `before` read (the demo's past).
+pub async fn mark_read_before(conn: &mut Conn, before: Instant) -> Result<u64, StoreError> {
+    Ok(sqlx::query("UPDATE notifications SET read_at_ms = created_at_ms WHERE created_at_ms < $1 AND read_at_ms IS NULL")
+        .bind(before.millis())
+        .execute(conn)
+        .await?
+        .rows_affected())
+}
+
+pub async fn unread_count(conn: &mut Conn, user_id: i64) -> Result<i64, StoreError> {
+    Ok(sqlx::query_scalar(
+        "SELECT COUNT(*) FROM notifications WHERE user_id = $1 AND read_at_ms IS NULL",
+    )
+    .bind(user_id)
+    .fetch_one(conn)
+    .await?)
+}
+
+/// Marks a notification read; `false` when the user has no such notification.
+pub async fn mark_read(
+    conn: &mut Conn,
+    user_id: i64,
+    id: i64,
+    now: Instant,
+) -> Result<bool, StoreError> {
+    let found: Option<i64> =
+        sqlx::query_scalar("SELECT id FROM notifications WHERE id = $1 AND user_id = $2")
+            .bind(id)
+            .bind(user_id)
+            .fetch_optional(&mut *conn)
+            .await?;
+    if found.is_none() {
+        return Ok(false);
+    }
+    sqlx::query("UPDATE notifications SET read_at_ms = $1 WHERE id = $2 AND read_at_ms IS NULL")
+        .bind(now.millis())
+        .bind(id)
+        .execute(conn)
+        .await?;
+    Ok(true)
+}
+
+pub async fn mutes(conn: &mut Conn, user_id: i64) -> Result<Vec<String>, StoreError> {
+    Ok(
+        sqlx::query_scalar("SELECT rule FROM notification_mutes WHERE user_id = $1 ORDER BY rule")
+            .bind(user_id)
+            .fetch_all(conn)
+            .await?,
+    )
+}
+
+pub async fn set_mutes(conn: &mut Conn, user_id: i64, rules: &[String]) -> Result<(), StoreError> {
+    sqlx::query("DELETE FROM notification_mutes WHERE user_id = $1")
+        .bind(user_id)
+        .execute(&mut *conn)
+        .await?;
+    for rule in rules {
+        sqlx::query(
+            "INSERT INTO notification_mutes (user_id, rule) VALUES ($1, $2) ON CONFLICT DO NOTHING",
+        )
+        .bind(user_id)
+        .bind(rule.as_str())
+        .execute(&mut *conn)
+        .await?;
+    }
+    Ok(())
+}
+
+/// Notes that an alert was sent to its people, and at which escalation level.
+pub async fn set_notified(
+    conn: &mut Conn,
+    alert: i64,
+    at: Instant,
+    level: i64,
+) -> Result<(), StoreError> {
+    sqlx::query("UPDATE alerts SET notified_at_ms = $1, escalation_level = $2 WHERE id = $3")
+        .bind(at.millis())
+        .bind(level)
+        .bind(alert)
+        .execute(conn)
+        .await?;
+    Ok(())
+}

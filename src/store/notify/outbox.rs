@@ -1,0 +1,241 @@
+//! The outbox of webhook deliveries: enqueued in the transaction of the alert they report,
+//! claimed by a worker, retried, dead-lettered, redelivered; and the hourly heartbeats.
+
+use sqlx::Row;
+
+use crate::domain::Instant;
+use crate::store::{Backend, Conn, StoreError, corrupt};
+
+pub async fn enqueue(
+    conn: &mut Conn,
+    message_id: &str,
+    endpoint: i64,
+    payload: &str,
+    now: Instant,
+) -> Result<(), StoreError> {
+    sqlx::query(
+        "INSERT INTO outbox (message_id, endpoint_id, payload, status, attempts, next_attempt_ms, created_at_ms)
+         VALUES ($1, $2, $3, 'pending', 0, $4, $4)",
+    )
+    .bind(message_id)
+    .bind(endpoint)
+    .bind(payload)
+    .bind(now.millis())
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+/// A delivery claimed by a worker.
+#[derive(Debug, Clone)]
+pub struct Claimed {
+    pub id: i64,
+    pub message_id: String,
+    pub endpoint: i64,
+    pub url: String,
+    pub secret: String,
+    pub payload: String,
+    pub attempts: i64,
+    pub created_at: Instant,
+}
+
+/// Claims up to `limit` due deliveries for `lease`: another worker takes them only after the
+/// lease ran out (a worker that died between claim and send). On PostgreSQL concurrent workers
+/// skip each other's rows (`FOR UPDATE SKIP LOCKED`); SQLite has one writer.
+pub async fn claim_deliveries(
+    conn: &mut Conn,
+    backend: Backend,
+    now: Instant,
+    lease_ms: i64,
+    limit: i64,
+) -> Result<Vec<Claimed>, StoreError> {
+    let ids: Vec<i64> = match backend {
+        Backend::Postgres => {
+            sqlx::query_scalar(
+                "SELECT id FROM outbox WHERE status = 'pending' AND next_attempt_ms <= $1
+                   AND (claimed_until_ms IS NULL OR claimed_until_ms <= $1)
+                 ORDER BY id LIMIT $2 FOR UPDATE SKIP LOCKED",
+            )
+            .bind(now.millis())
+            .bind(limit)
+            .fetch_all(&mut *conn)
+            .await?
+        }
+        Backend::Sqlite => {
+            sqlx::query_scalar(
+                "SELECT id FROM outbox WHERE status = 'pending' AND next_attempt_ms <= $1
+                   AND (claimed_until_ms IS NULL OR claimed_until_ms <= $1)
+                 ORDER BY id LIMIT $2",
+            )
+            .bind(now.millis())
+            .bind(limit)
+            .fetch_all(&mut *conn)
+            .await?
+        }
+    };
+    let mut claimed = Vec::with_capacity(ids.len());
+    for id in ids {
+        let row = sqlx::query(
+            "UPDATE outbox SET claimed_until_ms = $1, attempts = attempts + 1 WHERE id = $2
+             RETURNING id, message_id, endpoint_id, payload, attempts, created_at_ms",
+        )
+        .bind(now.millis() + lease_ms)
+        .bind(id)
+        .fetch_one(&mut *conn)
+        .await?;
+        let endpoint: i64 = row.try_get("endpoint_id")?;
+        let ep = sqlx::query("SELECT url, secret FROM webhook_endpoints WHERE id = $1")
+            .bind(endpoint)
+            .fetch_one(&mut *conn)
+            .await?;
+        claimed.push(Claimed {
+            id: row.try_get("id")?,
+            message_id: row.try_get("message_id")?,
+            endpoint,
+            url: ep.try_get("url")?,
+            secret: ep.try_get("secret")?,
+            payload: row.try_get("payload")?,
+            attempts: row.try_get("attempts")?,
+            created_at: Instant::from_millis(row.try_get("created_at_ms")?)
+                .map_err(|e| corrupt("created_at", e))?,
+        });
+    }
+    Ok(claimed)
+}
+
+/// Records the outcome of one attempt: delivered, retry at `next`, or dead.
+pub async fn record_attempt(
+    conn: &mut Conn,
+    id: i64,
+    status: &str,
+    next: Option<Instant>,
+    http_status: Option<u16>,
+    error: Option<&str>,
+    now: Instant,
+) -> Result<(), StoreError> {
+    sqlx::query(
+        "UPDATE outbox SET status = $1, next_attempt_ms = COALESCE($2, next_attempt_ms), claimed_until_ms = NULL,
+                last_status = $3, last_error = $4,
+                delivered_at_ms = CASE WHEN $1 = 'delivered' THEN $5 ELSE delivered_at_ms END
+         WHERE id = $6",
+    )
+    .bind(status)
+    .bind(next.map(Instant::millis))
+    .bind(http_status.map(i64::from))
+    .bind(error)
+    .bind(now.millis())
+    .bind(id)
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+#[derive(Debug, Clone)]
+pub struct DeliveryRow {
+    pub id: i64,
+    pub message_id: String,
+    pub endpoint: i64,
+    pub status: String,
+    pub attempts: i64,
+    pub next_attempt: Instant,
+    pub last_status: Option<i64>,
+    pub last_error: Option<String>,
+    pub created_at: Instant,
+    pub delivered_at: Option<Instant>,
+}
+
+pub async fn deliveries(
+    conn: &mut Conn,
+    endpoint: Option<i64>,
+    status: Option<&str>,
+    before: Option<i64>,
+    limit: i64,
+) -> Result<Vec<DeliveryRow>, StoreError> {
+    let rows = sqlx::query(
+        "SELECT id, message_id, endpoint_id, status, attempts, next_attempt_ms, last_status, last_error, created_at_ms,
+                delivered_at_ms
+         FROM outbox WHERE ($1 = 0 OR endpoint_id = $1) AND ($2 = '' OR status = $2) AND id < $3
+         ORDER BY id DESC LIMIT $4",
+    )
+    .bind(endpoint.unwrap_or(0))
+    .bind(status.unwrap_or("").to_owned())
+    .bind(before.unwrap_or(i64::MAX))
+    .bind(limit)
+    .fetch_all(conn)
+    .await?;
+    rows.iter()
+        .map(|r| {
+            let t = |c: &str| -> Result<Instant, StoreError> {
+                Instant::from_millis(r.try_get(c)?).map_err(|e| corrupt(c, e))
+            };
+            Ok(DeliveryRow {
+                id: r.try_get("id")?,
+                message_id: r.try_get("message_id")?,
+                endpoint: r.try_get("endpoint_id")?,
+                status: r.try_get("status")?,
+                attempts: r.try_get("attempts")?,
+                next_attempt: t("next_attempt_ms")?,
+                last_status: r.try_get("last_status")?,
+                last_error: r.try_get("last_error")?,
+                created_at: t("created_at_ms")?,
+                delivered_at: r
+                    .try_get::<Option<i64>, _>("delivered_at_ms")?
+                    .map(Instant::from_millis)
+                    .transpose()
+                    .map_err(|e| corrupt("delivered_at", e))?,
+            })
+        })
+        .collect()
+}
+
+/// Puts a delivery back in the queue, due now, with its attempts reset; keeps its message id.
+pub async fn redeliver(conn: &mut Conn, id: i64, now: Instant) -> Result<bool, StoreError> {
+    let n = sqlx::query(
+        "UPDATE outbox SET status = 'pending', attempts = 0, next_attempt_ms = $1, claimed_until_ms = NULL WHERE id = $2",
+    )
+    .bind(now.millis())
+    .bind(id)
+    .execute(conn)
+    .await?
+    .rows_affected();
+    Ok(n > 0)
+}
+
+/// The time the earliest pending delivery is due.
+pub async fn next_delivery(conn: &mut Conn) -> Result<Option<Instant>, StoreError> {
+    let ms: Option<i64> = sqlx::query_scalar(
+        "SELECT MIN(CASE WHEN claimed_until_ms IS NOT NULL AND claimed_until_ms > next_attempt_ms
+                         THEN claimed_until_ms ELSE next_attempt_ms END)
+         FROM outbox WHERE status = 'pending'",
+    )
+    .fetch_one(conn)
+    .await?;
+    ms.map(Instant::from_millis)
+        .transpose()
+        .map_err(|e| corrupt("next_attempt", e))
+}
+
+/// Queues a heartbeat for every active endpoint, once per hour: `message_id` names the endpoint
+/// and the hour, so concurrent workers queue it once.
+pub async fn enqueue_heartbeats(conn: &mut Conn, now: Instant) -> Result<u64, StoreError> {
+    let hour = now.millis().div_euclid(3_600_000);
+    let payload = serde_json::json!({"type": "heartbeat", "at": now}).to_string();
+    let ids: Vec<i64> = sqlx::query_scalar("SELECT id FROM webhook_endpoints WHERE active = 1")
+        .fetch_all(&mut *conn)
+        .await?;
+    let mut queued = 0;
+    for id in ids {
+        queued += sqlx::query(
+            "INSERT INTO outbox (message_id, endpoint_id, payload, status, attempts, next_attempt_ms, created_at_ms)
+             VALUES ($1, $2, $3, 'pending', 0, $4, $4) ON CONFLICT DO NOTHING",
+        )
+        .bind(format!("hb_{id}_{hour}"))
+        .bind(id)
+        .bind(payload.as_str())
+        .bind(now.millis())
+        .execute(&mut *conn)
+        .await?
+        .rows_affected();
+    }
+    Ok(queued)
+}
