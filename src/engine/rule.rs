@@ -172,6 +172,8 @@ pub struct NazorgParams {
 #[derive(Debug, Clone, PartialEq)]
 pub struct Rule {
     pub id: String,
+    /// The short Dutch label the pages show ("Terugval", "Signaal uit de wijk").
+    pub title: String,
     pub enabled: bool,
     pub severity: Severity,
     pub notify: Vec<NotifyRole>,
@@ -185,6 +187,7 @@ pub struct Rule {
 #[serde(deny_unknown_fields)]
 struct RuleFields {
     id: String,
+    title: String,
     detector: String,
     #[serde(default = "enabled")]
     enabled: bool,
@@ -237,6 +240,12 @@ impl Rule {
             return Err((
                 "id".into(),
                 "must be lower-case letters, digits and -".into(),
+            ));
+        }
+        if f.title.trim().is_empty() || f.title.len() > 60 {
+            return Err((
+                "title".into(),
+                "must be a short label the pages can show (1 to 60 characters)".into(),
             ));
         }
         if f.advice.trim().is_empty() && f.detector != "ogen_en_oren" {
@@ -354,6 +363,7 @@ impl Rule {
         }
         Ok(Rule {
             id: f.id,
+            title: f.title.trim().to_owned(),
             enabled: f.enabled,
             severity: f.severity,
             notify: f.notify,

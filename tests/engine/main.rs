@@ -117,6 +117,51 @@ fn a_regional_override_changes_only_that_region() {
 }
 
 #[test]
+fn every_rule_has_a_title_and_a_region_may_change_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let national = std::fs::read_to_string(alerts().join("rules.toml")).unwrap();
+    write(dir.path(), "rules.toml", &national);
+    write(
+        dir.path(),
+        "regions/haaglanden.toml",
+        "[[rule]]\nid = \"ogen-en-oren\"\ntitle = \"Zorg uit de buurt\"\n",
+    );
+    let rules = zicht::rules::load_dir(dir.path()).unwrap();
+    let title = |region| {
+        let e = rules.for_region(region);
+        e.rules
+            .iter()
+            .find(|r| r.id == "ogen-en-oren")
+            .map(|r| r.title.clone())
+    };
+    assert_eq!(
+        title(zicht::domain::Region::Haaglanden).as_deref(),
+        Some("Zorg uit de buurt")
+    );
+    assert_eq!(
+        title(zicht::domain::Region::Utrecht).as_deref(),
+        Some("Signaal uit de wijk")
+    );
+
+    write(
+        dir.path(),
+        "rules.toml",
+        &national.replacen("title = \"Terugval\"\n", "", 1),
+    );
+    let errors: Vec<String> = zicht::rules::load_dir(dir.path())
+        .unwrap_err()
+        .iter()
+        .map(ToString::to_string)
+        .collect();
+    assert!(
+        errors
+            .iter()
+            .any(|e| e.contains("rule `terugval`") && e.contains("title")),
+        "{errors:?}"
+    );
+}
+
+#[test]
 fn replay_prints_one_line_per_firing() {
     let dir = tempfile::tempdir().unwrap();
     let events = [
