@@ -1,4 +1,4 @@
-//! Uiteenlopende scores: the victim far below the professionals.
+//! Uiteenlopende scores: the victim far below the professionals, once by much or twice in a row.
 
 use super::facts::ScoreRef;
 use super::{Facts, Found, days};
@@ -11,26 +11,44 @@ pub(super) fn uiteenlopende_scores(
     p: &DivergenceParams,
     found: &mut Found,
 ) {
-    let victim = f
+    let mut victim = f
         .scores
         .iter()
-        .filter(|s| s.perspective == Perspective::Slachtoffer)
-        .max_by_key(|s| s.at);
-    let Some(v) = victim else {
+        .rev()
+        .filter(|s| s.perspective == Perspective::Slachtoffer);
+    let Some(latest) = victim.next() else {
         return;
     };
-    let near = |s: &&ScoreRef| {
-        s.perspective.is_professional()
-            && s.at.timestamp().duration_since(v.at.timestamp()).abs() <= days(p.days)
+    // How far the victim's score lies below the highest professional score of the same days.
+    let below = |v: &ScoreRef| -> Option<(i16, &ScoreRef)> {
+        let high = f
+            .scores
+            .iter()
+            .filter(|s| {
+                s.perspective.is_professional()
+                    && s.at.timestamp().duration_since(v.at.timestamp()).abs() <= days(p.days)
+            })
+            .max_by_key(|s| (s.value, s.at))?;
+        Some((i16::from(high.value) - i16::from(v.value), high))
     };
-    if let Some(high) = f.scores.iter().filter(near).max_by_key(|s| (s.value, s.at))
-        && high.value >= v.value.saturating_add(p.gap)
+    let Some((gap, high)) = below(latest) else {
+        return;
+    };
+    if gap >= i16::from(p.gap) {
+        let since = latest.at.max(high.at);
+        found.hold(rule, rule.severity, since, vec![latest.index, high.index]);
+        return;
+    }
+    if gap < i16::from(p.persistent_gap) {
+        return;
+    }
+    if let Some(previous) = victim.next()
+        && let Some((earlier_gap, earlier_high)) = below(previous)
+        && earlier_gap >= i16::from(p.persistent_gap)
     {
-        found.hold(
-            rule,
-            rule.severity,
-            v.at.max(high.at),
-            vec![v.index, high.index],
-        );
+        let mut evidence = vec![previous.index, earlier_high.index, latest.index, high.index];
+        evidence.sort();
+        evidence.dedup();
+        found.hold(rule, rule.severity, latest.at.max(high.at), evidence);
     }
 }

@@ -25,6 +25,23 @@ pub(super) struct SignalRef {
     pub(super) index: usize,
 }
 
+/// A drop below direct safety that is more than noise: when it was confirmed, and by what.
+#[derive(Debug, Clone)]
+pub(super) struct Drop {
+    pub(super) at: Instant,
+    pub(super) evidence: Vec<usize>,
+}
+
+/// A relapse that holds now: direct safety lost after Tds, confirmed, and not regained.
+#[derive(Debug, Clone)]
+pub(super) struct Relapse {
+    /// When direct safety was lost.
+    pub(super) lost: Instant,
+    /// When the drop was first confirmed.
+    pub(super) confirmed: Instant,
+    pub(super) evidence: Vec<usize>,
+}
+
 /// A stretch of time the trajectory was open: from its (re)opening to its closure.
 #[derive(Debug, Clone, Copy)]
 pub(super) struct Period {
@@ -203,35 +220,41 @@ impl<'a> Facts<'a> {
         self.direct.first().map(|(start, _)| *start)
     }
 
-    pub(super) fn direct_throughout(&self, from: Instant, to: Instant) -> bool {
-        self.direct
-            .iter()
-            .any(|(start, end)| *start <= from && end.is_none_or(|e| e > to))
-    }
-
-    /// Stable safety at `t`: direct safety over the whole window before `t`, with enough scores
-    /// in it, every one high enough, and no melding or acute signal in it.
+    /// Stable safety at `t` (DESIGN.md section 3): over the window before `t` enough scores, most
+    /// of them high and none low, no long gap between consecutive scores, and no melding or acute
+    /// signal. Single scores are noisy (a 0-10 item has a measurement error of about one point), so
+    /// an occasional 7 or one missed visit does not undo it.
     pub(super) fn stable_safety(&self, t: Instant) -> bool {
-        let from = minus(t, days(7 * self.defs.stable_weeks));
-        if !self.direct_throughout(from, t) {
+        let d = self.defs;
+        let from = minus(t, days(7 * d.stable_weeks));
+        let in_window = self.scores_in(from, t);
+        if in_window.len() < d.stable_min_scores {
             return false;
         }
-        let in_window = self.scores_in(from, t);
-        in_window.len() >= self.defs.stable_min_scores
-            && in_window
-                .iter()
-                .all(|s| s.value >= self.defs.stable_score_min)
+        let high = in_window
+            .iter()
+            .filter(|s| s.value >= d.stable_score_min)
+            .count();
+        let mostly_high = high * 100 >= usize::from(d.stable_share_percent) * in_window.len();
+        let none_low = in_window.iter().all(|s| s.value >= d.stable_score_floor);
+        let max_gap = days(d.stable_max_gap_days);
+        let no_long_gap = in_window
+            .windows(2)
+            .all(|w| w[1].at.timestamp().duration_since(w[0].at.timestamp()) <= max_gap);
+        mostly_high
+            && none_low
+            && no_long_gap
             && !self
                 .signals
                 .iter()
                 .any(|s| (s.melding || s.acute) && s.at > from && s.at <= t)
     }
 
-    /// The moments stable safety can start holding: when a direct-safety stretch, a score, or a
-    /// disqualifying signal is one window old, and at each score.
+    /// The moments stable safety can start holding: at each score, and when a score or a
+    /// disqualifying signal leaves the window.
     pub(super) fn stable_candidates(&self) -> Vec<Instant> {
         let w = days(7 * self.defs.stable_weeks);
-        let mut c: Vec<Instant> = self.direct.iter().map(|(s, _)| plus(*s, w)).collect();
+        let mut c: Vec<Instant> = Vec::new();
         for s in &self.scores {
             c.push(s.at);
             c.push(plus(s.at, w));
@@ -255,45 +278,85 @@ impl<'a> Facts<'a> {
             .find(|c| self.stable_safety(*c))
     }
 
-    /// Relapse events after Tds: a score below the direct-safety line, or an acute signal.
-    pub(super) fn relapses(&self, tds: Instant) -> Vec<(Instant, usize)> {
-        let mut r: Vec<(Instant, usize)> = self
-            .scores
-            .iter()
-            .filter(|s| s.at > tds && s.value < self.defs.direct_safety_min)
-            .map(|s| (s.at, s.index))
-            .chain(
-                self.signals
-                    .iter()
-                    .filter(|s| s.acute && s.at > tds)
-                    .map(|s| (s.at, s.index)),
-            )
-            .collect();
-        r.sort();
-        r
+    /// The confirmed drops after `tds`, in time order (DESIGN.md section 3, terugval): two
+    /// perspectives below the direct-safety line at one visit, one perspective below it on two
+    /// consecutive scores close together, a score at or below the severe line, or an acute
+    /// signal. One perspective's single low score is not one: it is within the noise of the scale.
+    pub(super) fn confirmed_drops(&self, tds: Instant) -> Vec<Drop> {
+        let d = self.defs;
+        let low = |s: &ScoreRef| s.at > tds && s.value < d.direct_safety_min;
+        let visit = days(d.relapse_visit_days);
+        let repeat = days(d.relapse_repeat_days);
+        let apart = |a: &ScoreRef, b: &ScoreRef| b.at.timestamp().duration_since(a.at.timestamp());
+        let mut drops: Vec<Drop> = Vec::new();
+        for (i, s) in self.scores.iter().enumerate().filter(|(_, s)| low(s)) {
+            if s.value <= d.relapse_severe_max {
+                drops.push(Drop {
+                    at: s.at,
+                    evidence: vec![s.index],
+                });
+                continue;
+            }
+            let earlier = &self.scores[..i];
+            let same_visit = earlier
+                .iter()
+                .rev()
+                .take_while(|o| apart(o, s) <= visit)
+                .find(|o| o.perspective != s.perspective && low(o));
+            let previous = earlier
+                .iter()
+                .rev()
+                .find(|o| o.perspective == s.perspective)
+                .filter(|o| low(o) && apart(o, s) <= repeat);
+            if let Some(o) = same_visit.or(previous) {
+                drops.push(Drop {
+                    at: s.at,
+                    evidence: vec![o.index, s.index],
+                });
+            }
+        }
+        drops.extend(
+            self.signals
+                .iter()
+                .filter(|s| s.acute && s.at > tds)
+                .map(|s| Drop {
+                    at: s.at,
+                    evidence: vec![s.index],
+                }),
+        );
+        drops.sort_by_key(|d| d.at);
+        drops
     }
 
-    /// The current relapse, if direct safety has not been regained since: when it began and the
-    /// events that make it.
-    pub(super) fn relapse(&self) -> Option<(Instant, Vec<usize>)> {
+    /// The current relapse: a confirmed drop after Tds with no direct safety since.
+    pub(super) fn relapse(&self) -> Option<Relapse> {
         let tds = self.tds()?;
-        let relapses = self.relapses(tds);
-        let (last, _) = *relapses.last()?;
+        let drops = self.confirmed_drops(tds);
+        let last = drops.last()?.at;
         if self.direct.iter().any(|(start, _)| *start > last) {
             return None;
         }
-        let episode_start = self
+        // Direct safety was lost at the end of the latest stretch before the confirmation.
+        let lost = self
             .direct
             .iter()
-            .map(|(s, _)| *s)
-            .filter(|s| *s <= last)
+            .filter_map(|(_, end)| *end)
+            .filter(|end| *end <= last)
             .max()
             .unwrap_or(tds);
-        let episode: Vec<(Instant, usize)> = relapses
-            .into_iter()
-            .filter(|(t, _)| *t > episode_start)
+        let episode: Vec<&Drop> = drops.iter().filter(|d| d.at >= lost).collect();
+        let confirmed = episode.first().map_or(last, |d| d.at);
+        let mut evidence: Vec<usize> = episode
+            .iter()
+            .flat_map(|d| d.evidence.iter().copied())
             .collect();
-        Some((episode[0].0, episode.iter().map(|(_, i)| *i).collect()))
+        evidence.sort();
+        evidence.dedup();
+        Some(Relapse {
+            lost,
+            confirmed,
+            evidence,
+        })
     }
 
     /// The end of the latest grace period (an intervention's expected effect) at or before `now`,

@@ -13,10 +13,11 @@ pub(super) fn geen_directe_veiligheid(
 ) {
     let now = f.now;
     if f.tds().is_some() {
-        if let Some((start, evidence)) = f.relapse() {
-            let deadline = calendar_days(start, 7 * p.weeks);
+        // Counted from when direct safety was lost; the confirmation says the loss is real.
+        if let Some(r) = f.relapse() {
+            let deadline = calendar_days(r.lost, 7 * p.weeks);
             if now >= deadline {
-                found.hold(rule, rule.severity, deadline, evidence);
+                found.hold(rule, rule.severity, deadline.max(r.confirmed), r.evidence);
             } else {
                 found.due.push(deadline);
             }
