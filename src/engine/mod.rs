@@ -76,12 +76,15 @@ pub fn evaluate(history: &History, rules: Effective<'_>, now: Instant) -> Evalua
         rules.definitions,
         now,
     );
-    let mut conditions = Vec::new();
-    let mut one_shots = Vec::new();
-    let mut due = Vec::new();
+    let mut found = detect::Found::default();
     for rule in rules.rules.iter().filter(|r| r.enabled) {
-        detect::run(&facts, rule, &mut conditions, &mut one_shots, &mut due);
+        detect::run(&facts, rule, &mut found);
     }
+    let detect::Found {
+        mut conditions,
+        mut one_shots,
+        mut due,
+    } = found;
     // Inhibition (as in Alertmanager): while a relapse fires, its downward trend stays quiet.
     let relapse = rules
         .rules

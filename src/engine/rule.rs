@@ -15,12 +15,25 @@ pub struct Definitions {
     pub level_window_days: i64,
     /// Direct safety: safety level at least this (6 in MDA++ practice).
     pub direct_safety_min: u8,
-    /// Stable safety: direct safety over this many weeks ...
+    /// Stable safety: over this many weeks before t ...
     pub stable_weeks: i64,
-    /// ... with at least this many scores ...
+    /// ... at least this many scores ...
     pub stable_min_scores: usize,
-    /// ... each at least this (8 in MDA++ practice).
+    /// ... at least `stable_share_percent` of them at least this (8: zicht's line for stable) ...
     pub stable_score_min: u8,
+    pub stable_share_percent: u8,
+    /// ... none below this (an occasional 7 is noise, a 6 is not stable) ...
+    pub stable_score_floor: u8,
+    /// ... no more days than this between consecutive scores (one missed visit in a two- or
+    /// three-weekly rhythm does not break it), and no melding or acute signal.
+    pub stable_max_gap_days: i64,
+    /// A relapse is confirmed by two perspectives below the direct-safety line at one visit (scores
+    /// at most this many days apart) ...
+    pub relapse_visit_days: i64,
+    /// ... by one perspective below it on two consecutive scores at most this many days apart ...
+    pub relapse_repeat_days: i64,
+    /// ... or by one score at most this (or an acute signal).
+    pub relapse_severe_max: u8,
     /// A firing alert nobody acknowledged is sent again after this many days ...
     pub repeat_days: i64,
     /// ... and escalated, each time one level up this ladder of webhook roles (e.g. the
@@ -39,6 +52,12 @@ impl Default for Definitions {
             stable_weeks: 12,
             stable_min_scores: 3,
             stable_score_min: 8,
+            stable_share_percent: 80,
+            stable_score_floor: 7,
+            stable_max_gap_days: 42,
+            relapse_visit_days: 3,
+            relapse_repeat_days: 28,
+            relapse_severe_max: 3,
             repeat_days: 7,
             escalation: vec!["teamcoordinator".to_owned(), "procesregie_zvh".to_owned()],
             share_phase3_with_gemeente: false,
@@ -49,13 +68,49 @@ impl Default for Definitions {
 impl Definitions {
     pub(crate) fn deserialize_checked(value: toml::Value) -> Result<Definitions, (String, String)> {
         let d: Definitions = typed(value)?;
-        if d.direct_safety_min > 10 || d.stable_score_min > 10 {
-            return Err(("direct_safety_min".into(), "scores run from 0 to 10".into()));
+        let scores = [
+            ("direct_safety_min", d.direct_safety_min),
+            ("stable_score_min", d.stable_score_min),
+            ("stable_score_floor", d.stable_score_floor),
+            ("relapse_severe_max", d.relapse_severe_max),
+        ];
+        if let Some((field, _)) = scores.iter().find(|(_, v)| *v > 10) {
+            return Err(((*field).into(), "scores run from 0 to 10".into()));
         }
-        if d.level_window_days < 1 || d.stable_weeks < 1 {
+        if d.stable_score_floor > d.stable_score_min {
             return Err((
-                "level_window_days".into(),
-                "windows must be at least 1".into(),
+                "stable_score_floor".into(),
+                "must be at most stable_score_min".into(),
+            ));
+        }
+        if d.relapse_severe_max >= d.direct_safety_min {
+            return Err((
+                "relapse_severe_max".into(),
+                "must be below direct_safety_min".into(),
+            ));
+        }
+        if d.stable_share_percent < 1 || d.stable_share_percent > 100 {
+            return Err((
+                "stable_share_percent".into(),
+                "must be from 1 to 100".into(),
+            ));
+        }
+        if d.stable_min_scores < 1 {
+            return Err(("stable_min_scores".into(), "must be at least 1".into()));
+        }
+        let windows = [
+            ("level_window_days", d.level_window_days),
+            ("stable_weeks", d.stable_weeks),
+            ("stable_max_gap_days", d.stable_max_gap_days),
+            ("relapse_repeat_days", d.relapse_repeat_days),
+        ];
+        if let Some((field, _)) = windows.iter().find(|(_, v)| *v < 1) {
+            return Err(((*field).into(), "windows must be at least 1".into()));
+        }
+        if d.relapse_visit_days < 0 {
+            return Err((
+                "relapse_visit_days".into(),
+                "must be 0 (the same moment) or more".into(),
             ));
         }
         if d.repeat_days < 1 {
@@ -135,12 +190,19 @@ pub struct TrendParams {
     pub weeks: i64,
     pub min_scores: usize,
     pub p_value: f64,
+    /// The fall over the series (Theil-Sen line) must be at least this many points: a significant
+    /// fall of less than twice a single score's measurement error is not worth a conversation.
+    pub min_drop: f64,
 }
 
 #[derive(Debug, Clone, PartialEq, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct DivergenceParams {
+    /// The victim's latest score this far below the highest professional score ...
     pub gap: u8,
+    /// ... or this far below on two consecutive victim scores ...
+    pub persistent_gap: u8,
+    /// ... counting professional scores at most this many days from the victim's.
     pub days: i64,
 }
 
@@ -172,6 +234,8 @@ pub struct NazorgParams {
 #[derive(Debug, Clone, PartialEq)]
 pub struct Rule {
     pub id: String,
+    /// The short Dutch label the pages show ("Terugval", "Signaal uit de wijk").
+    pub title: String,
     pub enabled: bool,
     pub severity: Severity,
     pub notify: Vec<NotifyRole>,
@@ -185,6 +249,7 @@ pub struct Rule {
 #[serde(deny_unknown_fields)]
 struct RuleFields {
     id: String,
+    title: String,
     detector: String,
     #[serde(default = "enabled")]
     enabled: bool,
@@ -237,6 +302,12 @@ impl Rule {
             return Err((
                 "id".into(),
                 "must be lower-case letters, digits and -".into(),
+            ));
+        }
+        if f.title.trim().is_empty() || f.title.len() > 60 {
+            return Err((
+                "title".into(),
+                "must be a short label the pages can show (1 to 60 characters)".into(),
             ));
         }
         if f.advice.trim().is_empty() && f.detector != "ogen_en_oren" {
@@ -295,6 +366,12 @@ impl Rule {
                 if !(p.p_value > 0.0 && p.p_value < 1.0) {
                     return Err(("params.p_value".into(), "must be between 0 and 1".into()));
                 }
+                if !(0.0..=10.0).contains(&p.min_drop) {
+                    return Err((
+                        "params.min_drop".into(),
+                        "must be from 0 to 10 points".into(),
+                    ));
+                }
                 Detector::DalendeTrend(p)
             }
             "uiteenlopende_scores" => {
@@ -302,6 +379,12 @@ impl Rule {
                 positive("params.days", p.days)?;
                 if p.gap < 1 || p.gap > 10 {
                     return Err(("params.gap".into(), "must be from 1 to 10".into()));
+                }
+                if p.persistent_gap < 1 || p.persistent_gap > p.gap {
+                    return Err((
+                        "params.persistent_gap".into(),
+                        "must be from 1 to `gap`".into(),
+                    ));
                 }
                 Detector::UiteenlopendeScores(p)
             }
@@ -354,6 +437,7 @@ impl Rule {
         }
         Ok(Rule {
             id: f.id,
+            title: f.title.trim().to_owned(),
             enabled: f.enabled,
             severity: f.severity,
             notify: f.notify,

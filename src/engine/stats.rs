@@ -218,6 +218,29 @@ fn normal_p_value(s: i64, var_s: f64) -> f64 {
     Normal::standard().cdf(z)
 }
 
+/// Theil-Sen slope of `(x, y)` points: the median of the slopes between all pairs with different
+/// x (Sen 1968). Robust to a single outlying score, unlike least squares. None without such a pair.
+pub(crate) fn theil_sen_slope(points: &[(f64, f64)]) -> Option<f64> {
+    let mut slopes: Vec<f64> = Vec::new();
+    for (i, a) in points.iter().enumerate() {
+        for b in &points[i + 1..] {
+            if b.0 != a.0 {
+                slopes.push((b.1 - a.1) / (b.0 - a.0));
+            }
+        }
+    }
+    if slopes.is_empty() || slopes.iter().any(|s| s.is_nan()) {
+        return None;
+    }
+    slopes.sort_by(f64::total_cmp);
+    let n = slopes.len();
+    Some(if n % 2 == 1 {
+        slopes[n / 2]
+    } else {
+        (slopes[n / 2 - 1] + slopes[n / 2]) / 2.0
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -546,5 +569,12 @@ mod tests {
             "n=10 distinct, exact: first call {first:?}, mean {mean:?} over {iterations} calls"
         );
         assert!(first.as_millis() < 50);
+    }
+
+    #[test]
+    fn theil_sen_ignores_one_outlier() {
+        let points = [(0.0, 8.0), (1.0, 7.0), (2.0, 6.0), (3.0, 0.0), (4.0, 4.0)];
+        assert_eq!(theil_sen_slope(&points), Some(-1.0));
+        assert_eq!(theil_sen_slope(&[(1.0, 5.0), (1.0, 6.0)]), None);
     }
 }

@@ -25,7 +25,7 @@ fn every_rule_test_in_alerts_passes() {
         })
         .collect();
     assert!(failed.is_empty(), "{}", failed.join("\n"));
-    assert!(outcomes.len() >= 17, "only {} rule tests", outcomes.len());
+    assert!(outcomes.len() >= 60, "only {} rule tests", outcomes.len());
 }
 
 #[test]
@@ -117,6 +117,64 @@ fn a_regional_override_changes_only_that_region() {
 }
 
 #[test]
+fn every_rule_has_a_title_and_a_region_may_change_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let national = std::fs::read_to_string(alerts().join("rules.toml")).unwrap();
+    write(dir.path(), "rules.toml", &national);
+    write(
+        dir.path(),
+        "regions/haaglanden.toml",
+        "[[rule]]\nid = \"ogen-en-oren\"\ntitle = \"Zorg uit de buurt\"\n",
+    );
+    let rules = zicht::rules::load_dir(dir.path()).unwrap();
+    let title = |region| {
+        let e = rules.for_region(region);
+        e.rules
+            .iter()
+            .find(|r| r.id == "ogen-en-oren")
+            .map(|r| r.title.clone())
+    };
+    assert_eq!(
+        title(zicht::domain::Region::Haaglanden).as_deref(),
+        Some("Zorg uit de buurt")
+    );
+    assert_eq!(
+        title(zicht::domain::Region::Utrecht).as_deref(),
+        Some("Signaal uit de wijk")
+    );
+
+    write(
+        dir.path(),
+        "rules.toml",
+        &national.replacen("title = \"Terugval\"\n", "", 1),
+    );
+    let errors: Vec<String> = zicht::rules::load_dir(dir.path())
+        .unwrap_err()
+        .iter()
+        .map(ToString::to_string)
+        .collect();
+    assert!(
+        errors
+            .iter()
+            .any(|e| e.contains("rule `terugval`") && e.contains("title")),
+        "{errors:?}"
+    );
+}
+
+#[test]
+fn meting_achterstallig_is_a_work_list_reminder_for_the_casemanager() {
+    let rules = zicht::rules::load_dir(&alerts()).unwrap();
+    let effective = rules.for_region(zicht::domain::Region::Utrecht);
+    let overdue = effective
+        .rules
+        .iter()
+        .find(|r| r.id == "meting-achterstallig")
+        .unwrap();
+    assert_eq!(overdue.severity, zicht::engine::Severity::Info);
+    assert_eq!(overdue.notify, vec![zicht::engine::NotifyRole::Casemanager]);
+}
+
+#[test]
 fn replay_prints_one_line_per_firing() {
     let dir = tempfile::tempdir().unwrap();
     let events = [
@@ -162,16 +220,16 @@ fn replay_prints_one_line_per_firing() {
     assert_eq!(
         summary,
         vec![
-            // Last score on 13 January, no direct safety: overdue after 14 days, until the next score.
-            (
-                "meting-achterstallig".into(),
-                "2025-01-27T10:00:00+01:00".into(),
-                "2025-02-20T10:00:00+01:00".into()
-            ),
             (
                 "hermelding".into(),
                 "2025-02-01T22:10:00+01:00".into(),
                 serde_json::Value::Null
+            ),
+            // Last score on 13 January, no direct safety: overdue after 21 days, until the next score.
+            (
+                "meting-achterstallig".into(),
+                "2025-02-03T10:00:00+01:00".into(),
+                "2025-02-20T10:00:00+01:00".into()
             ),
             (
                 "geen-directe-veiligheid".into(),

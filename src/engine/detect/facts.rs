@@ -1,0 +1,417 @@
+//! The facts the detectors share, derived once per evaluation: scores and signals in time order,
+//! trajectory periods, the safety level, direct and stable safety, Tds, relapses and grace.
+
+use jiff::SignedDuration;
+
+use super::{days, minus, plus};
+use crate::domain::{Event, FlagKind, FlagLevel, Household, Instant, Perspective, SignalKind};
+use crate::engine::Phase;
+use crate::engine::rule::Definitions;
+
+#[derive(Debug, Clone, Copy)]
+pub(super) struct ScoreRef {
+    pub(super) at: Instant,
+    pub(super) perspective: Perspective,
+    pub(super) value: u8,
+    pub(super) index: usize,
+}
+
+#[derive(Debug, Clone, Copy)]
+pub(super) struct SignalRef {
+    pub(super) at: Instant,
+    pub(super) melding: bool,
+    pub(super) acute: bool,
+    pub(super) neighbourhood: bool,
+    pub(super) index: usize,
+}
+
+/// A drop below direct safety that is more than noise: when it was confirmed, and by what.
+#[derive(Debug, Clone)]
+pub(super) struct Drop {
+    pub(super) at: Instant,
+    pub(super) evidence: Vec<usize>,
+}
+
+/// A relapse that holds now: direct safety lost after Tds, confirmed, and not regained.
+#[derive(Debug, Clone)]
+pub(super) struct Relapse {
+    /// When direct safety was lost.
+    pub(super) lost: Instant,
+    /// When the drop was first confirmed.
+    pub(super) confirmed: Instant,
+    pub(super) evidence: Vec<usize>,
+}
+
+/// A stretch of time the trajectory was open: from its (re)opening to its closure.
+#[derive(Debug, Clone, Copy)]
+pub(super) struct Period {
+    pub(super) start: Instant,
+    pub(super) end: Option<(Instant, usize)>,
+}
+
+/// What the detectors share, derived once per evaluation.
+pub(in crate::engine) struct Facts<'a> {
+    pub(super) household: &'a Household,
+    pub(super) events: &'a [Event],
+    pub(super) defs: &'a Definitions,
+    pub(super) now: Instant,
+    pub(super) scores: Vec<ScoreRef>,
+    pub(super) signals: Vec<SignalRef>,
+    pub(super) periods: Vec<Period>,
+    /// Intervals `[start, end)` in the current trajectory when direct safety held; `end` is
+    /// `None` while it holds at `now`.
+    pub(super) direct: Vec<(Instant, Option<Instant>)>,
+}
+
+impl<'a> Facts<'a> {
+    pub(in crate::engine) fn new(
+        household: &'a Household,
+        events: &'a [Event],
+        defs: &'a Definitions,
+        now: Instant,
+    ) -> Self {
+        let mut scores = Vec::new();
+        let mut signals = Vec::new();
+        let mut periods = vec![Period {
+            start: household.opened_at.start(),
+            end: None,
+        }];
+        for (index, event) in events.iter().enumerate() {
+            match event {
+                Event::Score(s) => scores.push(ScoreRef {
+                    at: s.at,
+                    perspective: s.perspective,
+                    value: s.value.get(),
+                    index,
+                }),
+                Event::Signal(s) => signals.push(SignalRef {
+                    at: s.at,
+                    melding: s.kind == SignalKind::Melding,
+                    acute: s.acute,
+                    neighbourhood: s.source.is_neighbourhood(),
+                    index,
+                }),
+                Event::Closure(c) => {
+                    if let Some(p) = periods.last_mut().filter(|p| p.end.is_none()) {
+                        p.end = Some((c.at, index));
+                    }
+                }
+                Event::Reopen(r) if periods.last().is_some_and(|p| p.end.is_some()) => {
+                    periods.push(Period {
+                        start: r.at,
+                        end: None,
+                    });
+                }
+                _ => {}
+            }
+        }
+        let mut facts = Facts {
+            household,
+            events,
+            defs,
+            now,
+            scores,
+            signals,
+            periods,
+            direct: Vec::new(),
+        };
+        facts.direct = facts.direct_intervals();
+        facts
+    }
+
+    pub(in crate::engine) fn phase(&self) -> Phase {
+        let current = self.current();
+        if current.end.is_some() {
+            return Phase::Afgesloten;
+        }
+        let phase3 = self
+            .events
+            .iter()
+            .any(|e| matches!(e, Event::Phase3(m) if m.at >= current.start));
+        if phase3 || self.stable_safety(self.now) {
+            Phase::StabieleVeiligheid
+        } else if self.direct_safety(self.now) {
+            Phase::DirecteVeiligheid
+        } else {
+            Phase::AcuteOnveiligheid
+        }
+    }
+
+    pub(super) fn current(&self) -> Period {
+        *self
+            .periods
+            .last()
+            .expect("a household has at least one period")
+    }
+
+    pub(super) fn t0(&self) -> Instant {
+        self.current().start
+    }
+
+    pub(super) fn is_open(&self) -> bool {
+        self.current().end.is_none()
+    }
+
+    pub(super) fn window(&self) -> SignedDuration {
+        days(self.defs.level_window_days)
+    }
+
+    /// The safety level at `t`: the lowest of each perspective's latest score in the window
+    /// before `t`, and the time of the latest of those scores.
+    pub(super) fn safety_level(&self, t: Instant) -> Option<(u8, Instant)> {
+        let mut latest: [Option<ScoreRef>; 5] = [None; 5];
+        for s in self.scores_in(minus(t, self.window()), t) {
+            let slot = &mut latest[s.perspective as usize];
+            if slot.is_none_or(|l| s.at >= l.at) {
+                *slot = Some(*s);
+            }
+        }
+        let level = latest.iter().flatten().map(|s| s.value).min()?;
+        let last = latest.iter().flatten().map(|s| s.at).max()?;
+        Some((level, last))
+    }
+
+    /// The scores in `(from, to]`; scores are in time order.
+    pub(super) fn scores_in(&self, from: Instant, to: Instant) -> &[ScoreRef] {
+        let start = self.scores.partition_point(|s| s.at <= from);
+        let end = self.scores.partition_point(|s| s.at <= to);
+        &self.scores[start..end.max(start)]
+    }
+
+    /// Direct safety at `t`: safety level at least 6 and no acute signal after the latest score.
+    pub(super) fn direct_safety(&self, t: Instant) -> bool {
+        match self.safety_level(t) {
+            Some((level, last)) if level >= self.defs.direct_safety_min => !self
+                .signals
+                .iter()
+                .any(|s| s.acute && s.at > last && s.at <= t),
+            _ => false,
+        }
+    }
+
+    /// Direct safety is a step function that changes only at a score, when a score leaves the
+    /// window, and at an acute signal: evaluate it at those points of the current trajectory.
+    pub(super) fn direct_intervals(&self) -> Vec<(Instant, Option<Instant>)> {
+        let t0 = self.t0();
+        let mut points: Vec<Instant> = vec![t0];
+        for s in &self.scores {
+            points.push(s.at);
+            points.push(plus(s.at, self.window()));
+        }
+        points.extend(self.signals.iter().filter(|s| s.acute).map(|s| s.at));
+        points.retain(|p| *p >= t0 && *p <= self.now);
+        points.sort();
+        points.dedup();
+        let mut intervals: Vec<(Instant, Option<Instant>)> = Vec::new();
+        for p in points {
+            let holds = self.direct_safety(p);
+            match intervals.last_mut() {
+                Some((_, end @ None)) if !holds => *end = Some(p),
+                Some((_, None)) => {}
+                _ if holds => intervals.push((p, None)),
+                _ => {}
+            }
+        }
+        intervals
+    }
+
+    /// Tds: the first time direct safety held in the current trajectory.
+    pub(super) fn tds(&self) -> Option<Instant> {
+        self.direct.first().map(|(start, _)| *start)
+    }
+
+    /// Stable safety at `t` (DESIGN.md section 3): over the window before `t` enough scores, most
+    /// of them high and none low, no long gap between consecutive scores, and no melding or acute
+    /// signal. Single scores are noisy (a 0-10 item has a measurement error of about one point), so
+    /// an occasional 7 or one missed visit does not undo it.
+    pub(super) fn stable_safety(&self, t: Instant) -> bool {
+        let d = self.defs;
+        let from = minus(t, days(7 * d.stable_weeks));
+        let in_window = self.scores_in(from, t);
+        if in_window.len() < d.stable_min_scores {
+            return false;
+        }
+        let high = in_window
+            .iter()
+            .filter(|s| s.value >= d.stable_score_min)
+            .count();
+        let mostly_high = high * 100 >= usize::from(d.stable_share_percent) * in_window.len();
+        let none_low = in_window.iter().all(|s| s.value >= d.stable_score_floor);
+        let max_gap = days(d.stable_max_gap_days);
+        let no_long_gap = in_window
+            .windows(2)
+            .all(|w| w[1].at.timestamp().duration_since(w[0].at.timestamp()) <= max_gap);
+        mostly_high
+            && none_low
+            && no_long_gap
+            && !self
+                .signals
+                .iter()
+                .any(|s| (s.melding || s.acute) && s.at > from && s.at <= t)
+    }
+
+    /// The moments stable safety can start holding: at each score, and when a score or a
+    /// disqualifying signal leaves the window.
+    pub(super) fn stable_candidates(&self) -> Vec<Instant> {
+        let w = days(7 * self.defs.stable_weeks);
+        let mut c: Vec<Instant> = Vec::new();
+        for s in &self.scores {
+            c.push(s.at);
+            c.push(plus(s.at, w));
+        }
+        c.extend(
+            self.signals
+                .iter()
+                .filter(|s| s.melding || s.acute)
+                .map(|s| plus(s.at, w)),
+        );
+        c.sort();
+        c.dedup();
+        c
+    }
+
+    /// The first time in `[from, to]` stable safety held.
+    pub(super) fn stable_reached(&self, from: Instant, to: Instant) -> Option<Instant> {
+        self.stable_candidates()
+            .into_iter()
+            .filter(|c| *c >= from && *c <= to)
+            .find(|c| self.stable_safety(*c))
+    }
+
+    /// The confirmed drops after `tds`, in time order (DESIGN.md section 3, terugval): two
+    /// perspectives below the direct-safety line at one visit, one perspective below it on two
+    /// consecutive scores close together, a score at or below the severe line, or an acute
+    /// signal. One perspective's single low score is not one: it is within the noise of the scale.
+    pub(super) fn confirmed_drops(&self, tds: Instant) -> Vec<Drop> {
+        let d = self.defs;
+        let low = |s: &ScoreRef| s.at > tds && s.value < d.direct_safety_min;
+        let visit = days(d.relapse_visit_days);
+        let repeat = days(d.relapse_repeat_days);
+        let apart = |a: &ScoreRef, b: &ScoreRef| b.at.timestamp().duration_since(a.at.timestamp());
+        let mut drops: Vec<Drop> = Vec::new();
+        for (i, s) in self.scores.iter().enumerate().filter(|(_, s)| low(s)) {
+            if s.value <= d.relapse_severe_max {
+                drops.push(Drop {
+                    at: s.at,
+                    evidence: vec![s.index],
+                });
+                continue;
+            }
+            let earlier = &self.scores[..i];
+            let same_visit = earlier
+                .iter()
+                .rev()
+                .take_while(|o| apart(o, s) <= visit)
+                .find(|o| o.perspective != s.perspective && low(o));
+            let previous = earlier
+                .iter()
+                .rev()
+                .find(|o| o.perspective == s.perspective)
+                .filter(|o| low(o) && apart(o, s) <= repeat);
+            if let Some(o) = same_visit.or(previous) {
+                drops.push(Drop {
+                    at: s.at,
+                    evidence: vec![o.index, s.index],
+                });
+            }
+        }
+        drops.extend(
+            self.signals
+                .iter()
+                .filter(|s| s.acute && s.at > tds)
+                .map(|s| Drop {
+                    at: s.at,
+                    evidence: vec![s.index],
+                }),
+        );
+        drops.sort_by_key(|d| d.at);
+        drops
+    }
+
+    /// The current relapse: a confirmed drop after Tds with no direct safety since.
+    pub(super) fn relapse(&self) -> Option<Relapse> {
+        let tds = self.tds()?;
+        let drops = self.confirmed_drops(tds);
+        let last = drops.last()?.at;
+        if self.direct.iter().any(|(start, _)| *start > last) {
+            return None;
+        }
+        // Direct safety was lost at the end of the latest stretch before the confirmation.
+        let lost = self
+            .direct
+            .iter()
+            .filter_map(|(_, end)| *end)
+            .filter(|end| *end <= last)
+            .max()
+            .unwrap_or(tds);
+        let episode: Vec<&Drop> = drops.iter().filter(|d| d.at >= lost).collect();
+        let confirmed = episode.first().map_or(last, |d| d.at);
+        let mut evidence: Vec<usize> = episode
+            .iter()
+            .flat_map(|d| d.evidence.iter().copied())
+            .collect();
+        evidence.sort();
+        evidence.dedup();
+        Some(Relapse {
+            lost,
+            confirmed,
+            evidence,
+        })
+    }
+
+    /// The end of the latest grace period (an intervention's expected effect) at or before `now`,
+    /// and whether one is running now.
+    pub(super) fn grace(&self) -> (Option<Instant>, Option<Instant>) {
+        let mut ended = None;
+        let mut running = None;
+        for e in self.events {
+            if let Event::Intervention(i) = e
+                && let Some(until) = i.effect_expected_by.map(|d| d.start())
+            {
+                if until > self.now {
+                    running = running.max(Some(until));
+                } else if until > i.at {
+                    ended = ended.max(Some(until));
+                }
+            }
+        }
+        (ended, running)
+    }
+
+    pub(super) fn recent_evidence(&self, from: Instant) -> Vec<usize> {
+        let mut ev: Vec<usize> = self
+            .scores
+            .iter()
+            .filter(|s| s.at >= from)
+            .map(|s| s.index)
+            .chain(
+                self.signals
+                    .iter()
+                    .filter(|s| s.at >= from && (s.acute || s.melding))
+                    .map(|s| s.index),
+            )
+            .collect();
+        ev.sort();
+        // The latest events say most; a long history is cut to its last 20.
+        let cut = ev.len().saturating_sub(20);
+        ev.split_off(cut)
+    }
+
+    /// Since when a flag has been set (at level waarschijnlijk or zeker) without interruption.
+    pub(super) fn flag_set_since(&self, kind: FlagKind) -> Option<(Instant, usize)> {
+        let mut since = None;
+        for (i, e) in self.events.iter().enumerate() {
+            if let Event::Flag(f) = e
+                && f.flag == kind
+            {
+                let set = matches!(f.level, FlagLevel::Waarschijnlijk | FlagLevel::Zeker);
+                since = match (set, since) {
+                    (true, None) => Some((f.at, i)),
+                    (true, kept) => kept,
+                    (false, _) => None,
+                };
+            }
+        }
+        since
+    }
+}
