@@ -47,6 +47,14 @@ impl RuleSet {
         self.national.iter().map(|r| r.id.as_str()).collect()
     }
 
+    /// The short Dutch title of a national rule, as the pages show it.
+    pub fn title(&self, id: &str) -> Option<&str> {
+        self.national
+            .iter()
+            .find(|r| r.id == id)
+            .map(|r| r.title.as_str())
+    }
+
     pub fn len(&self) -> usize {
         self.national.len()
     }

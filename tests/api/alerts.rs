@@ -75,22 +75,22 @@ both! {
         let detail = app.get(&rg, &format!("/api/v1/alerts/{id}")).await.expect(StatusCode::OK);
         assert_eq!(detail.body["fired_at"], "2025-02-17T00:00:00+01:00");
 
-        // zicht is down over the next deadline (14 days without a score while unsafe: 24
-        // February 10:00) and starts again on 3 March: the missed deadline is caught up at once.
+        // zicht is down over the next deadline (21 days without a score while unsafe: 3 March
+        // 10:00) and starts again on 10 March: the missed deadline is caught up at once.
         let mut settings = app.settings.clone();
         settings.listen = "127.0.0.1:0".parse().unwrap();
-        let restarted = App::build(settings, Arc::new(ManualClock::new("2025-03-03T08:00:00+01:00".parse().unwrap()))).await.unwrap();
-        let evaluated = zicht::app::alerting::run_due(&restarted.state, "2025-03-03T08:00:00+01:00".parse().unwrap()).await.unwrap();
+        let restarted = App::build(settings, Arc::new(ManualClock::new("2025-03-10T08:00:00+01:00".parse().unwrap()))).await.unwrap();
+        let evaluated = zicht::app::alerting::run_due(&restarted.state, "2025-03-10T08:00:00+01:00".parse().unwrap()).await.unwrap();
         assert_eq!(evaluated, 1);
         let mut alerts = app.alerts(&rg, "").await;
         alerts.sort();
         assert_eq!(alerts, [pair("geen-directe-veiligheid", "firing"), pair("meting-achterstallig", "firing")]);
         let id = alert_id(&app, &rg, "meting-achterstallig").await;
         let detail = app.get(&rg, &format!("/api/v1/alerts/{id}")).await.expect(StatusCode::OK);
-        assert_eq!(detail.body["since"], "2025-02-24T10:00:00+01:00");
-        assert_eq!(detail.body["fired_at"], "2025-03-03T08:00:00+01:00");
+        assert_eq!(detail.body["since"], "2025-03-03T10:00:00+01:00");
+        assert_eq!(detail.body["fired_at"], "2025-03-10T08:00:00+01:00");
         // Caught up once: a second run changes nothing.
-        app.at("2025-03-03T08:00:00+01:00");
+        app.at("2025-03-10T08:00:00+01:00");
         app.tick().await;
         let detail2 = app.get(&rg, &format!("/api/v1/alerts/{id}")).await.expect(StatusCode::OK);
         assert_eq!(detail.body["history"], detail2.body["history"]);

@@ -58,7 +58,7 @@ pub(super) async fn list(State(state): State<Arc<AppState>>, user: WebUser) -> R
                 @let (class, sev) = severity_label(a.severity);
                 article style="border-bottom:1px solid var(--line);padding:0.5rem 0" {
                     h2 style="margin:0.25rem 0" {
-                        a href={ "/waarschuwingen/" (a.id) } { (rule_label(&a.rule)) " — " (a.household) }
+                        a href={ "/waarschuwingen/" (a.id) } { (rule_label(&state.rules(), &a.rule)) " — " (a.household) }
                     }
                     p { span.badge.(class) { (sev) } " " (state_label(a.state)) " · sinds " (date(a.since)) }
                     p { (a.advice) }
@@ -145,11 +145,11 @@ async fn render(
     }
     let (class, sev) = severity_label(alert.severity);
     page(layout(
-        &rule_label(&alert.rule),
+        &rule_label(&state.rules(), &alert.rule),
         Some(user),
         html! {
             p { a href="/waarschuwingen" { "← Alle waarschuwingen" } }
-            h1 { (rule_label(&alert.rule)) }
+            h1 { (rule_label(&state.rules(), &alert.rule)) }
             p {
                 span.badge.(class) { (sev) } " " (state_label(alert.state))
                 " · huishouden " a href={ "/huishoudens/" (alert.household) } { (alert.household) }
@@ -412,7 +412,7 @@ pub(super) async fn inbox(State(state): State<Arc<AppState>>, user: WebUser) -> 
                 @for n in &rows {
                     li {
                         @if n.read_at.is_none() { strong { "Nieuw: " } }
-                        (datetime(n.created_at)) " — " (rule_label(&n.rule)) " bij " (n.household) " (" (why_label(n.why)) ")"
+                        (datetime(n.created_at)) " — " (rule_label(&state.rules(), &n.rule)) " bij " (n.household) " (" (why_label(n.why)) ")"
                         @if regisseur { " — " a href={ "/waarschuwingen/" (n.alert) } { "bekijken" } }
                     }
                 }

@@ -273,23 +273,11 @@ pub(super) fn severity_label(s: crate::engine::Severity) -> (&'static str, &'sta
 }
 
 /// Dutch names of the rules, for people.
-pub(super) fn rule_label(rule: &str) -> String {
-    match rule {
-        "geen-directe-veiligheid" => "Geen directe veiligheid".into(),
-        "geen-stabiele-veiligheid" => "Geen stabiele veiligheid".into(),
-        "terugval" => "Terugval".into(),
-        "herhaald-gemeld" => "Herhaald gemeld".into(),
-        "hermelding" => "Hermelding".into(),
-        "dalende-trend" => "Dalende trend".into(),
-        "uiteenlopende-scores" => "Uiteenlopende scores".into(),
-        "meting-achterstallig" => "Meting achterstallig".into(),
-        "forensisch-consult" => "Forensisch consult nodig".into(),
-        "voortijdig-loslaten" => "Voortijdig loslaten".into(),
-        "geen-proactief-scenario" => "Geen proactief scenario".into(),
-        "nazorg" => "Nazorg".into(),
-        "ogen-en-oren" => "Signaal uit de wijk".into(),
-        other => other.replace('-', " "),
-    }
+/// The Dutch title of a rule, as the national rule file gives it.
+pub(super) fn rule_label(rules: &crate::rules::RuleSet, rule: &str) -> String {
+    rules
+        .title(rule)
+        .map_or_else(|| rule.replace('-', " "), str::to_owned)
 }
 
 /// Audits a page's access to household data, like the API does.

@@ -18,6 +18,7 @@ use crate::http::web::{
     WebUser, audited, date, datetime, layout, page, page_error, rule_label, severity_label,
 };
 use crate::http::{ApiError, AppState};
+use crate::rules::RuleSet;
 use crate::store::{self, AlertRow, AlertState};
 
 use super::{allowed, history};
@@ -172,7 +173,7 @@ async fn render(
     let defs = rules.for_region(hist.household.region).definitions;
     let current = phase(&hist, defs, now);
     let spans = phase_spans(&hist, defs, now);
-    let chart_svg = render_chart(&hist, &alerts, &decisions, &spans, now);
+    let chart_svg = render_chart(&state.rules(), &hist, &alerts, &decisions, &spans, now);
     let open: Vec<&AlertRow> = listed
         .iter()
         .filter(|a| a.state != AlertState::Resolved)
@@ -203,8 +204,8 @@ async fn render(
                         li {
                             span.badge.(class) { (sev) } " "
                             @if user.actor().role == crate::domain::Role::Regisseur {
-                                a href={ "/waarschuwingen/" (a.id) } { (rule_label(&a.rule)) }
-                            } @else { (rule_label(&a.rule)) }
+                                a href={ "/waarschuwingen/" (a.id) } { (rule_label(&state.rules(), &a.rule)) }
+                            } @else { (rule_label(&state.rules(), &a.rule)) }
                             " — sinds " (date(a.since))
                         }
                     }
@@ -249,6 +250,7 @@ pub(in crate::http::web) async fn show(
 }
 
 fn render_chart(
+    rules: &RuleSet,
     hist: &History,
     alerts: &[AlertRow],
     decisions: &[(String, store::TransitionRow)],
@@ -303,7 +305,7 @@ fn render_chart(
             (
                 a.fired_at.millis(),
                 a.resolved_at.map(Instant::millis),
-                rule_label(&a.rule),
+                rule_label(rules, &a.rule),
             )
         })
         .collect();
@@ -316,7 +318,7 @@ fn render_chart(
                 .map_or_else(|| "gepauzeerd".to_owned(), forms::label_of::<Decision>);
             (
                 t.at.millis(),
-                format!("{}: {what} ({})", rule_label(rule), t.actor),
+                format!("{}: {what} ({})", rule_label(rules, rule), t.actor),
             )
         })
         .collect();
