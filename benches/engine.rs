@@ -8,8 +8,8 @@ use std::hint::black_box;
 
 use criterion::{Criterion, criterion_group, criterion_main};
 use zicht::domain::{
-    Event, FlagKind, FlagLevel, Household, Instant, LocalDate, Milestone, Perspective, PlaceName,
-    Region, SafetyScore, Score, Signal, SignalKind, SignalSource,
+    Event, FlagKind, FlagLevel, Household, Instant, LocalDate, Perspective, PlaceName, Region,
+    SafetyScore, Score, Signal, SignalKind, SignalSource,
 };
 use zicht::engine::{History, evaluate};
 
@@ -59,9 +59,11 @@ fn history(id: usize, events: usize) -> History {
                 flag: FlagKind::IntiemTerrorisme,
                 level: FlagLevel::Waarschijnlijk,
             }),
-            13 if i == 13 * 3 => Event::Phase3(Milestone {
+            13 if i == 13 * 3 => Event::Escalation(zicht::domain::Escalation {
                 household: hid.clone(),
                 at,
+                step: zicht::domain::EscalationStep::CANNOT_STOP,
+                reason: "geweld niet te stoppen".parse().expect("text"),
             }),
             _ => {
                 let base = [3, 5, 7, 8, 6, 4, 6, 8, 9, 9][phase as usize % 10];

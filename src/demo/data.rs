@@ -4,9 +4,10 @@
 //! several alerts are open today. Deterministic: the same day gives the same demo.
 
 use crate::domain::{
-    Closure, Consultation, Event, Flag, FlagKind, FlagLevel, FreeText, Household, Instant,
-    Intervention, LocalDate, Milestone, Partner, PartnerWithdrawal, Perspective, PlaceName,
-    Reference, Region, SafetyScore, Score, Signal, SignalKind, SignalSource, Specialism,
+    Closure, Consultation, Escalation, EscalationStep, Event, Flag, FlagKind, FlagLevel, FreeText,
+    Household, Instant, Intervention, LocalDate, Milestone, Partner, PartnerWithdrawal,
+    Perspective, PlaceName, Reference, Region, SafetyScore, Score, Signal, SignalKind,
+    SignalSource, Specialism,
 };
 use crate::engine::History;
 
@@ -294,15 +295,25 @@ pub(crate) fn demo_histories(today: Instant) -> Vec<History> {
             }
             Story::CannotStop => {
                 b.scores(start, span, 10, |_| 4);
-                b.push(day(today, -30, 9), |household, at| {
-                    Event::Phase3(Milestone { household, at })
-                });
-                b.push(day(today, -20, 9), |household, at| {
-                    Event::Flag(Flag {
+                b.push(day(today, -60, 9), |household, at| {
+                    Event::Escalation(Escalation {
                         household,
                         at,
-                        flag: FlagKind::GeweldNietTeStoppen,
-                        level: FlagLevel::Zeker,
+                        step: EscalationStep::new(2).expect("a step"),
+                        reason:
+                            "Geweld stopt niet in het vrijwillig kader; procesregie bij het ZVH."
+                                .parse()
+                                .expect("demo text"),
+                    })
+                });
+                b.push(day(today, -20, 9), |household, at| {
+                    Event::Escalation(Escalation {
+                        household,
+                        at,
+                        step: EscalationStep::CANNOT_STOP,
+                        reason: "Geweld is niet te stoppen; vasthouden en volhouden."
+                            .parse()
+                            .expect("demo text"),
                     })
                 });
             }

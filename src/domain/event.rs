@@ -5,8 +5,8 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use super::{
-    FlagKind, FlagLevel, FreeText, HouseholdId, Instant, LocalDate, Partner, Perspective,
-    PlaceName, Reference, Region, SafetyScore, SignalKind, SignalSource, Specialism,
+    EscalationStep, FlagKind, FlagLevel, FreeText, HouseholdId, Instant, LocalDate, Partner,
+    Perspective, PlaceName, Reference, Region, SafetyScore, SignalKind, SignalSource, Specialism,
 };
 
 /// A household: the unit of monitoring. Pseudonymous: no names, no addresses.
@@ -80,7 +80,17 @@ pub struct Intervention {
     pub effect_expected_by: Option<LocalDate>,
 }
 
-/// An event that carries nothing but its moment: phase 3 reached, proactive scenario agreed, reopened.
+/// The regisseur records the household's step on the escalation ladder, and why.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Escalation {
+    pub household: HouseholdId,
+    pub at: Instant,
+    pub step: EscalationStep,
+    pub reason: FreeText,
+}
+
+/// An event that carries nothing but its moment: proactive scenario agreed, reopened.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Milestone {
@@ -115,7 +125,7 @@ pub enum Event {
     Flag(Flag),
     Consultation(Consultation),
     Intervention(Intervention),
-    Phase3(Milestone),
+    Escalation(Escalation),
     ProactiveScenario(Milestone),
     PartnerWithdrawal(PartnerWithdrawal),
     Closure(Closure),
@@ -130,7 +140,7 @@ pub const EVENT_TYPES: &[&str] = &[
     "flag",
     "consultation",
     "intervention",
-    "phase3",
+    "escalation",
     "proactive_scenario",
     "partner_withdrawal",
     "closure",
@@ -146,7 +156,7 @@ impl Event {
             Event::Flag(_) => "flag",
             Event::Consultation(_) => "consultation",
             Event::Intervention(_) => "intervention",
-            Event::Phase3(_) => "phase3",
+            Event::Escalation(_) => "escalation",
             Event::ProactiveScenario(_) => "proactive_scenario",
             Event::PartnerWithdrawal(_) => "partner_withdrawal",
             Event::Closure(_) => "closure",
@@ -162,7 +172,8 @@ impl Event {
             Event::Flag(e) => &e.household,
             Event::Consultation(e) => &e.household,
             Event::Intervention(e) => &e.household,
-            Event::Phase3(e) | Event::ProactiveScenario(e) | Event::Reopen(e) => &e.household,
+            Event::Escalation(e) => &e.household,
+            Event::ProactiveScenario(e) | Event::Reopen(e) => &e.household,
             Event::PartnerWithdrawal(e) => &e.household,
             Event::Closure(e) => &e.household,
         }
@@ -177,7 +188,8 @@ impl Event {
             Event::Flag(e) => e.at,
             Event::Consultation(e) => e.at,
             Event::Intervention(e) => e.at,
-            Event::Phase3(e) | Event::ProactiveScenario(e) | Event::Reopen(e) => e.at,
+            Event::Escalation(e) => e.at,
+            Event::ProactiveScenario(e) | Event::Reopen(e) => e.at,
             Event::PartnerWithdrawal(e) => e.at,
             Event::Closure(e) => e.at,
         }
@@ -197,7 +209,7 @@ mod tests {
             r#"{"type":"flag","household":"H-0001","at":"2025-02-02T09:00:00+01:00","flag":"intiem_terrorisme","level":"waarschijnlijk"}"#,
             r#"{"type":"consultation","household":"H-0001","at":"2025-02-10T09:00:00+01:00","specialism":"forensische_ggz"}"#,
             r#"{"type":"intervention","household":"H-0001","at":"2025-02-12T09:00:00+01:00","description":"...","effect_expected_by":"2025-04-15"}"#,
-            r#"{"type":"phase3","household":"H-0001","at":"2025-06-01T09:00:00+02:00"}"#,
+            r#"{"type":"escalation","household":"H-0001","at":"2025-06-01T09:00:00+02:00","step":3,"reason":"..."}"#,
             r#"{"type":"proactive_scenario","household":"H-0001","at":"2025-06-10T09:00:00+02:00"}"#,
             r#"{"type":"partner_withdrawal","household":"H-0001","at":"2025-07-01T09:00:00+02:00","partner":"ggz"}"#,
             r#"{"type":"closure","household":"H-0001","at":"2025-09-01T09:00:00+02:00","reason":"..."}"#,
@@ -210,6 +222,28 @@ mod tests {
             let got: serde_json::Value = serde_json::from_str(&back).unwrap();
             assert_eq!(want, got);
         }
+    }
+
+    #[test]
+    fn an_escalation_names_a_step_of_the_ladder_and_why() {
+        let step = |n: &str| {
+            serde_json::from_str::<Event>(&format!(
+                r#"{{"type":"escalation","household":"H-1","at":"2025-06-01T09:00:00+02:00","step":{n},"reason":"x"}}"#
+            ))
+        };
+        assert!(step("1").is_ok() && step("3").is_ok());
+        for wrong in ["0", "4", "2.5", "\"3\""] {
+            let err = step(wrong).unwrap_err().to_string();
+            assert!(err.contains("must be 1, 2 or 3"), "{wrong}: {err}");
+        }
+        let no_reason =
+            r#"{"type":"escalation","household":"H-1","at":"2025-06-01T09:00:00+02:00","step":3}"#;
+        assert!(serde_json::from_str::<Event>(no_reason).is_err());
+        let old = r#"{"type":"phase3","household":"H-1","at":"2025-06-01T09:00:00+02:00"}"#;
+        assert!(
+            serde_json::from_str::<Event>(old).is_err(),
+            "phase3 is gone"
+        );
     }
 
     #[test]

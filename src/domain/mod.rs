@@ -6,11 +6,12 @@ mod values;
 mod vocab;
 
 pub use event::{
-    Closure, Consultation, EVENT_TYPES, Event, Flag, Household, Intervention, Milestone,
-    PartnerWithdrawal, Score, Signal,
+    Closure, Consultation, EVENT_TYPES, Escalation, Event, Flag, Household, Intervention,
+    Milestone, PartnerWithdrawal, Score, Signal,
 };
 pub use values::{
-    FreeText, HouseholdId, Instant, LocalDate, PlaceName, Reference, SafetyScore, amsterdam,
+    EscalationStep, FreeText, HouseholdId, Instant, LocalDate, PlaceName, Reference, SafetyScore,
+    amsterdam,
 };
 pub use vocab::{
     Decision, FlagKind, FlagLevel, NotifyRole, Partner, Perspective, Region, Relation, Role,

@@ -229,6 +229,69 @@ impl utoipa::PartialSchema for SafetyScore {
 }
 impl utoipa::ToSchema for SafetyScore {}
 
+/// A step of the MDA++ escalation ladder (1 shared basis, 2 bijschalen and procesregie, 3 violence
+/// that cannot be stopped). A different axis from the phases: never derived from one, never shown
+/// as one.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct EscalationStep(u8);
+
+impl EscalationStep {
+    /// Where every household stands until the regisseur records another step.
+    pub const FIRST: EscalationStep = EscalationStep(1);
+    /// *Geweld niet te stoppen*: a proactive scenario and *vasthouden en volhouden*.
+    pub const CANNOT_STOP: EscalationStep = EscalationStep(3);
+
+    pub fn new(value: i64) -> Result<Self, ParseError> {
+        u8::try_from(value)
+            .ok()
+            .filter(|v| (1..=3).contains(v))
+            .map(EscalationStep)
+            .ok_or_else(|| ParseError::new("must be 1, 2 or 3"))
+    }
+
+    pub fn get(self) -> u8 {
+        self.0
+    }
+
+    /// The Dutch name of the step, as the practice card calls it.
+    pub fn label(self) -> &'static str {
+        match self.0 {
+            1 => "Trede 1 · gezamenlijke basis",
+            2 => "Trede 2 · bijschalen en procesregie",
+            _ => "Trede 3 · geweld niet te stoppen",
+        }
+    }
+}
+
+impl Serialize for EscalationStep {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_u8(self.0)
+    }
+}
+
+impl<'de> Deserialize<'de> for EscalationStep {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let n = serde_json::Number::deserialize(d)
+            .map_err(|_| serde::de::Error::custom("must be 1, 2 or 3"))?;
+        n.as_i64()
+            .ok_or_else(|| ParseError::new("must be 1, 2 or 3"))
+            .and_then(EscalationStep::new)
+            .map_err(serde::de::Error::custom)
+    }
+}
+
+impl utoipa::PartialSchema for EscalationStep {
+    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+        utoipa::openapi::ObjectBuilder::new()
+            .schema_type(utoipa::openapi::schema::Type::Integer)
+            .minimum(Some(1))
+            .maximum(Some(3))
+            .description(Some("Step of the MDA++ escalation ladder: 1 shared basis, 2 bijschalen and procesregie, 3 violence that cannot be stopped"))
+            .into()
+    }
+}
+impl utoipa::ToSchema for EscalationStep {}
+
 /// The zone every date in the interchange format is in (DESIGN.md section 4).
 pub fn amsterdam() -> jiff::tz::TimeZone {
     // Looked up once: the engine does calendar arithmetic in this zone on its hot path.

@@ -158,7 +158,6 @@ vocabulary! {
     /// A marker a professional sets on a household.
     FlagKind, "flag" {
         IntiemTerrorisme => "intiem_terrorisme",
-        GeweldNietTeStoppen => "geweld_niet_te_stoppen",
     }
 }
 

@@ -11,7 +11,7 @@ pub use rule::{
     WeeksParams,
 };
 
-use crate::domain::{Event, Household, Instant};
+use crate::domain::{EscalationStep, Event, Household, Instant};
 
 /// The rules in force for one household: the national rules, or a region's with its overrides.
 #[derive(Debug, Clone, Copy)]
@@ -65,6 +65,9 @@ pub struct Evaluation {
     pub one_shots: Vec<OneShot>,
     /// The next moment the outcome can change without new events (the scheduler's due time).
     pub next_due: Option<Instant>,
+    /// *Vasthouden en volhouden*: at escalation step 3 with a proactive scenario agreed, the
+    /// region knows; stagnation alerts stay visible but are not sent again.
+    pub holding_on: bool,
 }
 
 /// Evaluates the household at `now`, seeing only the events at or before `now`.
@@ -109,6 +112,7 @@ pub fn evaluate(history: &History, rules: Effective<'_>, now: Instant) -> Evalua
         conditions,
         one_shots,
         next_due,
+        holding_on: facts.holding_on(),
     }
 }
 
@@ -225,8 +229,9 @@ impl Phase {
     }
 }
 
-/// The household's phase at `now`: closed; phase 3 when stable safety holds or phase 3 was
-/// recorded; phase 2 while direct safety holds; otherwise phase 1.
+/// The household's phase at `now`, from its scores and signals only: closed; phase 3 when stable
+/// safety holds; phase 2 while direct safety holds; otherwise phase 1. Never from an escalation
+/// step.
 pub fn phase(history: &History, definitions: &Definitions, now: Instant) -> Phase {
     let seen = history.events.partition_point(|e| e.at() <= now);
     detect::Facts::new(
@@ -236,4 +241,19 @@ pub fn phase(history: &History, definitions: &Definitions, now: Instant) -> Phas
         now,
     )
     .phase()
+}
+
+/// The household's step on the escalation ladder at `now`: the latest the regisseur recorded, or
+/// step 1 when none is. A different axis from the phase: neither is derived from the other.
+pub fn escalation_step(history: &History, now: Instant) -> EscalationStep {
+    history
+        .events
+        .iter()
+        .take_while(|e| e.at() <= now)
+        .filter_map(|e| match e {
+            Event::Escalation(x) => Some(x.step),
+            _ => None,
+        })
+        .last()
+        .unwrap_or(EscalationStep::FIRST)
 }

@@ -39,9 +39,9 @@ pub struct Definitions {
     /// ... and escalated, each time one level up this ladder of webhook roles (e.g. the
     /// teamcoördinator, then procesregie at the Zorg- en Veiligheidshuis).
     pub escalation: Vec<String>,
-    /// Whether the region agreed to show the gemeente (pseudonymised) which households are in
-    /// phase 3.
-    pub share_phase3_with_gemeente: bool,
+    /// Whether the region agreed to show the gemeente (pseudonymised) which households are at
+    /// escalation step 3 (violence that cannot be stopped).
+    pub share_step3_with_gemeente: bool,
 }
 
 impl Default for Definitions {
@@ -60,7 +60,7 @@ impl Default for Definitions {
             relapse_severe_max: 3,
             repeat_days: 7,
             escalation: vec!["teamcoordinator".to_owned(), "procesregie_zvh".to_owned()],
-            share_phase3_with_gemeente: false,
+            share_step3_with_gemeente: false,
         }
     }
 }
@@ -161,6 +161,19 @@ pub enum Detector {
     GeenProactiefScenario(DaysParams),
     Nazorg(NazorgParams),
     OgenEnOren,
+}
+
+impl Detector {
+    /// The stagnation detectors: the grace period of a new intervention silences them, and a
+    /// region holding on at escalation step 3 is not told of them again.
+    pub fn is_stagnation(&self) -> bool {
+        matches!(
+            self,
+            Detector::GeenDirecteVeiligheid(_)
+                | Detector::GeenStabieleVeiligheid(_)
+                | Detector::DalendeTrend(_)
+        )
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Deserialize)]

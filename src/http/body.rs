@@ -138,7 +138,7 @@ pub fn event_from_object(
         "flag" => Event::Flag(from_value(value)?),
         "consultation" => Event::Consultation(from_value(value)?),
         "intervention" => Event::Intervention(from_value(value)?),
-        "phase3" => Event::Phase3(from_value(value)?),
+        "escalation" => Event::Escalation(from_value(value)?),
         "proactive_scenario" => Event::ProactiveScenario(from_value(value)?),
         "partner_withdrawal" => Event::PartnerWithdrawal(from_value(value)?),
         "closure" => Event::Closure(from_value(value)?),

@@ -396,7 +396,7 @@ pub async fn record_signal(request: Writing<String>) -> Result<Response, ApiErro
 /// first in [`EVENT_TYPES`].
 const OTHER_EVENTS: &[&str] = EVENT_TYPES.split_at(3).1;
 
-/// Record another event: flag, consultation, intervention, phase3, proactive_scenario,
+/// Record another event: flag, consultation, intervention, escalation, proactive_scenario,
 /// partner_withdrawal, closure or reopen (`type` is required).
 #[utoipa::path(post, path = "/api/v1/households/{id}/events", tag = "households",
     params(("id" = String, Path, description = "Household id"),

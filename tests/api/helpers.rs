@@ -361,6 +361,20 @@ impl TestApp {
     }
 }
 
+impl TestApp {
+    /// Runs a script of several statements, as a migration does.
+    pub async fn execute_script(&self, sql: &str) {
+        let db = zicht::store::Db::connect(&self.settings.database_url(), 1)
+            .await
+            .unwrap();
+        sqlx::raw_sql(sqlx::AssertSqlSafe(sql.to_owned()))
+            .execute(db.pool())
+            .await
+            .unwrap();
+        db.close().await;
+    }
+}
+
 impl Drop for TestApp {
     fn drop(&mut self) {
         if let Some((admin_url, name)) = self.postgres_db.take() {

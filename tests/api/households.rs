@@ -1,7 +1,7 @@
 //! Registering households and recording their events.
 
 use reqwest::StatusCode;
-use serde_json::json;
+use serde_json::{Value, json};
 
 use crate::helpers::{TestApp, both, household_json};
 
@@ -33,16 +33,54 @@ both! {
         assert_eq!(items[3]["level"], "waarschijnlijk");
     }
 
+    async fn a_stored_phase3_and_flag_become_escalation_steps(app: TestApp) {
+        let rg = app.user("rg1", "regisseur").await;
+        app.household("H-0001", Some("rg1"), &[]).await;
+        // `phase3` is no longer accepted ...
+        app.post(&rg, "/api/v1/households/H-0001/events", json!({"type":"phase3","at":"2025-06-01T09:00:00+02:00"}))
+            .await.expect_problem(StatusCode::UNPROCESSABLE_ENTITY, "type");
+        // ... and what was stored before is carried over by the migration.
+        let old = [
+            ("phase3", r#"{"type":"phase3","household":"H-0001","at":"2025-06-01T09:00:00+02:00"}"#),
+            ("flag", r#"{"type":"flag","household":"H-0001","at":"2025-06-02T09:00:00+02:00","flag":"geweld_niet_te_stoppen","level":"zeker"}"#),
+            ("flag", r#"{"type":"flag","household":"H-0001","at":"2025-06-03T09:00:00+02:00","flag":"geweld_niet_te_stoppen","level":"geen"}"#),
+            ("flag", r#"{"type":"flag","household":"H-0001","at":"2025-06-04T09:00:00+02:00","flag":"intiem_terrorisme","level":"zeker"}"#),
+        ];
+        for (i, (kind, payload)) in old.iter().enumerate() {
+            let at_ms = 1_748_761_200_000_i64 + i as i64 * 86_400_000;
+            app.execute(&format!(
+                "INSERT INTO events (household_id, type, at_ms, payload, recorded_at_ms) VALUES ('H-0001', '{kind}', {at_ms}, '{payload}', {at_ms})"
+            )).await.unwrap();
+        }
+        let migration = match app.state.db.backend() {
+            zicht::store::Backend::Sqlite => include_str!("../../migrations/sqlite/0006_escalation.sql"),
+            zicht::store::Backend::Postgres => include_str!("../../migrations/postgres/0006_escalation.sql"),
+        };
+        app.execute_script(migration).await;
+        let items = app.timeline(&rg, "H-0001").await;
+        let steps: Vec<(String, Value)> = items.iter()
+            .map(|e| (e["type"].as_str().unwrap().to_owned(), e.get("step").cloned().unwrap_or(Value::Null)))
+            .collect();
+        assert_eq!(steps, [
+            ("escalation".to_owned(), json!(3)),
+            ("escalation".to_owned(), json!(3)),
+            ("escalation".to_owned(), json!(2)),
+            ("flag".to_owned(), Value::Null),
+        ]);
+        assert!(items[0]["reason"].as_str().unwrap().starts_with("Overgezet"));
+        assert_eq!(items[3]["flag"], "intiem_terrorisme", "other flags stay as they are");
+    }
+
     async fn every_event_type_of_the_interchange_format_is_accepted(app: TestApp) {
         let rg = app.user("rg1", "regisseur").await;
         app.household("H-0001", Some("rg1"), &[]).await;
         let events = [
             json!({"type":"consultation","at":"2025-02-10T09:00:00+01:00","specialism":"forensische_ggz"}),
             json!({"type":"intervention","at":"2025-02-12T09:00:00+01:00","description":"traject GGZ","effect_expected_by":"2025-04-15"}),
-            json!({"type":"phase3","at":"2025-06-01T09:00:00+02:00"}),
+            json!({"type":"escalation","at":"2025-05-01T09:00:00+02:00","step":2,"reason":"procesregie ZVH"}),
+            json!({"type":"escalation","at":"2025-06-01T09:00:00+02:00","step":3,"reason":"geweld niet te stoppen"}),
             json!({"type":"proactive_scenario","at":"2025-06-10T09:00:00+02:00"}),
             json!({"type":"partner_withdrawal","at":"2025-07-01T09:00:00+02:00","partner":"ggz"}),
-            json!({"type":"flag","at":"2025-07-02T09:00:00+02:00","flag":"geweld_niet_te_stoppen","level":"zeker"}),
             json!({"type":"closure","at":"2025-09-01T09:00:00+02:00","reason":"doelen bereikt"}),
             json!({"type":"reopen","at":"2026-01-05T09:00:00+01:00"}),
         ];

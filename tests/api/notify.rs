@@ -378,9 +378,11 @@ both! {
         let stagnation = n("H-0001", "geen-directe-veiligheid", "first");
         assert!(inbox(&app, &rg).await.contains(&stagnation));
         // Vasthouden en volhouden: the region knows; the alert stays visible but is not repeated.
-        for kind in ["phase3", "proactive_scenario"] {
-            app.post(&rg, "/api/v1/households/H-0001/events", json!({"type": kind, "at": "2025-02-17T09:00:00+01:00"}))
-                .await.expect(StatusCode::CREATED);
+        for event in [
+            json!({"type": "escalation", "step": 3, "reason": "geweld niet te stoppen", "at": "2025-02-17T09:00:00+01:00"}),
+            json!({"type": "proactive_scenario", "at": "2025-02-17T09:00:00+01:00"}),
+        ] {
+            app.post(&rg, "/api/v1/households/H-0001/events", event).await.expect(StatusCode::CREATED);
         }
         for day in ["2025-02-17", "2025-02-24", "2025-03-03"] {
             app.score(&cm, "H-0001", "slachtoffer", 3, &format!("{day}T10:00:00+01:00")).await.expect(StatusCode::CREATED);

@@ -172,10 +172,13 @@ async fn gemeente_households(app: &TestApp) {
     app.post(
         &rg,
         "/api/v1/households/H-0000/events",
-        serde_json::json!({"type": "phase3", "at": "2025-01-06T10:00:00+01:00"}),
+        serde_json::json!({"type": "escalation", "step": 3, "reason": "geweld niet te stoppen", "at": "2025-01-06T10:00:00+01:00"}),
     )
     .await
     .expect(StatusCode::CREATED);
+    // The household at step 3 has direct safety for now (phase 2): a step is never a phase.
+    app.score(&rg, "H-0000", "slachtoffer", 7, "2025-01-06T10:00:00+01:00")
+        .await;
 }
 
 both! {
@@ -183,15 +186,15 @@ both! {
         gemeente_households(&app).await;
         let html = monitor_page(&app).await;
         assert!(html.contains("Structurele onveiligheid in Eindhoven"));
-        // Five households in phase 1, one in phase 3: the five is shown, the one is not.
+        // Five households in phase 1, one in phase 2: the five is shown, the one is not.
         assert!(html.contains("<td>5</td>"), "{html}");
         assert!(html.contains("&lt; 5"));
         assert!(!html.contains("H-0"), "a household id reached the gemeente page");
-        assert!(html.contains("deelt geen huishoudens in fase 3"));
+        assert!(html.contains("deelt geen huishoudens op trede 3"));
     }
 }
 
-async fn shared_phase3(app: TestApp) {
+async fn shared_step3(app: TestApp) {
     gemeente_households(&app).await;
     let html = monitor_page(&app).await;
     let pseudonym = html
@@ -242,8 +245,8 @@ fn sharing_rules() -> tempfile::TempDir {
     std::fs::write(
         dir.path().join("rules.toml"),
         shipped.replace(
-            "share_phase3_with_gemeente = false",
-            "share_phase3_with_gemeente = true",
+            "share_step3_with_gemeente = false",
+            "share_step3_with_gemeente = true",
         ),
     )
     .unwrap();
@@ -251,16 +254,16 @@ fn sharing_rules() -> tempfile::TempDir {
 }
 
 #[tokio::test]
-async fn a_region_may_share_phase_3_households_pseudonymised_sqlite() {
+async fn a_region_may_share_step_3_households_pseudonymised_sqlite() {
     let rules = sharing_rules();
-    shared_phase3(TestApp::spawn_sqlite_with_rules(rules.path().to_owned()).await).await;
+    shared_step3(TestApp::spawn_sqlite_with_rules(rules.path().to_owned()).await).await;
 }
 
 #[tokio::test]
-async fn a_region_may_share_phase_3_households_pseudonymised_postgres() {
+async fn a_region_may_share_step_3_households_pseudonymised_postgres() {
     let rules = sharing_rules();
     if let Some(app) = TestApp::spawn_postgres_with_rules(rules.path().to_owned()).await {
-        shared_phase3(app).await;
+        shared_step3(app).await;
     }
 }
 
@@ -342,5 +345,34 @@ both! {
             .collect();
         assert!(rows.contains(&("alert.acknowledge".into(), "ok".into())), "{rows:?}");
         assert!(rows.contains(&("alert.acknowledge".into(), "denied".into())), "the casemanager's try is audited: {rows:?}");
+    }
+}
+
+both! {
+    async fn the_event_form_records_a_step_of_the_ladder_with_its_reason(app: TestApp) {
+        with_password(&app, "rg1", "regisseur").await;
+        app.household("H-0001", Some("rg1"), &[]).await;
+        let session = sign_in(&app, "rg1", PASSWORD).await.unwrap();
+        let csrf = page_csrf(&app, &session, "/huishoudens/H-0001/gebeurtenis").await;
+        let post = |fields: Vec<(&'static str, String)>| {
+            let (url, session) = (app.url("/huishoudens/H-0001/gebeurtenis"), session.clone());
+            async move { browser().post(url).header("cookie", &session).form(&fields).send().await.unwrap() }
+        };
+        let base = |step: &str, text: &str| vec![
+            ("csrf", csrf.clone()), ("type", "escalation".to_owned()), ("at", "2025-01-06T10:00".to_owned()),
+            ("step", step.to_owned()), ("text", text.to_owned()),
+        ];
+        let no_reason = post(base("3", "")).await;
+        assert_eq!(no_reason.status(), StatusCode::UNPROCESSABLE_ENTITY);
+        assert!(no_reason.text().await.unwrap().contains("Geef aan waarom het huishouden op deze trede staat."));
+        let no_step = post(base("", "Geweld niet te stoppen.")).await;
+        assert_eq!(no_step.status(), StatusCode::UNPROCESSABLE_ENTITY);
+        assert!(no_step.text().await.unwrap().contains("Kies de trede."));
+        assert_eq!(app.count("events").await, 0);
+        assert_eq!(post(base("3", "Geweld niet te stoppen.")).await.status(), StatusCode::SEE_OTHER);
+        let page = browser().get(app.url("/huishoudens/H-0001")).header("cookie", &session).send().await.unwrap();
+        let html = page.text().await.unwrap();
+        assert!(html.contains("Trede 3 · geweld niet te stoppen"), "{html}");
+        assert!(!html.contains("3 · stabiele veiligheid"), "a step is never shown as a phase");
     }
 }

@@ -244,3 +244,48 @@ fn replay_prints_one_line_per_firing() {
             .all(|l| l["household"] == "H-0001" && l["severity"].is_string())
     );
 }
+
+/// A history in the interchange format.
+fn history(lines: &[&str]) -> zicht::engine::History {
+    let text = lines.join("\n");
+    let mut histories = zicht::rules::tests::histories(&text).expect("valid events");
+    histories.remove(0)
+}
+
+#[test]
+fn an_escalation_step_is_never_a_phase_and_holding_on_needs_a_scenario_since_step_3() {
+    use zicht::engine::{Phase, escalation_step, evaluate, phase};
+    let rules = zicht::rules::load_dir(&alerts()).unwrap();
+    let effective = rules.for_region(zicht::domain::Region::Utrecht);
+    let household = r#"{"type":"household","id":"H-1","region":"utrecht","gemeente":"Utrecht","minor_children":false,"opened_at":"2025-01-06"}"#;
+    let unsafe_score = r#"{"type":"score","household":"H-1","at":"2025-01-07T10:00:00+01:00","perspective":"slachtoffer","value":3}"#;
+    let step3 = r#"{"type":"escalation","household":"H-1","at":"2025-01-20T09:00:00+01:00","step":3,"reason":"geweld niet te stoppen"}"#;
+    let early =
+        r#"{"type":"proactive_scenario","household":"H-1","at":"2025-01-10T09:00:00+01:00"}"#;
+    let agreed =
+        r#"{"type":"proactive_scenario","household":"H-1","at":"2025-01-25T09:00:00+01:00"}"#;
+    let now: zicht::domain::Instant = "2025-02-01T09:00:00+01:00".parse().unwrap();
+
+    let h = history(&[household, unsafe_score, step3]);
+    assert_eq!(escalation_step(&h, now).get(), 3);
+    assert_eq!(
+        phase(&h, effective.definitions, now),
+        Phase::AcuteOnveiligheid,
+        "the most dangerous households must not look the safest"
+    );
+    let before: zicht::domain::Instant = "2025-01-19T09:00:00+01:00".parse().unwrap();
+    assert_eq!(
+        escalation_step(&h, before).get(),
+        1,
+        "step 1 until one is recorded"
+    );
+
+    assert!(!evaluate(&h, effective, now).holding_on);
+    let h = history(&[household, unsafe_score, early, step3]);
+    assert!(
+        !evaluate(&h, effective, now).holding_on,
+        "agreed before step 3"
+    );
+    let h = history(&[household, unsafe_score, step3, agreed]);
+    assert!(evaluate(&h, effective, now).holding_on);
+}

@@ -7,12 +7,12 @@ pub mod plan;
 use crate::app::AppState;
 use crate::app::events;
 use crate::app::notify::{self, AlertNote};
-use crate::domain::{Event, Household, HouseholdId, Instant};
+use crate::domain::{Household, HouseholdId, Instant};
 use crate::engine::{Effective, evaluate};
 use crate::rules::RuleSet;
 use crate::store::{self, AlertUpdate, Conn, ENGINE_ACTOR, Firing, StoreError, Transition};
 
-use plan::{Plan, Situation, Target};
+use plan::{Plan, Target};
 
 /// Evaluates the household at `now` and brings its stored alerts in line (see [`plan::plan`]).
 /// Every transition tells its people in the same transaction.
@@ -28,13 +28,7 @@ pub async fn reconcile(
     let effective = rules.for_region(history.household.region);
     let eval = evaluate(&history, effective, now);
     let existing = store::state_alerts(conn, id).await?;
-    let seen = |f: fn(&Event) -> bool| history.events.iter().any(|e| e.at() <= now && f(e));
-    let situation = Situation {
-        event_ids: &event_ids,
-        holding_on: seen(|e| matches!(e, Event::Phase3(_)))
-            && seen(|e| matches!(e, Event::ProactiveScenario(_))),
-    };
-    let plan = plan::plan(&existing, &eval, effective, situation, now);
+    let plan = plan::plan(&existing, &eval, effective, &event_ids, now);
     apply(conn, effective, &history.household, plan, now).await
 }
 

@@ -6,7 +6,7 @@ use jiff::SignedDuration;
 
 use crate::app::notify::Why;
 use crate::domain::{Instant, Severity};
-use crate::engine::{Detector, Effective, Evaluation};
+use crate::engine::{Effective, Evaluation};
 use crate::store::{AlertRow, AlertState, TransitionWhy};
 
 /// What an alert says: its severity, advice, and the events that made it fire.
@@ -72,25 +72,17 @@ pub struct Plan {
     pub next_due: Option<Instant>,
 }
 
-/// The household's situation beyond its alerts that the state machine needs.
-#[derive(Debug, Clone, Copy)]
-pub struct Situation<'a> {
-    /// The stored id of each event of the history the evaluation saw, by index.
-    pub event_ids: &'a [i64],
-    /// *Vasthouden en volhouden*: at escalation step 3 with a proactive scenario the region
-    /// knows; stagnation alerts stay visible but are not sent again.
-    pub holding_on: bool,
-}
-
 /// The changes that bring the stored alerts in line with `eval` at `now`: new conditions fire,
 /// conditions that no longer hold resolve, an ended silence fires again (and is told at once), new
 /// one-shots are recorded, an alert nobody acknowledged is repeated one level further up the
-/// region's escalation ladder, and the household's next due time is set.
+/// region's escalation ladder (stagnation alerts not while the region is holding on), and the
+/// household's next due time is set. `event_ids` are the stored ids of the evaluated history's
+/// events, by index.
 pub fn plan(
     existing: &[AlertRow],
     eval: &Evaluation,
     rules: Effective<'_>,
-    situation: Situation<'_>,
+    event_ids: &[i64],
     now: Instant,
 ) -> Plan {
     let rule = |id: &str| rules.rules.iter().find(|r| r.id == id);
@@ -102,9 +94,8 @@ pub fn plan(
             .unwrap_or(rules.definitions.repeat_days);
         Instant::from_timestamp(from.timestamp() + SignedDuration::from_hours(24 * days))
     };
-    let evidence = |indexes: &[usize]| -> Vec<i64> {
-        indexes.iter().map(|i| situation.event_ids[*i]).collect()
-    };
+    let evidence =
+        |indexes: &[usize]| -> Vec<i64> { indexes.iter().map(|i| event_ids[*i]).collect() };
     let mut steps = Vec::new();
     let mut due = Vec::from_iter(eval.next_due);
     // A notice that starts the repeat clock: at level 0 for a first one, one level up for a
@@ -201,16 +192,9 @@ pub fn plan(
                     a.state,
                     TransitionWhy::Severity,
                 ));
-                let stagnation = rule(&c.rule).is_some_and(|r| {
-                    matches!(
-                        r.detector,
-                        Detector::GeenDirecteVeiligheid(_)
-                            | Detector::GeenStabieleVeiligheid(_)
-                            | Detector::DalendeTrend(_)
-                    )
-                });
+                let stagnation = rule(&c.rule).is_some_and(|r| r.detector.is_stagnation());
                 let mut notice = None;
-                if a.state == AlertState::Firing && !(situation.holding_on && stagnation) {
+                if a.state == AlertState::Firing && !(eval.holding_on && stagnation) {
                     let next = repeat_at(&c.rule, a.notified_at.unwrap_or(a.fired_at));
                     if next <= now {
                         let level = a.escalation_level + 1;

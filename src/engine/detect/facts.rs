@@ -4,7 +4,9 @@
 use jiff::SignedDuration;
 
 use super::{days, minus, plus};
-use crate::domain::{Event, FlagKind, FlagLevel, Household, Instant, Perspective, SignalKind};
+use crate::domain::{
+    EscalationStep, Event, FlagKind, FlagLevel, Household, Instant, Perspective, SignalKind,
+};
 use crate::engine::Phase;
 use crate::engine::rule::Definitions;
 
@@ -124,11 +126,8 @@ impl<'a> Facts<'a> {
         if current.end.is_some() {
             return Phase::Afgesloten;
         }
-        let phase3 = self
-            .events
-            .iter()
-            .any(|e| matches!(e, Event::Phase3(m) if m.at >= current.start));
-        if phase3 || self.stable_safety(self.now) {
+        // Derived from scores and signals only: a step of the escalation ladder is never a phase.
+        if self.stable_safety(self.now) {
             Phase::StabieleVeiligheid
         } else if self.direct_safety(self.now) {
             Phase::DirecteVeiligheid
@@ -413,5 +412,34 @@ impl<'a> Facts<'a> {
             }
         }
         since
+    }
+
+    /// Since when the household stands at escalation step 3 (the event that put it there), if it
+    /// does: from the first step-3 escalation after the last lower step.
+    pub(super) fn at_step_three_since(&self) -> Option<(Instant, usize)> {
+        let mut since = None;
+        for (i, e) in self.events.iter().enumerate() {
+            if let Event::Escalation(x) = e {
+                since = match (x.step == EscalationStep::CANNOT_STOP, since) {
+                    (true, None) => Some((x.at, i)),
+                    (true, kept) => kept,
+                    (false, _) => None,
+                };
+            }
+        }
+        since
+    }
+
+    /// A proactive scenario recorded at or after `since`.
+    pub(super) fn proactive_scenario_since(&self, since: Instant) -> bool {
+        self.events
+            .iter()
+            .any(|e| matches!(e, Event::ProactiveScenario(s) if s.at >= since))
+    }
+
+    /// *Vasthouden en volhouden*: at step 3 with a proactive scenario agreed since reaching it.
+    pub(in crate::engine) fn holding_on(&self) -> bool {
+        self.at_step_three_since()
+            .is_some_and(|(since, _)| self.proactive_scenario_since(since))
     }
 }

@@ -1,5 +1,5 @@
-//! Flags that ask for a step within days: intiem terrorisme (a forensic consultation) and violence
-//! that cannot be stopped (a proactive scenario).
+//! What asks for a step within days: an intiem-terrorisme flag (a forensic consultation) and
+//! escalation step 3, violence that cannot be stopped (a proactive scenario).
 
 use super::{Facts, Found, calendar_days};
 use crate::domain::{Event, FlagKind, Specialism};
@@ -25,16 +25,12 @@ pub(super) fn geen_proactief_scenario(
     p: &DaysParams,
     found: &mut Found,
 ) {
-    let Some((since, flag)) = f.flag_set_since(FlagKind::GeweldNietTeStoppen) else {
+    let Some((since, escalation)) = f.at_step_three_since() else {
         return;
     };
-    let agreed = f
-        .events
-        .iter()
-        .any(|e| matches!(e, Event::ProactiveScenario(s) if s.at >= since));
     let deadline = calendar_days(since, p.days);
-    if !agreed && f.now >= deadline {
-        found.hold(rule, rule.severity, deadline, vec![flag]);
+    if !f.proactive_scenario_since(since) && f.now >= deadline {
+        found.hold(rule, rule.severity, deadline, vec![escalation]);
     }
     found.due.push(deadline);
 }

@@ -80,13 +80,7 @@ pub(super) fn run(f: &Facts<'_>, rule: &Rule, found: &mut Found) {
         Detector::VoortijdigLoslaten(p) => closure::voortijdig_loslaten(f, rule, p, found),
         Detector::Nazorg(p) => closure::nazorg(f, rule, p, found),
     }
-    let stagnation = matches!(
-        rule.detector,
-        Detector::GeenDirecteVeiligheid(_)
-            | Detector::GeenStabieleVeiligheid(_)
-            | Detector::DalendeTrend(_)
-    );
-    if stagnation {
+    if rule.detector.is_stagnation() {
         let (ended, running) = f.grace();
         if let Some(until) = running {
             // A new intervention needs time to work: stagnation stays quiet until its date.

@@ -13,8 +13,8 @@ use sha2::Sha256;
 use super::{WebUser, audited, date, layout, page, page_error};
 use crate::app::audit::AuditAction;
 use crate::auth::policy::{self, Action};
-use crate::domain::{Event, Instant, amsterdam};
-use crate::engine::{History, Phase, phase};
+use crate::domain::{EscalationStep, Event, Instant, amsterdam};
+use crate::engine::{History, Phase, escalation_step, phase};
 use crate::http::{ApiError, AppState};
 use crate::store::{self, AlertState, HouseholdFilter};
 
@@ -95,6 +95,7 @@ pub(super) async fn dashboard(State(state): State<Arc<AppState>>, user: WebUser)
         _ => return page_error(ApiError::Forbidden),
     };
     let now = state.clock.now();
+    let rules = state.rules();
     let loaded = async {
         let mut conn = state.db.acquire().await?;
         let filter = HouseholdFilter {
@@ -114,17 +115,15 @@ pub(super) async fn dashboard(State(state): State<Arc<AppState>>, user: WebUser)
                     .map(|(_, e)| e)
                     .collect();
                 let alerts = store::state_alerts(&mut conn, &h.household.id).await?;
+                let rules = rules.for_region(h.household.region).rules;
+                let is_stagnation = |id: &str| {
+                    rules
+                        .iter()
+                        .any(|r| r.id == id && r.detector.is_stagnation())
+                };
                 stagnating += alerts
                     .iter()
-                    .filter(|a| a.state != AlertState::Resolved)
-                    .filter(|a| {
-                        matches!(
-                            a.rule.as_str(),
-                            "geen-directe-veiligheid"
-                                | "geen-stabiele-veiligheid"
-                                | "dalende-trend"
-                        )
-                    })
+                    .filter(|a| a.state != AlertState::Resolved && is_stagnation(&a.rule))
                     .count();
                 histories.push(History {
                     household: h.household.clone(),
@@ -142,7 +141,6 @@ pub(super) async fn dashboard(State(state): State<Arc<AppState>>, user: WebUser)
         Ok(x) => x,
         Err(e) => return page_error(e.into()),
     };
-    let rules = state.rules();
     let mut by_phase_wijk: BTreeMap<(String, Phase), usize> = BTreeMap::new();
     let mut per_month: BTreeMap<(i16, i8), usize> = BTreeMap::new();
     let mut stream = Vec::new();
@@ -158,7 +156,8 @@ pub(super) async fn dashboard(State(state): State<Arc<AppState>>, user: WebUser)
             .as_ref()
             .map_or_else(|| "onbekend".to_owned(), |w| w.as_str().to_owned());
         *by_phase_wijk.entry((wijk.clone(), p)).or_default() += 1;
-        if p == Phase::StabieleVeiligheid && defs.share_phase3_with_gemeente {
+        if defs.share_step3_with_gemeente && escalation_step(h, now) == EscalationStep::CANNOT_STOP
+        {
             shared.push(pseudonym(&state.pseudonym_key, h.household.id.as_str()));
         }
         for e in &h.events {
@@ -230,9 +229,9 @@ pub(super) async fn dashboard(State(state): State<Arc<AppState>>, user: WebUser)
                     } }
                 }
             }
-            h2 { "Huishoudens in fase 3 (gedeeld)" }
+            h2 { "Huishoudens op trede 3: geweld niet te stoppen (gedeeld)" }
             @if shared.is_empty() {
-                p { "De regio deelt geen huishoudens in fase 3 met de gemeente, of er zijn er geen." }
+                p { "De regio deelt geen huishoudens op trede 3 met de gemeente, of er zijn er geen." }
             } @else {
                 p { "Gepseudonimiseerd, zoals in de regio afgesproken: " (shared.join(", ")) }
             }

@@ -32,6 +32,7 @@ fn eval(conditions: Vec<Condition>) -> Evaluation {
         conditions,
         one_shots: Vec::new(),
         next_due: None,
+        holding_on: false,
     }
 }
 
@@ -59,17 +60,11 @@ const IDS: &[i64] = &[100, 101, 102];
 
 fn plan_at(existing: &[AlertRow], eval: &Evaluation, holding_on: bool, now: Instant) -> Plan {
     let rules = rules();
-    let situation = Situation {
-        event_ids: IDS,
+    let eval = Evaluation {
         holding_on,
+        ..eval.clone()
     };
-    plan(
-        existing,
-        eval,
-        rules.for_region(Region::Utrecht),
-        situation,
-        now,
-    )
+    plan(existing, &eval, rules.for_region(Region::Utrecht), IDS, now)
 }
 
 #[test]

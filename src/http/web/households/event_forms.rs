@@ -11,9 +11,9 @@ use crate::app::audit::{AuditAction, Origin};
 use crate::app::{access, events};
 use crate::auth::policy::Action;
 use crate::domain::{
-    Closure, Consultation, Event, Flag, FreeText, HouseholdId, Instant, Intervention, LocalDate,
-    Milestone, Partner, PartnerWithdrawal, Perspective, SafetyScore, Score, Signal, SignalKind,
-    SignalSource, Specialism,
+    Closure, Consultation, Escalation, EscalationStep, Event, Flag, FreeText, HouseholdId, Instant,
+    Intervention, LocalDate, Milestone, Partner, PartnerWithdrawal, Perspective, SafetyScore,
+    Score, Signal, SignalKind, SignalSource, Specialism,
 };
 use crate::engine::History;
 use crate::http::web::forms::{self, FormState};
@@ -318,12 +318,18 @@ const EVENT_TYPES: &[(&str, &str)] = &[
     ),
     ("consultation", "Consultatie van een specialist"),
     ("flag_it", "Markering: intiem terrorisme"),
-    ("flag_gnts", "Markering: geweld niet te stoppen"),
-    ("phase3", "Fase 3 bereikt"),
+    ("escalation", "Trede op de escalatieladder"),
     ("proactive_scenario", "Proactief scenario vastgelegd"),
     ("partner_withdrawal", "Een partner trekt zich terug"),
     ("closure", "Traject afsluiten"),
     ("reopen", "Traject heropenen"),
+];
+
+/// The steps of the escalation ladder, as the practice card names them.
+const STEPS: [(&str, &str); 3] = [
+    ("1", "Trede 1 · gezamenlijke basis"),
+    ("2", "Trede 2 · bijschalen en procesregie"),
+    ("3", "Trede 3 · geweld niet te stoppen"),
 ];
 
 const FLAG_LEVELS: &[(&str, &str)] = &[
@@ -339,7 +345,8 @@ fn event_fields(form: &FormState) -> Markup {
         (forms::input(form, "at", "Wanneer", "datetime-local", None, &[]))
         fieldset {
             legend { "Aanvullende gegevens (alleen wat bij de gekozen gebeurtenis hoort)" }
-            (forms::textarea(form, "text", "Omschrijving of reden", Some("Bij een interventie: wat wordt ingezet. Bij afsluiten: waarom.")))
+            (forms::textarea(form, "text", "Omschrijving of reden", Some("Bij een interventie: wat wordt ingezet. Bij een trede of bij afsluiten: waarom.")))
+            (forms::select(form, "step", "Trede (escalatieladder)", &STEPS))
             (forms::input(form, "effect", "Effect verwacht vóór (interventie)", "date", None, &[]))
             (forms::select(form, "specialism", "Specialisme (consultatie)", &forms::choices::<Specialism>()))
             (forms::select(form, "level", "Mate (markering)", FLAG_LEVELS))
@@ -383,24 +390,37 @@ fn build_event(form: &mut FormState, id: &HouseholdId, _: &History, now: Instant
                     specialism,
                 })
             }),
-        (flag @ ("flag_it" | "flag_gnts"), Some(at)) => form
+        ("flag_it", Some(at)) => form
             .parse("level", "Kies de mate van de markering.", |s| {
                 s.parse().ok()
             })
             .map(|level| {
-                let flag = if flag == "flag_it" {
-                    crate::domain::FlagKind::IntiemTerrorisme
-                } else {
-                    crate::domain::FlagKind::GeweldNietTeStoppen
-                };
                 Event::Flag(Flag {
                     household,
                     at,
-                    flag,
+                    flag: crate::domain::FlagKind::IntiemTerrorisme,
                     level,
                 })
             }),
-        ("phase3", Some(at)) => Some(Event::Phase3(Milestone { household, at })),
+        ("escalation", Some(at)) => {
+            let step = form.parse("step", "Kies de trede.", |s| {
+                s.parse::<i64>()
+                    .ok()
+                    .and_then(|n| EscalationStep::new(n).ok())
+            });
+            if text.is_none() {
+                form.add(
+                    "text",
+                    "Geef aan waarom het huishouden op deze trede staat.",
+                );
+            }
+            Some(Event::Escalation(Escalation {
+                household,
+                at,
+                step: step?,
+                reason: text?,
+            }))
+        }
         ("proactive_scenario", Some(at)) => {
             Some(Event::ProactiveScenario(Milestone { household, at }))
         }

@@ -88,7 +88,7 @@ fn describe(event: &Event) -> (String, String) {
                     .unwrap_or_default()
             ),
         ),
-        Event::Phase3(_) => ("Fase 3 bereikt".into(), String::new()),
+        Event::Escalation(x) => (x.step.label().into(), x.reason.as_str().to_owned()),
         Event::ProactiveScenario(_) => ("Proactief scenario vastgelegd".into(), String::new()),
         Event::PartnerWithdrawal(p) => (
             "Partner trekt zich terug".into(),
