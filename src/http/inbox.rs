@@ -32,6 +32,9 @@ pub struct NotificationView {
     severity: String,
     /// `first`, `repeat`, `escalation`, `resolved` or `silence_expired`.
     why: String,
+    /// Other alerts of the household that changed in the same evaluation: one notification per
+    /// person per household per evaluation names the most pressing change and counts the rest.
+    others: i64,
     created_at: Instant,
     #[serde(skip_serializing_if = "Option::is_none")]
     read_at: Option<Instant>,
@@ -49,6 +52,7 @@ impl From<NotificationRow> for NotificationView {
             rule: n.rule,
             severity: n.severity,
             why: n.why.as_str().to_owned(),
+            others: n.others,
             created_at: n.created_at,
             read_at: n.read_at,
         }

@@ -32,6 +32,8 @@ pub struct EndpointView {
     /// The role it stands for: `regisseur`, `casemanager`, `specialist_pool`, `veilig_thuis`,
     /// `gemeente_monitor`, or an escalation level such as `teamcoordinator`.
     role: String,
+    /// Whether it also receives info-level reminders (kept off the webhooks by default).
+    include_info: bool,
     active: bool,
     #[serde(skip_serializing_if = "Option::is_none")]
     disabled_why: Option<String>,
@@ -45,6 +47,7 @@ impl From<store::notify::EndpointRow> for EndpointView {
             url: e.url,
             region: e.region,
             role: e.role,
+            include_info: e.include_info,
             active: e.active,
             disabled_why: e.disabled_why,
             created_at: e.created_at,
@@ -69,6 +72,10 @@ pub struct NewEndpoint {
     #[serde(default)]
     region: Option<Region>,
     role: String,
+    /// Also send info-level reminders (such as an overdue score), which otherwise stay on the
+    /// casemanager's work list. Default false.
+    #[serde(default)]
+    include_info: bool,
 }
 
 /// Configure a webhook endpoint (admins only). The signing secret is in this answer only.
@@ -122,6 +129,7 @@ pub async fn create(
         url.as_str(),
         new.region,
         &new.role,
+        new.include_info,
         &secret,
         now,
     )

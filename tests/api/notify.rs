@@ -166,26 +166,29 @@ both! {
         app.at("2025-02-17T00:00:00+01:00");
         app.tick().await;
 
+        // One notification per person per household per evaluation: on 17 February the regisseur
+        // hears of the critical geen-directe-veiligheid, which counts the divergence's repeat of
+        // the same evaluation. Info-level news (ogen-en-oren, meting-achterstallig) stays on the
+        // work list: no inbox notification.
         let mut rg1_inbox = inbox(&app, &rg1).await;
         rg1_inbox.sort();
-        let mut want = vec![
-            n("H-0001", "uiteenlopende-scores", "first"),
-            n("H-0001", "ogen-en-oren", "first"),
+        assert_eq!(rg1_inbox, [
             n("H-0001", "geen-directe-veiligheid", "first"),
-                        n("H-0001", "meting-achterstallig", "first"),
-            // Nobody acknowledged the divergence in six weeks: it is sent again.
-            n("H-0001", "uiteenlopende-scores", "repeat"),
-        ];
-        want.sort();
-        // meting-achterstallig notifies the casemanager only.
-        want.retain(|x| x.1 != "meting-achterstallig");
-        assert_eq!(rg1_inbox, want);
-        assert_eq!(inbox(&app, &cm1).await, [n("H-0001", "meting-achterstallig", "first")]);
-        assert_eq!(inbox(&app, &aov).await, [n("H-0001", "ogen-en-oren", "first")]);
+            n("H-0001", "uiteenlopende-scores", "first"),
+        ]);
+        let grouped = app.get(&rg1, "/api/v1/inbox?limit=1").await.expect(StatusCode::OK);
+        assert_eq!(grouped.body["items"][0]["rule"], "geen-directe-veiligheid");
+        assert_eq!(grouped.body["items"][0]["others"], 1, "the repeat of the divergence");
+        assert!(inbox(&app, &cm1).await.is_empty());
+        assert!(inbox(&app, &aov).await.is_empty());
+        let mut worklist = app.alerts(&cm1, "&household=H-0001").await;
+        worklist.sort();
+        assert!(worklist.contains(&("meting-achterstallig".to_owned(), "firing".to_owned())), "{worklist:?}");
+        assert!(app.alerts(&rg1, "&rule=ogen-en-oren").await.len() == 1);
         assert_eq!(inbox(&app, &sp).await, [n("H-0001", "geen-directe-veiligheid", "first")]);
-                // H-0002 (Den Haag, no scores at all) has its own people.
+        // H-0002 (Den Haag, no scores at all) has its own people.
         assert_eq!(inbox(&app, &rg2).await, [n("H-0002", "geen-directe-veiligheid", "first")]);
-        assert_eq!(inbox(&app, &cm2).await, [n("H-0002", "meting-achterstallig", "first")]);
+        assert!(inbox(&app, &cm2).await.is_empty());
         assert_eq!(inbox(&app, &sp_hgl).await, [n("H-0002", "geen-directe-veiligheid", "first")]);
         assert!(inbox(&app, &aov_helmond).await.is_empty());
         // Nobody received anything about a household outside their scope.
@@ -197,16 +200,16 @@ both! {
                      OR (u.role = 'gemeente_monitor' AND u.gemeente = h.gemeente))",
         ).await;
         assert_eq!(leaks, 0);
-        assert!(app.count("notifications").await >= 9);
+        assert_eq!(app.count("notifications").await, 5);
 
         // Read one; the unread count follows.
         let unread = app.get(&rg1, "/api/v1/inbox/unread").await.expect(StatusCode::OK);
-        assert_eq!(unread.body["unread"], 4);
+        assert_eq!(unread.body["unread"], 2);
         let first = app.get(&rg1, "/api/v1/inbox?limit=1").await.expect(StatusCode::OK).body["items"][0]["id"].as_i64().unwrap();
         let after = app.post(&rg1, &format!("/api/v1/inbox/{first}/read"), json!({})).await.expect(StatusCode::OK);
-        assert_eq!(after.body["unread"], 3);
+        assert_eq!(after.body["unread"], 1);
         let only_unread = app.get(&rg1, "/api/v1/inbox?unread=true").await.expect(StatusCode::OK);
-        assert_eq!(only_unread.body["items"].as_array().unwrap().len(), 3);
+        assert_eq!(only_unread.body["items"].as_array().unwrap().len(), 1);
         // Someone else's notification is not there for them.
         app.post(&rg2, &format!("/api/v1/inbox/{first}/read"), json!({})).await.expect_problem(StatusCode::NOT_FOUND, "");
 
@@ -274,6 +277,31 @@ both! {
         assert_eq!(got.len(), 2);
         let beat: Value = serde_json::from_str(&got[1].1).unwrap();
         assert_eq!(beat["type"], "heartbeat");
+    }
+
+    async fn info_reminders_reach_only_webhooks_that_ask_for_them(app: TestApp) {
+        let cm = app.user("cm1", "casemanager").await;
+        app.user("rg1", "regisseur").await;
+        app.household("H-0001", Some("rg1"), &["cm1"]).await;
+        let plain = Receiver::start(0).await;
+        let asking = Receiver::start(0).await;
+        endpoint(&app, &plain.url(), "casemanager").await;
+        let created = app.post(&app.admin_token, "/api/v1/webhooks",
+            json!({"url": asking.url(), "role": "casemanager", "include_info": true})).await.expect(StatusCode::CREATED);
+        assert_eq!(created.body["include_info"], true);
+        app.score(&cm, "H-0001", "slachtoffer", 7, "2025-01-06T10:00:00+01:00").await.expect(StatusCode::CREATED);
+        app.score(&cm, "H-0001", "casemanager", 7, "2025-01-06T10:00:00+01:00").await.expect(StatusCode::CREATED);
+        // 28 days without a score: the overdue reminder (info) for the casemanager's work list.
+        app.at("2025-02-04T10:00:00+01:00");
+        app.tick().await;
+        assert_eq!(app.alerts(&cm, "&rule=meting-achterstallig").await.len(), 1);
+        deliver(&app).await;
+        assert!(plain.received().is_empty(), "an info reminder is not pushed by default");
+        let got = asking.received();
+        assert_eq!(got.len(), 1);
+        let payload: Value = serde_json::from_str(&got[0].1).unwrap();
+        assert_eq!((payload["rule"].as_str(), payload["severity"].as_str()), (Some("meting-achterstallig"), Some("info")));
+        assert!(inbox(&app, &cm).await.is_empty(), "nor put in the inbox");
     }
 
     async fn a_receiver_that_is_down_gets_everything_when_it_is_back(app: TestApp) {

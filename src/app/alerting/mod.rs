@@ -6,7 +6,7 @@ pub mod plan;
 
 use crate::app::AppState;
 use crate::app::events;
-use crate::app::notify::{self, AlertNote};
+use crate::app::notify::{self, AlertNote, News};
 use crate::domain::{Household, HouseholdId, Instant};
 use crate::engine::{Effective, evaluate};
 use crate::rules::RuleSet;
@@ -41,6 +41,7 @@ async fn apply(
     plan: Plan,
     now: Instant,
 ) -> Result<(), StoreError> {
+    let mut news = Vec::new();
     for step in plan.steps {
         let firing = step
             .write
@@ -96,15 +97,29 @@ async fn apply(
                 severity: notice.severity,
                 state: notice.state,
             };
-            notify::announce(conn, rules, household, &note, notice.why, now).await?;
             if let Some(role) = &notice.escalate_to {
                 notify::escalate(conn, rules, household, &note, role, now).await?;
             }
             if let Some(level) = notice.level {
                 store::notify::set_notified(conn, alert, now, level).await?;
             }
+            news.push((note.id, step.rule.clone(), notice));
         }
     }
+    // One evaluation's news reaches each person once.
+    let news: Vec<News<'_>> = news
+        .iter()
+        .map(|(id, rule, notice)| News {
+            alert: AlertNote {
+                id: *id,
+                rule,
+                severity: notice.severity,
+                state: notice.state,
+            },
+            why: notice.why,
+        })
+        .collect();
+    notify::announce(conn, rules, household, &news, now).await?;
     store::set_schedule(conn, &household.id, plan.next_due, now).await
 }
 

@@ -39,54 +39,87 @@ pub struct Payload<'a> {
     pub at: Instant,
 }
 
-/// Tells the people the rule names (inbox) and the webhooks of their roles in the household's
-/// region.
+/// An alert's news in one evaluation: what the alert says now, and why its people hear of it.
+#[derive(Debug, Clone)]
+pub struct News<'a> {
+    pub alert: AlertNote<'a>,
+    pub why: Why,
+}
+
+impl News<'_> {
+    /// Info-level news (a reminder for the work list) is not pushed to people.
+    fn pushed(&self) -> bool {
+        self.alert.severity > Severity::Info
+    }
+
+    /// Which news a person hears first: the most severe, then a new alert before a repeat
+    /// before a resolution.
+    fn weight(&self) -> (Severity, u8) {
+        let why = match self.why {
+            Why::First | Why::SilenceExpired => 3,
+            Why::Repeat | Why::Escalation => 2,
+            Why::Resolved => 1,
+        };
+        (self.alert.severity, why)
+    }
+}
+
+/// Tells the people the rules name, and the webhooks of their roles in the household's region,
+/// of one evaluation's news. Each person gets one inbox notification per household per
+/// evaluation however many alerts changed (as Alertmanager groups by label): the most pressing
+/// change, with the count of the others. Info-level reminders stay on the work list: no inbox
+/// notification, and webhooks only for endpoints that ask for them.
 pub async fn announce(
     conn: &mut Conn,
     rules: Effective<'_>,
     household: &Household,
-    alert: &AlertNote<'_>,
-    why: Why,
+    news: &[News<'_>],
     now: Instant,
 ) -> Result<(), StoreError> {
-    let Some(rule) = rules.rules.iter().find(|r| r.id == alert.rule) else {
-        return Ok(());
-    };
-    let note = store::notify::NewNotification {
-        alert: alert.id,
-        household: &household.id,
-        rule: alert.rule,
-        severity: alert.severity,
-        why,
-    };
-    let mut told = Vec::new();
-    for role in &rule.notify {
-        let users = store::notify::recipients(
-            conn,
-            *role,
-            &household.id,
-            household.region,
-            &household.gemeente,
-            alert.rule,
-        )
-        .await?;
-        for user in users {
-            // One notification per person, however many of the rule's roles they hold.
-            if !told.contains(&user) {
-                store::notify::insert_notification(conn, user, &note, now).await?;
-                told.push(user);
+    // Per person: the news they hear of, by index into `news`.
+    let mut heard: Vec<(i64, Vec<usize>)> = Vec::new();
+    for (i, n) in news.iter().enumerate() {
+        let Some(rule) = rules.rules.iter().find(|r| r.id == n.alert.rule) else {
+            continue;
+        };
+        for role in &rule.notify {
+            if n.pushed() {
+                let users = store::notify::recipients(
+                    conn,
+                    *role,
+                    &household.id,
+                    household.region,
+                    &household.gemeente,
+                    n.alert.rule,
+                )
+                .await?;
+                for user in users {
+                    match heard.iter_mut().find(|(u, _)| *u == user) {
+                        // Once per news, however many of the rule's roles they hold.
+                        Some((_, items)) if !items.contains(&i) => items.push(i),
+                        Some(_) => {}
+                        None => heard.push((user, vec![i])),
+                    }
+                }
             }
+            let info = !n.pushed();
+            enqueue_webhooks(conn, household, n, &rule.advice, role.as_str(), info, now).await?;
         }
-        enqueue_webhooks(
-            conn,
-            household,
-            alert,
-            &rule.advice,
-            role.as_str(),
-            why,
-            now,
-        )
-        .await?;
+    }
+    for (user, items) in heard {
+        let Some(first) = items.iter().copied().max_by_key(|i| news[*i].weight()) else {
+            continue;
+        };
+        let n = &news[first];
+        let note = store::notify::NewNotification {
+            alert: n.alert.id,
+            household: &household.id,
+            rule: n.alert.rule,
+            severity: n.alert.severity,
+            why: n.why,
+            others: i64::try_from(items.len() - 1).unwrap_or(0),
+        };
+        store::notify::insert_notification(conn, user, &note, now).await?;
     }
     Ok(())
 }
@@ -105,19 +138,26 @@ pub async fn escalate(
         .iter()
         .find(|r| r.id == alert.rule)
         .map_or("", |r| r.advice.as_str());
-    enqueue_webhooks(conn, household, alert, advice, role, Why::Escalation, now).await
+    let news = News {
+        alert: alert.clone(),
+        why: Why::Escalation,
+    };
+    enqueue_webhooks(conn, household, &news, advice, role, false, now).await
 }
 
+/// Queues the news for the webhooks of `role` in the household's region (for info-level news only
+/// those that asked for it).
 async fn enqueue_webhooks(
     conn: &mut Conn,
     household: &Household,
-    alert: &AlertNote<'_>,
+    news: &News<'_>,
     advice: &str,
     role: &str,
-    why: Why,
+    info: bool,
     now: Instant,
 ) -> Result<(), StoreError> {
-    let endpoints = store::notify::endpoints_for(conn, household.region, role).await?;
+    let (alert, why) = (&news.alert, news.why);
+    let endpoints = store::notify::endpoints_for(conn, household.region, role, info).await?;
     if endpoints.is_empty() {
         return Ok(());
     }

@@ -413,6 +413,8 @@ pub(super) async fn inbox(State(state): State<Arc<AppState>>, user: WebUser) -> 
                     li {
                         @if n.read_at.is_none() { strong { "Nieuw: " } }
                         (datetime(n.created_at)) " — " (rule_label(&state.rules(), &n.rule)) " bij " (n.household) " (" (why_label(n.why)) ")"
+                        @if n.others == 1 { ", en 1 andere wijziging" }
+                        @if n.others > 1 { ", en " (n.others) " andere wijzigingen" }
                         @if regisseur { " — " a href={ "/waarschuwingen/" (n.alert) } { "bekijken" } }
                     }
                 }

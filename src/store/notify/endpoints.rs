@@ -4,7 +4,7 @@ use sqlx::Row;
 use sqlx::any::AnyRow;
 
 use crate::domain::{Instant, Region};
-use crate::store::{Conn, StoreError, corrupt, parse_stored};
+use crate::store::{Conn, StoreError, corrupt, flag, parse_stored};
 
 #[derive(Debug, Clone)]
 pub struct EndpointRow {
@@ -14,6 +14,8 @@ pub struct EndpointRow {
     pub role: String,
     pub secret: String,
     pub active: bool,
+    /// Whether it also receives info-level reminders.
+    pub include_info: bool,
     pub disabled_why: Option<String>,
     pub created_at: Instant,
 }
@@ -27,6 +29,7 @@ fn endpoint_row(r: &AnyRow) -> Result<EndpointRow, StoreError> {
         role: r.try_get("role")?,
         secret: r.try_get("secret")?,
         active: r.try_get::<i64, _>("active")? != 0,
+        include_info: r.try_get::<i64, _>("include_info")? != 0,
         disabled_why: r.try_get("disabled_why")?,
         created_at: Instant::from_millis(r.try_get("created_at_ms")?)
             .map_err(|e| corrupt("created_at", e))?,
@@ -38,16 +41,19 @@ pub async fn create_endpoint(
     url: &str,
     region: Option<Region>,
     role: &str,
+    include_info: bool,
     secret: &str,
     now: Instant,
 ) -> Result<EndpointRow, StoreError> {
     let row = sqlx::query(
-        "INSERT INTO webhook_endpoints (url, region, role, secret, active, created_at_ms) VALUES ($1, $2, $3, $4, 1, $5)
-         RETURNING id, url, region, role, secret, active, disabled_why, created_at_ms",
+        "INSERT INTO webhook_endpoints (url, region, role, include_info, secret, active, created_at_ms)
+         VALUES ($1, $2, $3, $4, $5, 1, $6)
+         RETURNING id, url, region, role, include_info, secret, active, disabled_why, created_at_ms",
     )
     .bind(url)
     .bind(region.map(|r| r.as_str()))
     .bind(role)
+    .bind(flag(include_info))
     .bind(secret)
     .bind(now.millis())
     .fetch_one(conn)
@@ -57,24 +63,29 @@ pub async fn create_endpoint(
 
 pub async fn endpoints(conn: &mut Conn) -> Result<Vec<EndpointRow>, StoreError> {
     let rows = sqlx::query(
-        "SELECT id, url, region, role, secret, active, disabled_why, created_at_ms FROM webhook_endpoints ORDER BY id",
+        "SELECT id, url, region, role, include_info, secret, active, disabled_why, created_at_ms FROM webhook_endpoints ORDER BY id",
     )
     .fetch_all(conn)
     .await?;
     rows.iter().map(endpoint_row).collect()
 }
 
-/// Active endpoints for `role` in `region` (or for every region).
+/// Active endpoints for `role` in `region` (or for every region); for an info-level reminder only
+/// those that asked for them.
 pub async fn endpoints_for(
     conn: &mut Conn,
     region: Region,
     role: &str,
+    info: bool,
 ) -> Result<Vec<i64>, StoreError> {
     Ok(sqlx::query_scalar(
-        "SELECT id FROM webhook_endpoints WHERE active = 1 AND role = $1 AND (region IS NULL OR region = $2) ORDER BY id",
+        "SELECT id FROM webhook_endpoints
+         WHERE active = 1 AND role = $1 AND (region IS NULL OR region = $2) AND ($3 = 0 OR include_info = 1)
+         ORDER BY id",
     )
     .bind(role)
     .bind(region.as_str())
+    .bind(flag(info))
     .fetch_all(conn)
     .await?)
 }

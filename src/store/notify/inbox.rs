@@ -100,7 +100,7 @@ impl std::str::FromStr for Why {
     }
 }
 
-/// A notification to write: an alert's news for one person.
+/// A notification to write: the most pressing news of one evaluation for one person.
 #[derive(Debug, Clone)]
 pub struct NewNotification<'a> {
     pub alert: i64,
@@ -108,6 +108,8 @@ pub struct NewNotification<'a> {
     pub rule: &'a str,
     pub severity: Severity,
     pub why: Why,
+    /// How many other alerts of the household changed in the same evaluation.
+    pub others: i64,
 }
 
 pub async fn insert_notification(
@@ -117,8 +119,8 @@ pub async fn insert_notification(
     now: Instant,
 ) -> Result<(), StoreError> {
     sqlx::query(
-        "INSERT INTO notifications (user_id, alert_id, household_id, rule, severity, why, created_at_ms)
-         VALUES ($1, $2, $3, $4, $5, $6, $7)",
+        "INSERT INTO notifications (user_id, alert_id, household_id, rule, severity, why, others, created_at_ms)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
     )
     .bind(user_id)
     .bind(n.alert)
@@ -126,6 +128,7 @@ pub async fn insert_notification(
     .bind(n.rule)
     .bind(n.severity.as_str())
     .bind(n.why.as_str())
+    .bind(n.others)
     .bind(now.millis())
     .execute(conn)
     .await?;
@@ -140,6 +143,8 @@ pub struct NotificationRow {
     pub rule: String,
     pub severity: String,
     pub why: Why,
+    /// Other alerts of the household that changed in the same evaluation.
+    pub others: i64,
     pub created_at: Instant,
     pub read_at: Option<Instant>,
 }
@@ -152,6 +157,7 @@ fn notification_row(r: &AnyRow) -> Result<NotificationRow, StoreError> {
         rule: r.try_get("rule")?,
         severity: r.try_get("severity")?,
         why: parse_stored("notification reason", &r.try_get::<String, _>("why")?)?,
+        others: r.try_get("others")?,
         created_at: Instant::from_millis(r.try_get("created_at_ms")?)
             .map_err(|e| corrupt("created_at", e))?,
         read_at: r
@@ -173,7 +179,7 @@ pub async fn inbox(
     limit: i64,
 ) -> Result<Vec<NotificationRow>, StoreError> {
     let rows = sqlx::query(
-        "SELECT id, alert_id, household_id, rule, severity, why, created_at_ms, read_at_ms FROM notifications
+        "SELECT id, alert_id, household_id, rule, severity, why, others, created_at_ms, read_at_ms FROM notifications
          WHERE user_id = $1 AND ($2 = 0 OR read_at_ms IS NULL) AND ($3 = '' OR rule = $3) AND id < $4 AND id > $5
          ORDER BY id DESC LIMIT $6",
     )
