@@ -166,11 +166,16 @@ impl Site {
     }
 }
 
+/// Saves the page as a desktop (1280 px) and a phone (390 px) would show it.
 async fn screenshot(client: &Client, name: &str) {
     let dir = std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join("screenshots");
     std::fs::create_dir_all(&dir).unwrap();
-    let png = client.screenshot().await.unwrap();
-    std::fs::write(dir.join(format!("{name}.png")), png).unwrap();
+    for (suffix, width, height) in [("", 1280, 900), ("-390", 390, 844)] {
+        client.set_window_size(width, height).await.unwrap();
+        let png = client.screenshot().await.unwrap();
+        std::fs::write(dir.join(format!("{name}{suffix}.png")), png).unwrap();
+    }
+    client.set_window_size(1280, 900).await.unwrap();
 }
 
 async fn login(client: &Client, base: &str, username: &str) {
@@ -387,6 +392,56 @@ async fn casemanager_records_a_score_and_the_regisseur_decides() {
         "{page}"
     );
     screenshot(&client, "5-waarschuwing-afgehandeld").await;
+    client
+        .goto(&format!("{}/berichten", site.base))
+        .await
+        .unwrap();
+    element(&client, "h1").await;
+    let page = text(&client).await;
+    assert!(page.contains("Uiteenlopende scores bij H-0001"), "{page}");
+    screenshot(&client, "5b-berichten").await;
+
+    // The regisseur records step 3 of the escalation ladder, with its reason.
+    client
+        .goto(&format!("{}/huishoudens/H-0001/gebeurtenis", site.base))
+        .await
+        .unwrap();
+    element(&client, "#type").await;
+    client
+        .find(Locator::Id("type"))
+        .await
+        .unwrap()
+        .select_by_value("escalation")
+        .await
+        .unwrap();
+    client
+        .find(Locator::Id("step"))
+        .await
+        .unwrap()
+        .select_by_value("3")
+        .await
+        .unwrap();
+    client
+        .find(Locator::Id("text"))
+        .await
+        .unwrap()
+        .send_keys("Geweld is niet te stoppen; proactief scenario volgt.")
+        .await
+        .unwrap();
+    screenshot(&client, "5c-trede-vastleggen").await;
+    client
+        .find(Locator::Css(
+            "form[action$='/gebeurtenis'] button[type=submit]",
+        ))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    element(&client, ".notice").await;
+    let page = text(&client).await;
+    assert!(page.contains("Trede 3 · geweld niet te stoppen"), "{page}");
+    screenshot(&client, "5d-situatieplaat-trede-3").await;
     logout(&client).await;
 
     // The gemeente monitor sees aggregates, never the household.

@@ -11,7 +11,7 @@ use crate::app::audit::AuditAction;
 use crate::auth::policy::Action;
 use crate::domain::Decision;
 use crate::domain::{Event, Instant};
-use crate::engine::{History, Phase, phase};
+use crate::engine::{History, Phase, escalation_step, phase};
 use crate::http::web::chart;
 use crate::http::web::forms::{self};
 use crate::http::web::{
@@ -190,7 +190,11 @@ async fn render(
                 " · traject sinds " (date(h.opened_at.start()))
                 " · " @if h.minor_children { "met minderjarige kinderen" } @else { "zonder minderjarige kinderen" }
             }
-            p { "Fase: " strong { (current.label()) } }
+            p {
+                "Fase: " strong { (current.label()) }
+                // The ladder is another axis than the phases: shown beside them, never as one.
+                " · Escalatieladder: " strong { (escalation_step(&hist, now).label()) }
+            }
             div.actions {
                 a href={ "/huishoudens/" (h.id) "/score" } { "Score vastleggen" }
                 a href={ "/huishoudens/" (h.id) "/signaal" } { "Signaal vastleggen" }
