@@ -159,6 +159,18 @@ impl Builder<'_> {
         }
     }
 
+    /// The regisseur records step `step` of the escalation ladder at `at`.
+    fn escalation(&mut self, at: Instant, step: i64, reason: &str) {
+        self.push(at, |household, at| {
+            Event::Escalation(Escalation {
+                household,
+                at,
+                step: EscalationStep::new(step).expect("a step"),
+                reason: reason.parse().expect("demo text"),
+            })
+        });
+    }
+
     /// The trajectory closes at `at`, with the reason given.
     fn closure(&mut self, at: Instant, reason: Option<&str>) {
         self.push(at, |household, at| {
@@ -295,27 +307,16 @@ pub(crate) fn demo_histories(today: Instant) -> Vec<History> {
             }
             Story::CannotStop => {
                 b.scores(start, span, 10, |_| 4);
-                b.push(day(today, -60, 9), |household, at| {
-                    Event::Escalation(Escalation {
-                        household,
-                        at,
-                        step: EscalationStep::new(2).expect("a step"),
-                        reason:
-                            "Geweld stopt niet in het vrijwillig kader; procesregie bij het ZVH."
-                                .parse()
-                                .expect("demo text"),
-                    })
-                });
-                b.push(day(today, -20, 9), |household, at| {
-                    Event::Escalation(Escalation {
-                        household,
-                        at,
-                        step: EscalationStep::CANNOT_STOP,
-                        reason: "Geweld is niet te stoppen; vasthouden en volhouden."
-                            .parse()
-                            .expect("demo text"),
-                    })
-                });
+                b.escalation(
+                    day(today, -60, 9),
+                    2,
+                    "Geweld stopt niet in het vrijwillig kader; procesregie bij het ZVH.",
+                );
+                b.escalation(
+                    day(today, -20, 9),
+                    3,
+                    "Geweld is niet te stoppen; vasthouden en volhouden.",
+                );
             }
             Story::ClosedEarly => {
                 b.scores(start, span - 60, 14, |_| 6);

@@ -222,7 +222,7 @@ pub async fn list_tokens(
     let mut conn = state.db.acquire().await?;
     store::user(&mut conn, user_id)
         .await?
-        .ok_or(ApiError::NotFound("user"))?;
+        .ok_or(ApiError::not_found("user"))?;
     let rows = store::list_tokens(&mut conn, user_id).await?;
     Ok(Json(rows.into_iter().map(TokenView::from).collect()))
 }

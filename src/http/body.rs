@@ -161,7 +161,9 @@ pub fn from_value<T: DeserializeOwned>(value: serde_json::Value) -> Result<T, Ap
     serde_path_to_error::deserialize(value).map_err(|e| {
         let path = e.path().to_string();
         let message = e.inner().to_string();
-        ApiError::Invalid(vec![field_error(&path, &message)])
+        ApiError::App(crate::app::AppError::Invalid(vec![field_error(
+            &path, &message,
+        )]))
     })
 }
 

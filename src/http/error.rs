@@ -25,8 +25,9 @@ pub struct Problem {
 
 #[derive(Debug, thiserror::Error)]
 pub enum ApiError {
-    #[error("the request body is not valid")]
-    Invalid(Vec<FieldError>),
+    /// What the application core refused: invalid input, forbidden, not found, a conflict.
+    #[error(transparent)]
+    App(AppError),
     #[error("the request body is not well-formed JSON: {0}")]
     MalformedJson(String),
     #[error("send the body as application/json")]
@@ -37,12 +38,6 @@ pub enum ApiError {
     InvalidQuery(Vec<FieldError>),
     #[error("a valid bearer token is needed")]
     Unauthenticated,
-    #[error("you may not do this")]
-    Forbidden,
-    #[error("{0} not found")]
-    NotFound(&'static str),
-    #[error("{0}")]
-    Conflict(String),
     #[error("the Idempotency-Key was used before for a different request")]
     IdempotencyMismatch,
     #[error("the database is busy; retry shortly")]
@@ -52,22 +47,29 @@ pub enum ApiError {
 }
 
 impl ApiError {
+    pub const FORBIDDEN: ApiError = ApiError::App(AppError::Forbidden);
+
     pub fn invalid(field: impl Into<String>, message: impl Into<String>) -> Self {
-        ApiError::Invalid(vec![FieldError::new(field, message)])
+        ApiError::App(AppError::invalid(field, message))
+    }
+
+    pub fn not_found(what: &'static str) -> Self {
+        ApiError::App(AppError::NotFound(what))
     }
 
     pub fn status(&self) -> StatusCode {
         match self {
-            ApiError::Invalid(_) | ApiError::IdempotencyMismatch => {
+            ApiError::App(AppError::Invalid(_)) | ApiError::IdempotencyMismatch => {
                 StatusCode::UNPROCESSABLE_ENTITY
             }
             ApiError::MalformedJson(_) | ApiError::InvalidQuery(_) => StatusCode::BAD_REQUEST,
             ApiError::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             ApiError::PayloadTooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
             ApiError::Unauthenticated => StatusCode::UNAUTHORIZED,
-            ApiError::Forbidden => StatusCode::FORBIDDEN,
-            ApiError::NotFound(_) => StatusCode::NOT_FOUND,
-            ApiError::Conflict(_) => StatusCode::CONFLICT,
+            ApiError::App(AppError::Forbidden) => StatusCode::FORBIDDEN,
+            ApiError::App(AppError::NotFound(_)) => StatusCode::NOT_FOUND,
+            ApiError::App(AppError::Conflict(_)) => StatusCode::CONFLICT,
+            ApiError::App(AppError::Store(_)) => StatusCode::INTERNAL_SERVER_ERROR,
             ApiError::Busy => StatusCode::SERVICE_UNAVAILABLE,
             ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
@@ -75,15 +77,16 @@ impl ApiError {
 
     fn slug(&self) -> &'static str {
         match self {
-            ApiError::Invalid(_) => "invalid-body",
+            ApiError::App(AppError::Invalid(_)) => "invalid-body",
             ApiError::MalformedJson(_) => "malformed-json",
             ApiError::UnsupportedMediaType => "unsupported-media-type",
             ApiError::PayloadTooLarge(_) => "payload-too-large",
             ApiError::InvalidQuery(_) => "invalid-query",
             ApiError::Unauthenticated => "unauthenticated",
-            ApiError::Forbidden => "forbidden",
-            ApiError::NotFound(_) => "not-found",
-            ApiError::Conflict(_) => "conflict",
+            ApiError::App(AppError::Forbidden) => "forbidden",
+            ApiError::App(AppError::NotFound(_)) => "not-found",
+            ApiError::App(AppError::Conflict(_)) => "conflict",
+            ApiError::App(AppError::Store(_)) => "internal",
             ApiError::IdempotencyMismatch => "idempotency-key-reused",
             ApiError::Busy => "busy",
             ApiError::Internal(_) => "internal",
@@ -93,7 +96,9 @@ impl ApiError {
     pub fn problem(&self) -> Problem {
         let status = self.status();
         let errors = match self {
-            ApiError::Invalid(errors) | ApiError::InvalidQuery(errors) => errors.clone(),
+            ApiError::App(AppError::Invalid(errors)) | ApiError::InvalidQuery(errors) => {
+                errors.clone()
+            }
             _ => Vec::new(),
         };
         let detail = match errors.as_slice() {
@@ -124,11 +129,9 @@ impl From<StoreError> for ApiError {
 impl From<AppError> for ApiError {
     fn from(e: AppError) -> Self {
         match e {
-            AppError::Invalid(errors) => ApiError::Invalid(errors),
-            AppError::Forbidden => ApiError::Forbidden,
-            AppError::NotFound(what) => ApiError::NotFound(what),
-            AppError::Conflict(message) => ApiError::Conflict(message),
+            // A store failure is busy or internal, as from the HTTP layer itself.
             AppError::Store(e) => e.into(),
+            refused => ApiError::App(refused),
         }
     }
 }

@@ -126,7 +126,7 @@ where
         // A path that cannot name a resource (`/alerts/abc`) names none.
         let Path(path) = Path::<P>::from_request_parts(&mut parts, state)
             .await
-            .map_err(|_| ApiError::NotFound("resource"))?;
+            .map_err(|_| ApiError::not_found("resource"))?;
         let body = JsonBody::from_request(Request::from_parts(parts, body), state).await?;
         Ok(Writing {
             state: state.clone(),

@@ -206,7 +206,7 @@ pub async fn list(
             AuditAction::HouseholdList,
         )
         .await?;
-        return Err(ApiError::Forbidden);
+        return Err(ApiError::FORBIDDEN);
     };
     let filter = HouseholdFilter {
         gemeente: query_value::<PlaceName>("gemeente", q.gemeente)?,
@@ -247,7 +247,7 @@ pub async fn show(
     let id = readable(&state, &mut conn, &who, &raw_id, AuditAction::HouseholdRead).await?;
     let row = store::household(&mut conn, &id)
         .await?
-        .ok_or(ApiError::NotFound("household"))?;
+        .ok_or(ApiError::not_found("household"))?;
     let assignments = store::assignments(&mut conn, &id).await?;
     state
         .audit(
@@ -289,7 +289,7 @@ pub async fn timeline(
     let id = readable(&state, &mut conn, &who, &raw_id, AuditAction::TimelineRead).await?;
     let row = store::household(&mut conn, &id)
         .await?
-        .ok_or(ApiError::NotFound("household"))?;
+        .ok_or(ApiError::not_found("household"))?;
     let rows = store::timeline(&mut conn, &id, after, limit + 1).await?;
     state
         .audit(
@@ -436,7 +436,7 @@ pub async fn set_assignments(
     let wanted: Assignments = body.parse()?;
     let id: HouseholdId = raw_id
         .parse()
-        .map_err(|_| ApiError::NotFound("household"))?;
+        .map_err(|_| ApiError::not_found("household"))?;
     let wanted = events::Assignments {
         regisseur: wanted.regisseur,
         casemanagers: wanted.casemanagers,

@@ -130,7 +130,7 @@ pub async fn mark_read(
 ) -> Result<Json<Unread>, ApiError> {
     let mut conn = state.db.acquire().await?;
     if !store::notify::mark_read(&mut conn, who.actor.user_id, id, state.clock.now()).await? {
-        return Err(ApiError::NotFound("notification"));
+        return Err(ApiError::not_found("notification"));
     }
     Ok(Json(Unread {
         unread: store::notify::unread_count(&mut conn, who.actor.user_id).await?,

@@ -65,7 +65,7 @@ pub async fn openapi(_who: Authenticated) -> Response {
 }
 
 pub async fn not_found() -> ApiError {
-    ApiError::NotFound("route")
+    ApiError::not_found("route")
 }
 
 pub fn panic_response(_panic: Box<dyn Any + Send + 'static>) -> Response {

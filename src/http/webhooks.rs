@@ -190,7 +190,7 @@ pub async fn disable(
 ) -> Result<StatusCode, ApiError> {
     let mut tx = state.db.begin_write().await?;
     if !store::notify::disable_endpoint(&mut tx, id, "disabled by an admin").await? {
-        return Err(ApiError::NotFound("webhook endpoint"));
+        return Err(ApiError::not_found("webhook endpoint"));
     }
     state
         .audit(&mut tx, &who, AuditAction::WebhookChange, None)
@@ -290,7 +290,7 @@ pub async fn redeliver(
 ) -> Result<StatusCode, ApiError> {
     let mut tx = state.db.begin_write().await?;
     if !store::notify::redeliver(&mut tx, id, state.clock.now()).await? {
-        return Err(ApiError::NotFound("delivery"));
+        return Err(ApiError::not_found("delivery"));
     }
     state
         .audit(&mut tx, &who, AuditAction::WebhookChange, None)

@@ -25,7 +25,7 @@ use crate::store::{self, AlertFilter, AlertRow, AlertState, TransitionWhy};
 
 pub(super) async fn list(State(state): State<Arc<AppState>>, user: WebUser) -> Response {
     if policy::household_scope(user.actor()) != Some(HouseholdScope::Assigned) {
-        return page_error(ApiError::Forbidden);
+        return page_error(ApiError::FORBIDDEN);
     }
     let rows = async {
         let mut conn = state.db.acquire().await?;
@@ -303,7 +303,7 @@ pub(super) async fn decide_form(
     let which = match slug.as_str() {
         "afhandelen" => DecisionForm::Acknowledge,
         "pauzeren" => DecisionForm::Silence,
-        _ => return page_error(ApiError::NotFound("page")),
+        _ => return page_error(ApiError::not_found("page")),
     };
     if let Some(refused) = csrf_refused(&user, &values) {
         return refused;

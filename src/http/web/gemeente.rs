@@ -92,7 +92,7 @@ pub(super) async fn dashboard(State(state): State<Arc<AppState>>, user: WebUser)
         policy::allows(actor, Action::ViewGemeente, &[]),
     ) {
         (Some(g), true) => g.clone(),
-        _ => return page_error(ApiError::Forbidden),
+        _ => return page_error(ApiError::FORBIDDEN),
     };
     let now = state.clock.now();
     let rules = state.rules();

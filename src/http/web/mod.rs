@@ -250,7 +250,7 @@ pub(super) fn csrf_refused(
     form: &std::collections::HashMap<String, String>,
 ) -> Option<Response> {
     let sent = form.get("csrf").map(String::as_str).unwrap_or_default();
-    (!session::same(sent, &user.csrf)).then(|| page_error(ApiError::Forbidden))
+    (!session::same(sent, &user.csrf)).then(|| page_error(ApiError::FORBIDDEN))
 }
 
 /// Dates and times as Dutch readers expect them.

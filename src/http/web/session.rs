@@ -103,7 +103,7 @@ pub(super) async fn login(
     let field = |k: &str| form.get(k).map(String::as_str).unwrap_or_default();
     let expected = cookie(&headers, LOGIN_COOKIE).unwrap_or_default();
     if !same(field("csrf"), &expected) {
-        return page_error(ApiError::Forbidden);
+        return page_error(ApiError::FORBIDDEN);
     }
     let username = field("username").trim().to_owned();
     let found = async {

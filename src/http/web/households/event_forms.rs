@@ -182,7 +182,7 @@ pub(in crate::http::web) async fn form(
 ) -> Response {
     match kind(&slug) {
         Some(kind) => show_form(&state, &user, &raw, kind).await,
-        None => page_error(ApiError::NotFound("page")),
+        None => page_error(ApiError::not_found("page")),
     }
 }
 
@@ -195,7 +195,7 @@ pub(in crate::http::web) async fn submit(
 ) -> Response {
     match kind(&slug) {
         Some(kind) => submit_form(&state, &user, &raw, values, kind).await,
-        None => page_error(ApiError::NotFound("page")),
+        None => page_error(ApiError::not_found("page")),
     }
 }
 

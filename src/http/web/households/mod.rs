@@ -48,12 +48,12 @@ pub(super) async fn history(
     let mut conn = state.db.acquire().await?;
     events::history(&mut conn, id)
         .await?
-        .ok_or(ApiError::NotFound("household"))
+        .ok_or(ApiError::not_found("household"))
 }
 
 pub(super) async fn list(State(state): State<Arc<AppState>>, user: WebUser) -> Response {
     if policy::household_scope(user.actor()) != Some(HouseholdScope::Assigned) {
-        return page_error(ApiError::Forbidden);
+        return page_error(ApiError::FORBIDDEN);
     }
     let rows = async {
         let mut conn = state.db.acquire().await?;
