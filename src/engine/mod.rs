@@ -88,22 +88,35 @@ pub fn evaluate(history: &History, rules: Effective<'_>, now: Instant) -> Evalua
         mut one_shots,
         mut due,
     } = found;
-    // Inhibition (as in Alertmanager): while a relapse fires, its downward trend stays quiet.
-    let relapse = rules
-        .rules
-        .iter()
-        .filter(|r| matches!(r.detector, Detector::Terugval))
-        .map(|r| &r.id);
-    let relapse_ids: Vec<&String> = relapse.collect();
-    if conditions.iter().any(|c| relapse_ids.contains(&&c.rule)) {
-        let trend_ids: Vec<&String> = rules
+    // Inhibition (as in Alertmanager): a rule stays quiet while a rule that inhibits it holds.
+    let holds = |c: &[Condition], id: &String| c.iter().any(|x| x.rule == *id);
+    let inhibited = |c: &[Condition], id: &str| {
+        rules
             .rules
             .iter()
-            .filter(|r| matches!(r.detector, Detector::DalendeTrend(_)))
-            .map(|r| &r.id)
-            .collect();
-        conditions.retain(|c| !trend_ids.contains(&&c.rule));
-    }
+            .find(|r| r.id == id)
+            .is_some_and(|r| r.inhibited_by.iter().any(|s| holds(c, s)))
+    };
+    let all = conditions.clone();
+    conditions.retain(|c| !inhibited(&all, &c.rule));
+    // A one-shot is judged at its own moment, so that what replay printed never changes later.
+    let mut at_moment: Vec<(Instant, Vec<Condition>)> = Vec::new();
+    one_shots.retain(|shot| {
+        let sources = rules.rules.iter().find(|r| r.id == shot.rule);
+        if sources.is_none_or(|r| r.inhibited_by.is_empty()) {
+            return true;
+        }
+        if !at_moment.iter().any(|(t, _)| *t == shot.at) {
+            let held = states_at(history, rules, shot.at);
+            at_moment.push((shot.at, held));
+        }
+        let held = at_moment
+            .iter()
+            .find(|(t, _)| *t == shot.at)
+            .map(|(_, c)| c.as_slice())
+            .unwrap_or_default();
+        !inhibited(held, &shot.rule)
+    });
     one_shots.sort_by(|a: &OneShot, b: &OneShot| a.at.cmp(&b.at).then_with(|| a.rule.cmp(&b.rule)));
     // An event dated after `now` (recorded ahead of its time) counts from its moment on.
     due.extend(history.events.get(seen).map(Event::at));
@@ -114,6 +127,26 @@ pub fn evaluate(history: &History, rules: Effective<'_>, now: Instant) -> Evalua
         next_due,
         holding_on: facts.holding_on(),
     }
+}
+
+/// The state alerts that hold at `t` (before inhibition), for judging a one-shot at its moment.
+fn states_at(history: &History, rules: Effective<'_>, t: Instant) -> Vec<Condition> {
+    let seen = history.events.partition_point(|e| e.at() <= t);
+    let facts = detect::Facts::new(
+        &history.household,
+        &history.events[..seen],
+        rules.definitions,
+        t,
+    );
+    let mut found = detect::Found::default();
+    let sources = rules
+        .rules
+        .iter()
+        .filter(|r| r.enabled && rules.rules.iter().any(|o| o.inhibited_by.contains(&r.id)));
+    for rule in sources {
+        detect::run(&facts, rule, &mut found);
+    }
+    found.conditions
 }
 
 /// One firing of an alert over a stretch of history, as `zicht replay` prints it.

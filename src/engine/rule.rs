@@ -11,15 +11,20 @@ pub use crate::domain::{NotifyRole, Severity};
 #[derive(Debug, Clone, PartialEq, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct Definitions {
-    /// Safety level at t: lowest latest score per perspective over this many days before t.
+    /// Safety level at t: each perspective's latest score over this many days before t.
     pub level_window_days: i64,
-    /// Direct safety: safety level at least this (6 in MDA++ practice).
+    /// Direct safety: the mean of the perspectives' latest scores at least this (6 in MDA++
+    /// practice) ...
     pub direct_safety_min: u8,
+    /// ... and no perspective's latest score below this (4: a score of 3 or less is a relapse on
+    /// its own). Equal to `direct_safety_min` it is the first version's "lowest perspective".
+    pub direct_safety_floor: u8,
     /// Stable safety: over this many weeks before t ...
     pub stable_weeks: i64,
-    /// ... at least this many scores ...
+    /// ... at least this many visits ...
     pub stable_min_scores: usize,
-    /// ... at least `stable_share_percent` of them at least this (8: zicht's line for stable) ...
+    /// ... the mean score of at least `stable_share_percent` of them at least this (8: zicht's
+    /// line for stable) ...
     pub stable_score_min: u8,
     pub stable_share_percent: u8,
     /// ... none below this (an occasional 7 is noise, a 6 is not stable) ...
@@ -34,6 +39,8 @@ pub struct Definitions {
     pub relapse_repeat_days: i64,
     /// ... or by one score at most this (or an acute signal).
     pub relapse_severe_max: u8,
+    /// A relapse ends when direct safety has held again for this many days.
+    pub relapse_recovery_days: i64,
     /// A firing alert nobody acknowledged is sent again after this many days ...
     pub repeat_days: i64,
     /// ... and escalated, each time one level up this ladder of webhook roles (e.g. the
@@ -49,6 +56,7 @@ impl Default for Definitions {
         Definitions {
             level_window_days: 28,
             direct_safety_min: 6,
+            direct_safety_floor: 4,
             stable_weeks: 12,
             stable_min_scores: 3,
             stable_score_min: 8,
@@ -58,6 +66,7 @@ impl Default for Definitions {
             relapse_visit_days: 3,
             relapse_repeat_days: 28,
             relapse_severe_max: 3,
+            relapse_recovery_days: 14,
             repeat_days: 7,
             escalation: vec!["teamcoordinator".to_owned(), "procesregie_zvh".to_owned()],
             share_step3_with_gemeente: false,
@@ -70,12 +79,19 @@ impl Definitions {
         let d: Definitions = typed(value)?;
         let scores = [
             ("direct_safety_min", d.direct_safety_min),
+            ("direct_safety_floor", d.direct_safety_floor),
             ("stable_score_min", d.stable_score_min),
             ("stable_score_floor", d.stable_score_floor),
             ("relapse_severe_max", d.relapse_severe_max),
         ];
         if let Some((field, _)) = scores.iter().find(|(_, v)| *v > 10) {
             return Err(((*field).into(), "scores run from 0 to 10".into()));
+        }
+        if d.direct_safety_floor > d.direct_safety_min {
+            return Err((
+                "direct_safety_floor".into(),
+                "must be at most direct_safety_min".into(),
+            ));
         }
         if d.stable_score_floor > d.stable_score_min {
             return Err((
@@ -104,6 +120,12 @@ impl Definitions {
             ("stable_max_gap_days", d.stable_max_gap_days),
             ("relapse_repeat_days", d.relapse_repeat_days),
         ];
+        if d.relapse_recovery_days < 0 {
+            return Err((
+                "relapse_recovery_days".into(),
+                "must be 0 (at once) or more".into(),
+            ));
+        }
         if let Some((field, _)) = windows.iter().find(|(_, v)| *v < 1) {
             return Err(((*field).into(), "windows must be at least 1".into()));
         }
@@ -211,10 +233,11 @@ pub struct TrendParams {
 #[derive(Debug, Clone, PartialEq, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct DivergenceParams {
-    /// The victim's latest score this far below the highest professional score ...
+    /// The victim's latest score this far below the professionals' typical (mean) score ...
     pub gap: u8,
-    /// ... or this far below on two consecutive victim scores ...
+    /// ... or this far below on `persistent_scores` consecutive victim scores ...
     pub persistent_gap: u8,
+    pub persistent_scores: usize,
     /// ... counting professional scores at most this many days from the victim's.
     pub days: i64,
 }
@@ -256,6 +279,9 @@ pub struct Rule {
     pub detector: Detector,
     /// Days before an unacknowledged firing is sent again; the region's `repeat_days` when unset.
     pub repeat_days: Option<i64>,
+    /// Inhibition (as in Alertmanager): while one of these rules holds for the household, this
+    /// rule stays quiet; a one-shot is not raised when one of them holds at its moment.
+    pub inhibited_by: Vec<String>,
 }
 
 #[derive(Deserialize)]
@@ -273,6 +299,8 @@ struct RuleFields {
     params: Table,
     #[serde(default)]
     repeat_days: Option<i64>,
+    #[serde(default)]
+    inhibited_by: Vec<String>,
 }
 
 fn enabled() -> bool {
@@ -399,6 +427,12 @@ impl Rule {
                         "must be from 1 to `gap`".into(),
                     ));
                 }
+                if p.persistent_scores < 1 {
+                    return Err((
+                        "params.persistent_scores".into(),
+                        "must be at least 1".into(),
+                    ));
+                }
                 Detector::UiteenlopendeScores(p)
             }
             "meting_achterstallig" => {
@@ -457,6 +491,7 @@ impl Rule {
             advice: f.advice,
             detector,
             repeat_days: f.repeat_days,
+            inhibited_by: f.inhibited_by,
         })
     }
 

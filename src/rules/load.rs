@@ -164,6 +164,7 @@ fn load_sources(
         .iter()
         .filter_map(|r| parse_rule(&r.file, &r.table, &mut errors))
         .collect();
+    check_inhibitions(&raw, &national, &mut errors);
 
     let mut regional = BTreeMap::new();
     let regions_dir = dir.join("regions");
@@ -203,6 +204,36 @@ fn load_sources(
         })
     } else {
         Err(errors)
+    }
+}
+
+/// An inhibiting rule must exist and hold a state (a one-shot holds at no moment), and must not
+/// be the rule itself.
+fn check_inhibitions(raw: &[RawRule], rules: &[Rule], errors: &mut Vec<RuleError>) {
+    for r in rules {
+        for source in &r.inhibited_by {
+            let found = rules.iter().find(|o| o.id == *source);
+            let problem = match found {
+                None => Some(format!("`{source}` is not a rule")),
+                Some(o) if o.id == r.id => Some("a rule cannot inhibit itself".to_owned()),
+                Some(o) if o.is_one_shot() => Some(format!(
+                    "`{source}` is a one-shot notification; only a state alert can inhibit"
+                )),
+                _ => None,
+            };
+            if let Some(message) = problem {
+                let file = raw
+                    .iter()
+                    .find(|x| x.table.get("id").and_then(|v| v.as_str()) == Some(&r.id))
+                    .map_or_else(PathBuf::new, |x| x.file.clone());
+                errors.push(RuleError::new(
+                    &file,
+                    Some(&r.id),
+                    Some("inhibited_by"),
+                    message,
+                ));
+            }
+        }
     }
 }
 

@@ -92,6 +92,40 @@ fn invalid_rules_are_refused_with_file_rule_and_field() {
 }
 
 #[test]
+fn an_inhibition_must_name_a_state_alert_of_the_rule_set() {
+    let dir = tempfile::tempdir().unwrap();
+    let national = std::fs::read_to_string(alerts().join("rules.toml")).unwrap();
+    let bad = national
+        .replace(
+            "inhibited_by = [\"herhaald-gemeld\", \"terugval\"]",
+            "inhibited_by = [\"herhaald-gemeld\", \"terugvall\"]",
+        )
+        .replace(
+            "inhibited_by = [\"terugval\"]",
+            "inhibited_by = [\"hermelding\"]",
+        );
+    assert_ne!(bad, national, "the shipped rules use inhibited_by");
+    write(dir.path(), "rules.toml", &bad);
+    let errors: Vec<String> = zicht::rules::load_dir(dir.path())
+        .unwrap_err()
+        .iter()
+        .map(ToString::to_string)
+        .collect();
+    let all = errors.join("\n");
+    assert!(
+        errors.iter().any(|e| e.contains("rule `hermelding`")
+            && e.contains("inhibited_by")
+            && e.contains("`terugvall` is not a rule")),
+        "{all}"
+    );
+    assert!(
+        errors.iter().any(|e| e.contains("rule `dalende-trend`")
+            && e.contains("`hermelding` is a one-shot")),
+        "{all}"
+    );
+}
+
+#[test]
 fn a_regional_override_changes_only_that_region() {
     let dir = tempfile::tempdir().unwrap();
     write(

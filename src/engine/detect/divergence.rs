@@ -1,4 +1,4 @@
-//! Uiteenlopende scores: the victim far below the professionals, once by much or twice in a row.
+//! Uiteenlopende scores: the victim far below the professionals, once by much or persistently.
 
 use super::facts::ScoreRef;
 use super::{Facts, Found, days};
@@ -11,6 +11,27 @@ pub(super) fn uiteenlopende_scores(
     p: &DivergenceParams,
     found: &mut Found,
 ) {
+    // How far the victim's score lies below the professionals' typical (mean) score of the same
+    // days, and the professional scores it was measured against. The typical score, not the
+    // highest: one optimistic professional among several is not a divergence of views.
+    let below = |v: &ScoreRef| -> Option<(f64, Vec<usize>)> {
+        let near: Vec<&ScoreRef> = f
+            .scores
+            .iter()
+            .filter(|s| {
+                s.perspective.is_professional()
+                    && s.at.timestamp().duration_since(v.at.timestamp()).abs() <= days(p.days)
+            })
+            .collect();
+        if near.is_empty() {
+            return None;
+        }
+        let typical = near.iter().map(|s| f64::from(s.value)).sum::<f64>() / near.len() as f64;
+        Some((
+            typical - f64::from(v.value),
+            near.iter().map(|s| s.index).collect(),
+        ))
+    };
     let mut victim = f
         .scores
         .iter()
@@ -19,36 +40,41 @@ pub(super) fn uiteenlopende_scores(
     let Some(latest) = victim.next() else {
         return;
     };
-    // How far the victim's score lies below the highest professional score of the same days.
-    let below = |v: &ScoreRef| -> Option<(i16, &ScoreRef)> {
-        let high = f
-            .scores
-            .iter()
-            .filter(|s| {
-                s.perspective.is_professional()
-                    && s.at.timestamp().duration_since(v.at.timestamp()).abs() <= days(p.days)
-            })
-            .max_by_key(|s| (s.value, s.at))?;
-        Some((i16::from(high.value) - i16::from(v.value), high))
-    };
-    let Some((gap, high)) = below(latest) else {
+    let Some((gap, professionals)) = below(latest) else {
         return;
     };
-    if gap >= i16::from(p.gap) {
-        let since = latest.at.max(high.at);
-        found.hold(rule, rule.severity, since, vec![latest.index, high.index]);
+    let since = |ev: &[usize]| ev.iter().map(|i| f.events[*i].at()).max();
+    if gap >= f64::from(p.gap) {
+        let mut evidence = professionals;
+        evidence.push(latest.index);
+        evidence.sort();
+        let at = since(&evidence).unwrap_or(latest.at);
+        found.hold(rule, rule.severity, at, evidence);
         return;
     }
-    if gap < i16::from(p.persistent_gap) {
-        return;
+    // Persistent: the victim this far below at each of the latest `persistent_scores` scores.
+    let mut evidence = professionals;
+    evidence.push(latest.index);
+    let mut run = 1;
+    if gap >= f64::from(p.persistent_gap) {
+        for earlier in victim.by_ref() {
+            if run >= p.persistent_scores {
+                break;
+            }
+            match below(earlier) {
+                Some((g, prof)) if g >= f64::from(p.persistent_gap) => {
+                    evidence.push(earlier.index);
+                    evidence.extend(prof);
+                    run += 1;
+                }
+                _ => break,
+            }
+        }
     }
-    if let Some(previous) = victim.next()
-        && let Some((earlier_gap, earlier_high)) = below(previous)
-        && earlier_gap >= i16::from(p.persistent_gap)
-    {
-        let mut evidence = vec![previous.index, earlier_high.index, latest.index, high.index];
+    if gap >= f64::from(p.persistent_gap) && run >= p.persistent_scores {
         evidence.sort();
         evidence.dedup();
-        found.hold(rule, rule.severity, latest.at.max(high.at), evidence);
+        let at = latest.at.max(since(&evidence).unwrap_or(latest.at));
+        found.hold(rule, rule.severity, at, evidence);
     }
 }

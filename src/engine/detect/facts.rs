@@ -42,6 +42,10 @@ pub(super) struct Relapse {
     /// When the drop was first confirmed.
     pub(super) confirmed: Instant,
     pub(super) evidence: Vec<usize>,
+    /// When direct safety first held again after the confirmation, not yet for long enough.
+    pub(super) back_since: Option<Instant>,
+    /// When the relapse ends if direct safety keeps holding (the scheduler's due time).
+    pub(super) regained_at: Option<Instant>,
 }
 
 /// A stretch of time the trajectory was open: from its (re)opening to its closure.
@@ -155,9 +159,10 @@ impl<'a> Facts<'a> {
         days(self.defs.level_window_days)
     }
 
-    /// The safety level at `t`: the lowest of each perspective's latest score in the window
-    /// before `t`, and the time of the latest of those scores.
-    pub(super) fn safety_level(&self, t: Instant) -> Option<(u8, Instant)> {
+    /// The safety level at `t` from each perspective's latest score in the window before `t`: the
+    /// typical score (the mean of those latest scores), the lowest of them, and the time of the
+    /// latest.
+    pub(super) fn safety_level(&self, t: Instant) -> Option<(f64, u8, Instant)> {
         let mut latest: [Option<ScoreRef>; 5] = [None; 5];
         for s in self.scores_in(minus(t, self.window()), t) {
             let slot = &mut latest[s.perspective as usize];
@@ -165,9 +170,11 @@ impl<'a> Facts<'a> {
                 *slot = Some(*s);
             }
         }
-        let level = latest.iter().flatten().map(|s| s.value).min()?;
-        let last = latest.iter().flatten().map(|s| s.at).max()?;
-        Some((level, last))
+        let scored: Vec<&ScoreRef> = latest.iter().flatten().collect();
+        let lowest = scored.iter().map(|s| s.value).min()?;
+        let last = scored.iter().map(|s| s.at).max()?;
+        let sum: u32 = scored.iter().map(|s| u32::from(s.value)).sum();
+        Some((f64::from(sum) / scored.len() as f64, lowest, last))
     }
 
     /// The scores in `(from, to]`; scores are in time order.
@@ -177,13 +184,19 @@ impl<'a> Facts<'a> {
         &self.scores[start..end.max(start)]
     }
 
-    /// Direct safety at `t`: safety level at least 6 and no acute signal after the latest score.
+    /// Direct safety at `t`: the typical latest score at least 6, no perspective's latest score
+    /// below the floor, and no acute signal after the latest score.
     pub(super) fn direct_safety(&self, t: Instant) -> bool {
         match self.safety_level(t) {
-            Some((level, last)) if level >= self.defs.direct_safety_min => !self
-                .signals
-                .iter()
-                .any(|s| s.acute && s.at > last && s.at <= t),
+            Some((typical, lowest, last))
+                if typical >= f64::from(self.defs.direct_safety_min)
+                    && lowest >= self.defs.direct_safety_floor =>
+            {
+                !self
+                    .signals
+                    .iter()
+                    .any(|s| s.acute && s.at > last && s.at <= t)
+            }
             _ => false,
         }
     }
@@ -230,12 +243,18 @@ impl<'a> Facts<'a> {
         if in_window.len() < d.stable_min_scores {
             return false;
         }
-        let high = in_window
+        // Each visit's mean score, not each score: five perspectives scoring at one visit are
+        // one measurement of the household, and a single 6 among them is noise.
+        let visits = self.visit_means(in_window);
+        if visits.len() < d.stable_min_scores {
+            return false;
+        }
+        let high = visits
             .iter()
-            .filter(|s| s.value >= d.stable_score_min)
+            .filter(|m| **m >= f64::from(d.stable_score_min))
             .count();
-        let mostly_high = high * 100 >= usize::from(d.stable_share_percent) * in_window.len();
-        let none_low = in_window.iter().all(|s| s.value >= d.stable_score_floor);
+        let mostly_high = high * 100 >= usize::from(d.stable_share_percent) * visits.len();
+        let none_low = visits.iter().all(|m| *m >= f64::from(d.stable_score_floor));
         let max_gap = days(d.stable_max_gap_days);
         let no_long_gap = in_window
             .windows(2)
@@ -247,6 +266,26 @@ impl<'a> Facts<'a> {
                 .signals
                 .iter()
                 .any(|s| (s.melding || s.acute) && s.at > from && s.at <= t)
+    }
+
+    /// The mean score of each visit (scores at most `relapse_visit_days` after the visit's first).
+    pub(super) fn visit_means(&self, scores: &[ScoreRef]) -> Vec<f64> {
+        let visit = days(self.defs.relapse_visit_days);
+        let mut out: Vec<(Instant, u32, u32)> = Vec::new();
+        for s in scores {
+            match out.last_mut() {
+                Some((first, sum, n))
+                    if s.at.timestamp().duration_since(first.timestamp()) <= visit =>
+                {
+                    *sum += u32::from(s.value);
+                    *n += 1;
+                }
+                _ => out.push((s.at, u32::from(s.value), 1)),
+            }
+        }
+        out.iter()
+            .map(|(_, sum, n)| f64::from(*sum) / f64::from(*n))
+            .collect()
     }
 
     /// The moments stable safety can start holding: at each score, and when a score or a
@@ -275,6 +314,21 @@ impl<'a> Facts<'a> {
             .into_iter()
             .filter(|c| *c >= from && *c <= to)
             .find(|c| self.stable_safety(*c))
+    }
+
+    /// Stable safety confirmed in `[from, to]`: it held at a moment and still held at the next
+    /// visit (a score more than `relapse_visit_days` later). Twelve lucky weeks are not enough.
+    pub(super) fn stable_confirmed(&self, from: Instant, to: Instant) -> bool {
+        self.stable_candidates()
+            .into_iter()
+            .filter(|c| *c >= from && *c <= to && self.stable_safety(*c))
+            .any(|c| {
+                let visit = plus(c, days(self.defs.relapse_visit_days));
+                self.scores
+                    .iter()
+                    .find(|s| s.at > visit)
+                    .is_some_and(|s| s.at <= to && self.stable_safety(s.at))
+            })
     }
 
     /// The confirmed drops after `tds`, in time order (DESIGN.md section 3, terugval): two
@@ -307,7 +361,11 @@ impl<'a> Facts<'a> {
                 .rev()
                 .find(|o| o.perspective == s.perspective)
                 .filter(|o| low(o) && apart(o, s) <= repeat);
-            if let Some(o) = same_visit.or(previous) {
+            // The household's picture must have fallen below the line too: two perspectives at 5
+            // while the others score 8 is not a relapse of the household.
+            if let Some(o) = same_visit.or(previous)
+                && !self.direct_safety(s.at)
+            {
                 drops.push(Drop {
                     at: s.at,
                     evidence: vec![o.index, s.index],
@@ -332,9 +390,30 @@ impl<'a> Facts<'a> {
         let tds = self.tds()?;
         let drops = self.confirmed_drops(tds);
         let last = drops.last()?.at;
-        if self.direct.iter().any(|(start, _)| *start > last) {
+        // Regained only when direct safety has held for `relapse_recovery_days` since: one good
+        // visit after a confirmed relapse is as noisy as one bad one before it.
+        let recovery = days(self.defs.relapse_recovery_days);
+        let regained = self.direct.iter().any(|(start, end)| {
+            *start > last
+                && end
+                    .unwrap_or(self.now)
+                    .timestamp()
+                    .duration_since(start.timestamp())
+                    >= recovery
+        });
+        if regained {
             return None;
         }
+        let back_since = self
+            .direct
+            .iter()
+            .find(|(start, _)| *start > last)
+            .map(|(start, _)| *start);
+        let regained_at = self
+            .direct
+            .last()
+            .filter(|(start, end)| *start > last && end.is_none())
+            .map(|(start, _)| plus(*start, recovery));
         // Direct safety was lost at the end of the latest stretch before the confirmation.
         let lost = self
             .direct
@@ -355,6 +434,8 @@ impl<'a> Facts<'a> {
             lost,
             confirmed,
             evidence,
+            back_since,
+            regained_at,
         })
     }
 

@@ -36,9 +36,10 @@ pub(super) fn hermelding(f: &Facts<'_>, rule: &Rule, found: &mut Found) {
     on_open_trajectory(f, rule, found, |s| s.melding);
 }
 
-/// A signal from a neighbourhood partner on a monitored household.
+/// A signal from a neighbourhood partner on a monitored household. A melding from one is announced
+/// by hermelding (or the herhaald-gemeld or terugval it is evidence of): one signal, one alert.
 pub(super) fn ogen_en_oren(f: &Facts<'_>, rule: &Rule, found: &mut Found) {
-    on_open_trajectory(f, rule, found, |s| s.neighbourhood);
+    on_open_trajectory(f, rule, found, |s| s.neighbourhood && !s.melding);
 }
 
 fn on_open_trajectory(

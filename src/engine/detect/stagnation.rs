@@ -4,7 +4,8 @@
 use super::{Facts, Found, calendar_days, days, minus};
 use crate::engine::rule::{Rule, WeeksParams};
 
-/// Direct safety not reached by T0 + `weeks`, or not regained `weeks` after a relapse.
+/// Direct safety does not hold at T0 + `weeks` and has not held since, or is not regained
+/// `weeks` after a relapse.
 pub(super) fn geen_directe_veiligheid(
     f: &Facts<'_>,
     rule: &Rule,
@@ -12,27 +13,37 @@ pub(super) fn geen_directe_veiligheid(
     found: &mut Found,
 ) {
     let now = f.now;
-    if f.tds().is_some() {
-        // Counted from when direct safety was lost; the confirmation says the loss is real.
-        if let Some(r) = f.relapse() {
-            let deadline = calendar_days(r.lost, 7 * p.weeks);
-            if now >= deadline {
-                found.hold(rule, rule.severity, deadline.max(r.confirmed), r.evidence);
-            } else {
-                found.due.push(deadline);
-            }
-        }
-    } else {
-        let deadline = calendar_days(f.t0(), 7 * p.weeks);
-        if now >= deadline {
-            found.hold(rule, rule.severity, deadline, f.recent_evidence(f.t0()));
-        } else {
+    let deadline = calendar_days(f.t0(), 7 * p.weeks);
+    // "Reached by week 6" asks whether the household is directly safe at week 6: one good moment
+    // in week 2 of a household that scores 4 again in week 6 is no answer to that question.
+    let held_since_deadline = f
+        .direct
+        .iter()
+        .any(|(_, end)| end.is_none_or(|e| e > deadline));
+    if now >= deadline && !held_since_deadline {
+        found.hold(rule, rule.severity, deadline, f.recent_evidence(f.t0()));
+        return;
+    }
+    if now < deadline {
+        found.due.push(deadline);
+    }
+    // Counted from when direct safety was lost; the confirmation says the loss is real.
+    if let Some(r) = f.relapse() {
+        found.due.extend(r.regained_at);
+        let deadline = calendar_days(r.lost, 7 * p.weeks);
+        // Direct safety that held again answers this question, even while terugval waits for
+        // it to last.
+        if now >= deadline && r.back_since.is_none() {
+            found.hold(rule, rule.severity, deadline.max(r.confirmed), r.evidence);
+        } else if now < deadline {
             found.due.push(deadline);
         }
     }
 }
 
-/// Stable safety not reached by Tds + `weeks` (not reset by relapses).
+/// Stable safety not reached by Tds + `weeks` (not reset by relapses: terugval and
+/// geen-directe-veiligheid after a relapse carry those). Reached means confirmed: it held at a
+/// moment and still held at the next visit.
 pub(super) fn geen_stabiele_veiligheid(
     f: &Facts<'_>,
     rule: &Rule,
@@ -46,16 +57,19 @@ pub(super) fn geen_stabiele_veiligheid(
     let deadline = calendar_days(tds, 7 * p.weeks);
     if now < deadline {
         found.due.push(deadline);
-    } else if f.stable_reached(tds, now).is_none() {
-        let w = days(7 * f.defs.stable_weeks);
-        found.hold(
-            rule,
-            rule.severity,
-            deadline,
-            f.recent_evidence(minus(now, w)),
-        );
-        found
-            .due
-            .extend(f.stable_candidates().into_iter().filter(|c| *c > now));
+        return;
     }
+    if f.stable_confirmed(tds, now) {
+        return;
+    }
+    let w = days(7 * f.defs.stable_weeks);
+    found.hold(
+        rule,
+        rule.severity,
+        deadline,
+        f.recent_evidence(minus(now, w)),
+    );
+    found
+        .due
+        .extend(f.stable_candidates().into_iter().filter(|c| *c > now));
 }
