@@ -123,7 +123,7 @@ async fn divergence(app: &TestApp, cm: &str, household: &str, day: &str) {
         cm,
         household,
         "slachtoffer",
-        4,
+        3,
         &format!("{day}T10:00:00+01:00"),
     )
     .await
