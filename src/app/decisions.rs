@@ -112,17 +112,18 @@ impl Input {
     }
 }
 
-/// Records a decision on an alert the actor may decide on (checked by the caller in this
-/// transaction).
+/// Records, at `now`, a decision on an alert the actor may decide on (checked by the caller in
+/// this transaction).
 pub async fn decide(
     app: &AppState,
     tx: &mut Tx,
     who: &Authenticated,
     alert: &AlertRow,
     input: &Input,
+    now: Instant,
 ) -> Result<AlertRow, AppError> {
     input
-        .check(app.clock.now())
+        .check(now)
         .map_err(|p| AppError::Invalid(vec![p.into()]))?;
     let transition = match input {
         Input::Acknowledge {
@@ -145,7 +146,7 @@ pub async fn decide(
             ..Transition::default()
         },
     };
-    record(app, tx, who, alert, transition, input.audit_action()).await
+    record(app, tx, who, alert, transition, input.audit_action(), now).await
 }
 
 /// Applies the decision: refuses a resolved alert and silencing a one-shot, records the
@@ -158,6 +159,7 @@ async fn record(
     alert: &AlertRow,
     mut transition: Transition,
     audit_action: AuditAction,
+    now: Instant,
 ) -> Result<AlertRow, AppError> {
     let current = store::alert(tx, alert.id)
         .await?
@@ -173,7 +175,6 @@ async fn record(
             "a one-shot alert cannot be silenced; acknowledge it".into(),
         ));
     }
-    let now = app.clock.now();
     transition.from = Some(current.state);
     transition.actor_id = Some(who.actor.user_id);
     transition.actor = who.actor.username.clone();

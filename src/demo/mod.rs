@@ -7,9 +7,10 @@
 mod data;
 
 use crate::app::audit::Origin;
-use crate::app::{AppError, AppState, alerting, events, users};
-use crate::domain::{Event, PlaceName, Region, Role};
-use crate::store::{self, StoreError};
+use crate::app::{AppError, AppState, alerting, decisions, events, users};
+use crate::auth::Authenticated;
+use crate::domain::{Decision, Event, Instant, PlaceName, Region, Role, Specialism};
+use crate::store::{self, AlertState, StoreError};
 
 /// The password of every demo user.
 pub const PASSWORD: &str = "demo-wachtwoord";
@@ -96,9 +97,18 @@ pub async fn fill(state: &AppState) -> Result<Option<Vec<(String, Role)>>, DemoE
         .collect();
     events.sort_by_key(|e| e.at());
     let rules = state.rules();
+    let regisseur = Authenticated {
+        actor: store::user(&mut *state.db.acquire().await?, carla)
+            .await?
+            .ok_or_else(|| DemoError::Data("the demo regisseur is missing".into()))?
+            .into(),
+        request_id: "demo".to_owned(),
+    };
+    let two_weeks_ago = Instant::from_millis(now.millis() - 14 * DAY_MS).unwrap_or(now);
     for event in events {
         let at = event.at();
         alerting::run_due(state, at).await?;
+        decide_on_older_alerts(state, &regisseur, at, two_weeks_ago).await?;
         let mut tx = state.db.begin_write().await?;
         events::record_event(&mut tx, &rules, Origin::Operator, event, at).await?;
         tx.commit().await.map_err(StoreError::from)?;
@@ -106,8 +116,6 @@ pub async fn fill(state: &AppState) -> Result<Option<Vec<(String, Role)>>, DemoE
     alerting::run_due(state, now).await?;
     // A regisseur would have read what came in before the last two weeks.
     let mut conn = state.db.acquire().await?;
-    let two_weeks_ago =
-        crate::domain::Instant::from_millis(now.millis() - 14 * 86_400_000).unwrap_or(now);
     store::notify::mark_read_before(&mut conn, two_weeks_ago).await?;
     state.notified();
     Ok(Some(
@@ -116,4 +124,77 @@ pub async fn fill(state: &AppState) -> Result<Option<Vec<(String, Role)>>, DemoE
             .map(|(n, r, _, _)| ((*n).to_owned(), *r))
             .collect(),
     ))
+}
+
+const DAY_MS: i64 = 86_400_000;
+
+/// A working regisseur decides on an alert within a few days. The demo's regisseur has done so
+/// for every alert that fired before the last two weeks, three days after it fired (at `at`, the
+/// replay's moment), so that what is open is a real week's work, not two years of it.
+async fn decide_on_older_alerts(
+    state: &AppState,
+    regisseur: &Authenticated,
+    at: Instant,
+    before: Instant,
+) -> Result<(), DemoError> {
+    let open = {
+        let mut conn = state.db.acquire().await?;
+        let filter = store::AlertFilter {
+            state: Some(AlertState::Firing),
+            ..store::AlertFilter::default()
+        };
+        store::list_alerts(&mut conn, &filter, regisseur.actor.user_id, None, 500).await?
+    };
+    for alert in open {
+        let decided_at = Instant::from_millis(alert.fired_at.millis() + 3 * DAY_MS).unwrap_or(at);
+        if alert.fired_at >= before || decided_at > at {
+            continue;
+        }
+        let (decision, specialism, reason) = demo_decision(&alert.rule);
+        let input = decisions::Input::Acknowledge {
+            decision,
+            specialism,
+            reason: reason.parse().expect("demo text"),
+        };
+        let mut tx = state.db.begin_write().await?;
+        decisions::decide(state, &mut tx, regisseur, &alert, &input, at).await?;
+        tx.commit().await.map_err(StoreError::from)?;
+    }
+    Ok(())
+}
+
+/// What the demo's regisseur decided, by rule.
+fn demo_decision(rule: &str) -> (Decision, Option<Specialism>, &'static str) {
+    match rule {
+        "geen-directe-veiligheid" | "geen-stabiele-veiligheid" => (
+            Decision::SpecialistConsult,
+            Some(Specialism::Ggz),
+            "Specialist GGZ meegevraagd op het veiligheidsplan.",
+        ),
+        "terugval" => (
+            Decision::Bijschalen,
+            None,
+            "Veiligheidsplan aangescherpt, expertise bijgeschakeld.",
+        ),
+        "herhaald-gemeld" | "voortijdig-loslaten" => (
+            Decision::Actieoverleg,
+            None,
+            "Besproken in het Actieoverleg.",
+        ),
+        "forensisch-consult" => (
+            Decision::SpecialistConsult,
+            Some(Specialism::ForensischeGgz),
+            "Forensische expertise gevraagd.",
+        ),
+        "geen-proactief-scenario" => (
+            Decision::ProactiefScenario,
+            None,
+            "Proactief scenario in voorbereiding bij het ZVH.",
+        ),
+        _ => (
+            Decision::GeenActie,
+            None,
+            "Gezien; past in het lopende plan.",
+        ),
+    }
 }

@@ -376,3 +376,24 @@ both! {
         assert!(!html.contains("3 · stabiele veiligheid"), "a step is never shown as a phase");
     }
 }
+
+both! {
+    async fn the_demo_shows_every_rule_and_a_weeks_work(app: TestApp) {
+    let users = zicht::demo::fill(&app.state).await.unwrap().expect("an empty database");
+    assert!(users.iter().any(|(name, _)| name == "rg-carla"));
+    let shown = app.scalar("SELECT COUNT(DISTINCT rule) FROM alerts").await;
+    assert_eq!(shown, app.state.rules().len() as i64, "every rule shows somewhere");
+    // The regisseur decided on what fired before the last two weeks; what is open and unread is
+    // a week's work, not two years of it.
+    let unread = app
+        .scalar(
+            "SELECT COUNT(*) FROM notifications n JOIN users u ON u.id = n.user_id
+             WHERE u.username = 'rg-carla' AND n.read_at_ms IS NULL",
+        )
+        .await;
+    assert!((1..=40).contains(&unread), "{unread} unread");
+    let decided = app.scalar("SELECT COUNT(*) FROM alerts WHERE state = 'acknowledged'").await;
+    assert!(decided > 0);
+    assert!(zicht::demo::fill(&app.state).await.unwrap().is_none(), "only on an empty database");
+}
+}

@@ -98,7 +98,8 @@ async fn decide(request: Writing<i64>, input: &Input) -> Result<Response, ApiErr
         Begun::Fresh(write) => write,
         Begun::Replay(response) => return Ok(response),
     };
-    let updated = decisions::decide(state, write.tx(), who, &alert, input).await?;
+    let now = state.clock.now();
+    let updated = decisions::decide(state, write.tx(), who, &alert, input, now).await?;
     write
         .commit(
             state,

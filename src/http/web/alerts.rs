@@ -276,7 +276,8 @@ async fn decide(state: &AppState, user: &WebUser, id: i64, input: &Input) -> Res
             return Err(refusal.audit(state, &user.who).await.into());
         }
     };
-    decisions::decide(state, &mut tx, &user.who, &alert, input).await?;
+    let now = state.clock.now();
+    decisions::decide(state, &mut tx, &user.who, &alert, input, now).await?;
     tx.commit().await.map_err(store::StoreError::from)?;
     state.notified();
     Ok(())
