@@ -219,6 +219,28 @@ async fn arrive(client: &Client, suffix: &str) {
 }
 
 /// Waits (up to 10 s) for an element, then returns it.
+/// Chooses `value` in the select with id `id`.
+async fn choose(client: &Client, id: &str, value: &str) {
+    client
+        .find(Locator::Id(id))
+        .await
+        .unwrap()
+        .select_by_value(value)
+        .await
+        .unwrap();
+}
+
+/// Types `text` into the field with id `id`.
+async fn type_into(client: &Client, id: &str, text: &str) {
+    client
+        .find(Locator::Id(id))
+        .await
+        .unwrap()
+        .send_keys(text)
+        .await
+        .unwrap();
+}
+
 async fn element(client: &Client, css: &str) -> fantoccini::elements::Element {
     client
         .wait()
@@ -291,20 +313,8 @@ async fn casemanager_records_a_score_and_the_regisseur_decides() {
         .goto(&format!("{}/huishoudens/H-0001/score", site.base))
         .await
         .unwrap();
-    client
-        .find(Locator::Id("perspective"))
-        .await
-        .unwrap()
-        .select_by_value("slachtoffer")
-        .await
-        .unwrap();
-    client
-        .find(Locator::Id("value"))
-        .await
-        .unwrap()
-        .send_keys("11")
-        .await
-        .unwrap();
+    choose(&client, "perspective", "slachtoffer").await;
+    type_into(&client, "value", "11").await;
     client
         .find(Locator::Css("form[action$='/score'] button[type=submit]"))
         .await
@@ -361,20 +371,13 @@ async fn casemanager_records_a_score_and_the_regisseur_decides() {
         .await
         .unwrap();
     element(&client, "#decision").await;
-    client
-        .find(Locator::Id("decision"))
-        .await
-        .unwrap()
-        .select_by_value("actieoverleg")
-        .await
-        .unwrap();
-    client
-        .find(Locator::Id("reason"))
-        .await
-        .unwrap()
-        .send_keys("Besproken in het Actieoverleg van dinsdag.")
-        .await
-        .unwrap();
+    choose(&client, "decision", "actieoverleg").await;
+    type_into(
+        &client,
+        "reason",
+        "Besproken in het Actieoverleg van dinsdag.",
+    )
+    .await;
     client
         .find(Locator::Css(
             "form[action$='/afhandelen'] button[type=submit]",
@@ -407,27 +410,14 @@ async fn casemanager_records_a_score_and_the_regisseur_decides() {
         .await
         .unwrap();
     element(&client, "#type").await;
-    client
-        .find(Locator::Id("type"))
-        .await
-        .unwrap()
-        .select_by_value("escalation")
-        .await
-        .unwrap();
-    client
-        .find(Locator::Id("step"))
-        .await
-        .unwrap()
-        .select_by_value("3")
-        .await
-        .unwrap();
-    client
-        .find(Locator::Id("text"))
-        .await
-        .unwrap()
-        .send_keys("Geweld is niet te stoppen; proactief scenario volgt.")
-        .await
-        .unwrap();
+    choose(&client, "type", "escalation").await;
+    choose(&client, "step", "3").await;
+    type_into(
+        &client,
+        "text",
+        "Geweld is niet te stoppen; proactief scenario volgt.",
+    )
+    .await;
     screenshot(&client, "5c-trede-vastleggen").await;
     client
         .find(Locator::Css(

@@ -45,6 +45,15 @@ fn every_shipped_rule_has_a_rule_test() {
     }
 }
 
+/// The errors of loading the rule directory `dir`, which must be invalid.
+fn load_errors(dir: &Path) -> Vec<String> {
+    zicht::rules::load_dir(dir)
+        .unwrap_err()
+        .iter()
+        .map(ToString::to_string)
+        .collect()
+}
+
 fn write(dir: &Path, name: &str, text: &str) {
     std::fs::create_dir_all(dir.join(name).parent().unwrap()).unwrap();
     std::fs::write(dir.join(name), text).unwrap();
@@ -65,11 +74,7 @@ fn invalid_rules_are_refused_with_file_rule_and_field() {
         "[[rule]]\nid = \"terugval\"\nseverity = \"urgent\"\n",
     );
     write(dir.path(), "regions/atlantis.toml", "");
-    let errors: Vec<String> = zicht::rules::load_dir(dir.path())
-        .unwrap_err()
-        .iter()
-        .map(ToString::to_string)
-        .collect();
+    let errors = load_errors(dir.path());
     let all = errors.join("\n");
     assert!(
         errors.iter().any(|e| e.contains("rules.toml")
@@ -106,11 +111,7 @@ fn an_inhibition_must_name_a_state_alert_of_the_rule_set() {
         );
     assert_ne!(bad, national, "the shipped rules use inhibited_by");
     write(dir.path(), "rules.toml", &bad);
-    let errors: Vec<String> = zicht::rules::load_dir(dir.path())
-        .unwrap_err()
-        .iter()
-        .map(ToString::to_string)
-        .collect();
+    let errors = load_errors(dir.path());
     let all = errors.join("\n");
     assert!(
         errors.iter().any(|e| e.contains("rule `hermelding`")
@@ -182,11 +183,7 @@ fn every_rule_has_a_title_and_a_region_may_change_it() {
         "rules.toml",
         &national.replacen("title = \"Terugval\"\n", "", 1),
     );
-    let errors: Vec<String> = zicht::rules::load_dir(dir.path())
-        .unwrap_err()
-        .iter()
-        .map(ToString::to_string)
-        .collect();
+    let errors = load_errors(dir.path());
     assert!(
         errors
             .iter()
