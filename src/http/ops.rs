@@ -5,7 +5,7 @@ use std::any::Any;
 use std::sync::Arc;
 
 use axum::extract::State;
-use axum::http::{StatusCode, header};
+use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::{Extension, Json};
 use serde::Serialize;
@@ -64,8 +64,18 @@ pub async fn openapi(_who: Authenticated) -> Response {
     Json(super::openapi()).into_response()
 }
 
-pub async fn not_found() -> ApiError {
-    ApiError::not_found("route")
+/// An unknown URL: a Dutch page with the navigation for a browser, problem+json for the API.
+pub async fn not_found(headers: HeaderMap) -> Response {
+    let browser = headers
+        .get(header::ACCEPT)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|accept| accept.contains("text/html"));
+    let error = ApiError::not_found("route");
+    if browser {
+        super::web::page_error(error)
+    } else {
+        error.into_response()
+    }
 }
 
 pub fn panic_response(_panic: Box<dyn Any + Send + 'static>) -> Response {

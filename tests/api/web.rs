@@ -397,3 +397,34 @@ both! {
     assert!(zicht::demo::fill(&app.state).await.unwrap().is_none(), "only on an empty database");
 }
 }
+
+both! {
+    async fn unknown_urls_answer_a_browser_in_dutch_and_the_alert_forms_share_no_id(app: TestApp) {
+        let page = browser().get(app.url("/bestaat-niet")).header("accept", "text/html,*/*").send().await.unwrap();
+        assert_eq!(page.status(), StatusCode::NOT_FOUND);
+        assert!(page.headers()["content-type"].to_str().unwrap().starts_with("text/html"));
+        assert!(page.text().await.unwrap().contains("Niet gevonden"));
+        let api = browser().get(app.url("/api/v1/bestaat-niet")).send().await.unwrap();
+        assert_eq!(api.status(), StatusCode::NOT_FOUND);
+        assert_eq!(api.headers()["content-type"], "application/problem+json");
+
+        with_password(&app, "rg1", "regisseur").await;
+        app.household("H-0001", Some("rg1"), &[]).await;
+        let cm = app.user("cm1", "casemanager").await;
+        app.put(&app.admin_token, "/api/v1/households/H-0001/assignments",
+            serde_json::json!({"regisseur": "rg1", "casemanagers": ["cm1"]})).await.expect(StatusCode::OK);
+        app.score(&cm, "H-0001", "professional", 8, "2025-01-06T10:00:00+01:00").await.expect(StatusCode::CREATED);
+        app.score(&cm, "H-0001", "slachtoffer", 3, "2025-01-06T10:00:00+01:00").await.expect(StatusCode::CREATED);
+        let id = app.scalar("SELECT id FROM alerts WHERE rule = 'uiteenlopende-scores'").await;
+        let session = sign_in(&app, "rg1", PASSWORD).await.unwrap();
+        let html = browser().get(app.url(&format!("/waarschuwingen/{id}"))).header("cookie", &session)
+            .send().await.unwrap().text().await.unwrap();
+        let mut ids: Vec<&str> = html.split(" id=\"").skip(1).filter_map(|s| s.split('"').next()).collect();
+        let all = ids.len();
+        ids.sort_unstable();
+        ids.dedup();
+        assert_eq!(ids.len(), all, "an id is used twice: {html}");
+        assert!(ids.contains(&"reason") && ids.contains(&"pauze-reason"));
+        assert!(html.contains("label for=\"pauze-reason\""));
+    }
+}

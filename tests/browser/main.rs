@@ -387,12 +387,47 @@ async fn casemanager_records_a_score_and_the_regisseur_decides() {
         .click()
         .await
         .unwrap();
+    // Back on the open work, with a confirmation; the decided alert has left it.
+    element(&client, ".notice").await;
+    let page = text(&client).await;
+    assert!(
+        page.contains("Uw besluit is vastgelegd: Uiteenlopende scores — H-0001."),
+        "{page}"
+    );
+    assert!(page.contains("Open (0)"), "{page}");
+    assert!(
+        client
+            .find(Locator::LinkText("Uiteenlopende scores — H-0001"))
+            .await
+            .is_err()
+    );
+    screenshot(&client, "5-besluit-bevestigd").await;
+    // On the Afgehandeld tab, with its history and no decision forms left.
+    client
+        .find(Locator::LinkText("Afgehandeld"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    element(&client, "article h2 a").await;
+    client
+        .find(Locator::LinkText("Uiteenlopende scores — H-0001"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
     element(&client, "ol li:nth-child(2)").await;
     let page = text(&client).await;
     assert!(page.contains("afgehandeld"), "{page}");
     assert!(
         page.contains("besluit vastgelegd door rik: Actieoverleg"),
         "{page}"
+    );
+    assert!(
+        client.find(Locator::Id("decision")).await.is_err(),
+        "no forms on a decided alert"
     );
     screenshot(&client, "5-waarschuwing-afgehandeld").await;
     client

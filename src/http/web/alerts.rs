@@ -5,7 +5,7 @@
 use std::collections::HashMap;
 use std::sync::Arc;
 
-use axum::extract::{Form, Path, State};
+use axum::extract::{Form, Path, Query, State};
 use axum::response::{IntoResponse, Redirect, Response};
 use maud::{Markup, html};
 
@@ -23,28 +23,56 @@ use crate::domain::{Decision, FreeText, Instant, LocalDate, Specialism};
 use crate::http::{ApiError, AppState};
 use crate::store::{self, AlertFilter, AlertRow, AlertState, TransitionWhy};
 
-pub(super) async fn list(State(state): State<Arc<AppState>>, user: WebUser) -> Response {
+/// What the alert list shows: the open work (default), or what was handled.
+#[derive(Debug, Default, serde::Deserialize)]
+pub(super) struct ListQuery {
+    /// `afgehandeld`: the acknowledged and paused alerts.
+    tab: Option<String>,
+    /// The alert just decided on, to confirm it.
+    besloten: Option<i64>,
+}
+
+/// The regisseur's work: open alerts, most severe first and then the longest waiting; what was
+/// handled (acknowledged or paused) on its own tab; after a decision, a confirmation.
+pub(super) async fn list(
+    State(state): State<Arc<AppState>>,
+    user: WebUser,
+    Query(q): Query<ListQuery>,
+) -> Response {
     if policy::household_scope(user.actor()) != Some(HouseholdScope::Assigned) {
         return page_error(ApiError::FORBIDDEN);
     }
+    let handled = q.tab.as_deref() == Some("afgehandeld");
     let rows = async {
         let mut conn = state.db.acquire().await?;
         let filter = AlertFilter::default();
         store::list_alerts(&mut conn, &filter, user.actor().user_id, None, 500).await
     };
-    let mut rows: Vec<AlertRow> = match rows.await {
-        Ok(r) => r
-            .into_iter()
-            .filter(|a| a.state != AlertState::Resolved)
-            .collect(),
+    let rows: Vec<AlertRow> = match rows.await {
+        Ok(r) => r,
         Err(e) => return page_error(e.into()),
     };
-    // Most severe first, then newest.
-    rows.sort_by(|a, b| {
+    let open_count = rows
+        .iter()
+        .filter(|a| a.state == AlertState::Firing)
+        .count();
+    let mut shown: Vec<&AlertRow> = rows
+        .iter()
+        .filter(|a| match handled {
+            false => a.state == AlertState::Firing,
+            true => matches!(a.state, AlertState::Acknowledged | AlertState::Silenced),
+        })
+        .collect();
+    // Most severe first, then the one waiting longest for a decision.
+    shown.sort_by(|a, b| {
         b.severity
             .cmp(&a.severity)
-            .then(b.fired_at.cmp(&a.fired_at))
+            .then(a.fired_at.cmp(&b.fired_at))
     });
+    let decided = q
+        .besloten
+        .and_then(|id| rows.iter().find(|a| a.id == id))
+        .map(|a| format!("{} — {}", rule_label(&state.rules(), &a.rule), a.household));
     if let Err(e) = audited(&state, &user.who, AuditAction::AlertList, None).await {
         return page_error(e);
     }
@@ -53,8 +81,20 @@ pub(super) async fn list(State(state): State<Arc<AppState>>, user: WebUser) -> R
         Some(&user),
         html! {
             h1 { "Waarschuwingen" }
-            @if rows.is_empty() { p { "Er zijn geen open waarschuwingen." } }
-            @for a in &rows {
+            @if let Some(what) = &decided {
+                p.notice role="status" { "Uw besluit is vastgelegd: " (what) "." }
+            }
+            nav aria-label="Waarschuwingen" {
+                @if handled {
+                    a href="/waarschuwingen" { "Open (" (open_count) ")" } " · " strong { "Afgehandeld" }
+                } @else {
+                    strong { "Open (" (open_count) ")" } " · " a href="/waarschuwingen?tab=afgehandeld" { "Afgehandeld" }
+                }
+            }
+            @if shown.is_empty() {
+                p { @if handled { "Er zijn geen afgehandelde waarschuwingen." } @else { "Er zijn geen open waarschuwingen." } }
+            }
+            @for a in &shown {
                 @let (class, sev) = severity_label(a.severity);
                 article style="border-bottom:1px solid var(--line);padding:0.5rem 0" {
                     h2 style="margin:0.25rem 0" {
@@ -96,8 +136,11 @@ async fn load(
 }
 
 fn decide_forms(user: &WebUser, alert: &AlertRow, ack: &FormState, pause: &FormState) -> Markup {
+    // Both forms have a reason: the pause form's ids start with "pauze-" so none is shared.
+    let pause = &pause.with_prefix("pauze-");
     html! {
-        @if alert.state != AlertState::Resolved {
+        // Decided (acknowledged) or resolved: nothing left to decide here.
+        @if matches!(alert.state, AlertState::Firing | AlertState::Silenced) {
             h2 { "Besluit vastleggen" }
             (forms::summary(ack))
             form method="post" action={ "/waarschuwingen/" (alert.id) "/afhandelen" } novalidate {
@@ -324,7 +367,8 @@ pub(super) async fn decide_form(
     };
     match input.filter(|_| form.is_valid()) {
         Some(input) => match decide(&state, &user, id, &input).await {
-            Ok(()) => Redirect::to(&format!("/waarschuwingen/{id}")).into_response(),
+            // Back to the work, with a confirmation of what was decided.
+            Ok(()) => Redirect::to(&format!("/waarschuwingen?besloten={id}")).into_response(),
             Err(e) => page_error(e),
         },
         None => {

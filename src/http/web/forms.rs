@@ -8,10 +8,13 @@ use maud::{Markup, html};
 use crate::domain::{Instant, Vocabulary, amsterdam};
 
 /// What a form holds: the values sent (or defaults) and the errors per field.
-#[derive(Default)]
+#[derive(Default, Clone)]
 pub(super) struct FormState {
     pub values: HashMap<String, String>,
     pub errors: Vec<(String, String)>,
+    /// Put before every element id of the form, so that two forms on one page never share an id
+    /// (the names sent stay the same).
+    pub prefix: &'static str,
 }
 
 impl FormState {
@@ -19,7 +22,21 @@ impl FormState {
         FormState {
             values,
             errors: Vec::new(),
+            prefix: "",
         }
+    }
+
+    /// The same form, its element ids starting with `prefix`.
+    pub fn with_prefix(&self, prefix: &'static str) -> Self {
+        FormState {
+            prefix,
+            ..self.clone()
+        }
+    }
+
+    /// The element id of field `name`.
+    pub fn id(&self, name: &str) -> String {
+        format!("{}{name}", self.prefix)
     }
 
     pub fn value(&self, name: &str) -> &str {
@@ -63,9 +80,9 @@ impl FormState {
 pub(super) fn summary(form: &FormState) -> Markup {
     html! {
         @if !form.errors.is_empty() {
-            div.summary role="alert" aria-labelledby="fouten" tabindex="-1" {
-                h2 id="fouten" { "Controleer het formulier" }
-                ul { @for (field, message) in &form.errors { li { a href={ "#" (field) } { (message) } } } }
+            div.summary role="alert" aria-labelledby=(form.id("fouten")) tabindex="-1" {
+                h2 id=(form.id("fouten")) { "Controleer het formulier" }
+                ul { @for (field, message) in &form.errors { li { a href={ "#" (form.id(field)) } { (message) } } } }
             }
         }
     }
@@ -74,10 +91,10 @@ pub(super) fn summary(form: &FormState) -> Markup {
 fn described(form: &FormState, name: &str, hint: Option<&str>) -> Option<String> {
     let mut ids = Vec::new();
     if hint.is_some() {
-        ids.push(format!("{name}-hint"));
+        ids.push(format!("{}-hint", form.id(name)));
     }
     if form.error(name).is_some() {
-        ids.push(format!("{name}-fout"));
+        ids.push(format!("{}-fout", form.id(name)));
     }
     (!ids.is_empty()).then(|| ids.join(" "))
 }
@@ -93,14 +110,14 @@ pub(super) fn input(
     let invalid = form.error(name).is_some();
     html! {
         div.field.invalid[invalid] {
-            label for=(name) { (label) }
-            @if let Some(h) = hint { p.hint id={ (name) "-hint" } { (h) } }
-            input id=(name) name=(name) type=(kind) value=(form.value(name))
+            label for=(form.id(name)) { (label) }
+            @if let Some(h) = hint { p.hint id={ (form.id(name)) "-hint" } { (h) } }
+            input id=(form.id(name)) name=(name) type=(kind) value=(form.value(name))
                 aria-invalid=[invalid.then_some("true")] aria-describedby=[described(form, name, hint)]
                 min=[extra.iter().find(|(k, _)| *k == "min").map(|(_, v)| *v)]
                 max=[extra.iter().find(|(k, _)| *k == "max").map(|(_, v)| *v)]
                 inputmode=[extra.iter().find(|(k, _)| *k == "inputmode").map(|(_, v)| *v)];
-            @if let Some(e) = form.error(name) { p.error id={ (name) "-fout" } { (e) } }
+            @if let Some(e) = form.error(name) { p.error id={ (form.id(name)) "-fout" } { (e) } }
         }
     }
 }
@@ -109,11 +126,11 @@ pub(super) fn textarea(form: &FormState, name: &str, label: &str, hint: Option<&
     let invalid = form.error(name).is_some();
     html! {
         div.field.invalid[invalid] {
-            label for=(name) { (label) }
-            @if let Some(h) = hint { p.hint id={ (name) "-hint" } { (h) } }
-            textarea id=(name) name=(name) aria-invalid=[invalid.then_some("true")]
+            label for=(form.id(name)) { (label) }
+            @if let Some(h) = hint { p.hint id={ (form.id(name)) "-hint" } { (h) } }
+            textarea id=(form.id(name)) name=(name) aria-invalid=[invalid.then_some("true")]
                 aria-describedby=[described(form, name, hint)] { (form.value(name)) }
-            @if let Some(e) = form.error(name) { p.error id={ (name) "-fout" } { (e) } }
+            @if let Some(e) = form.error(name) { p.error id={ (form.id(name)) "-fout" } { (e) } }
         }
     }
 }
@@ -127,15 +144,15 @@ pub(super) fn select(
     let invalid = form.error(name).is_some();
     html! {
         div.field.invalid[invalid] {
-            label for=(name) { (label) }
-            select id=(name) name=(name) aria-invalid=[invalid.then_some("true")]
+            label for=(form.id(name)) { (label) }
+            select id=(form.id(name)) name=(name) aria-invalid=[invalid.then_some("true")]
                 aria-describedby=[described(form, name, None)] {
                 option value="" { "— kies —" }
                 @for (value, text) in options {
                     option value=(value) selected[form.value(name) == *value] { (text) }
                 }
             }
-            @if let Some(e) = form.error(name) { p.error id={ (name) "-fout" } { (e) } }
+            @if let Some(e) = form.error(name) { p.error id={ (form.id(name)) "-fout" } { (e) } }
         }
     }
 }

@@ -116,7 +116,7 @@ const STYLE: &str = r#"
 * { box-sizing: border-box; }
 body { margin:0; font: 1.0625rem/1.5 system-ui, sans-serif; color: var(--ink); background:#fff; }
 a { color: var(--accent); }
-a:focus, button:focus, input:focus, select:focus, textarea:focus { outline: 3px solid #ffbf47; outline-offset: 2px; }
+a:focus, button:focus, input:focus, select:focus, textarea:focus { outline: 3px solid #0b0c0c; outline-offset: 0; box-shadow: 0 0 0 6px #ffbf47; }
 .skip { position:absolute; left:-999px; } .skip:focus { left: 0.5rem; top: 0.5rem; background:#fff; padding:0.5rem; z-index:2; }
 header { background: var(--accent); color:#fff; padding: 0.5rem 1rem; display:flex; flex-wrap:wrap; gap:0.75rem; align-items:center; }
 header a, header button { color:#fff; } header nav { display:flex; flex-wrap:wrap; gap:0.75rem; flex:1; }
