@@ -5,6 +5,8 @@ mod event;
 mod values;
 mod vocab;
 
+pub(crate) use vocab::{label_or_wire, vocabulary};
+
 pub use event::{
     Closure, Consultation, EVENT_TYPES, Escalation, Event, Flag, Household, Intervention,
     Milestone, PartnerWithdrawal, Score, Signal,

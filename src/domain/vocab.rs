@@ -10,6 +10,7 @@ pub trait Vocabulary: Copy + Sized + 'static {
     fn label(self) -> &'static str;
 }
 
+#[doc(hidden)]
 macro_rules! label_or_wire {
     ($wire:literal) => {
         $wire
@@ -37,7 +38,7 @@ macro_rules! vocabulary {
 
             /// The Dutch name people read (the wire value where it reads well as it is).
             pub fn label(self) -> &'static str {
-                match self { $($name::$variant => label_or_wire!($wire $(, $label)?)),+ }
+                match self { $($name::$variant => $crate::domain::label_or_wire!($wire $(, $label)?)),+ }
             }
         }
 
@@ -93,6 +94,7 @@ macro_rules! vocabulary {
         impl utoipa::ToSchema for $name {}
     };
 }
+pub(crate) use {label_or_wire, vocabulary};
 
 vocabulary! {
     /// Whose view a safety score gives.

@@ -4,47 +4,15 @@ use sqlx::Row;
 use sqlx::any::AnyRow;
 
 use super::{Conn, StoreError, corrupt, flag, parse_stored};
-use crate::domain::Severity;
-use crate::domain::{HouseholdId, Instant};
+use crate::domain::{HouseholdId, Instant, Severity, vocabulary};
 
-/// The state of an alert. One-shot alerts are never `resolved`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum AlertState {
-    Firing,
-    Acknowledged,
-    Silenced,
-    Resolved,
-}
-
-impl AlertState {
-    pub const ALL: [AlertState; 4] = [
-        AlertState::Firing,
-        AlertState::Acknowledged,
-        AlertState::Silenced,
-        AlertState::Resolved,
-    ];
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            AlertState::Firing => "firing",
-            AlertState::Acknowledged => "acknowledged",
-            AlertState::Silenced => "silenced",
-            AlertState::Resolved => "resolved",
-        }
-    }
-}
-
-impl std::str::FromStr for AlertState {
-    type Err = crate::domain::ParseError;
-    fn from_str(s: &str) -> Result<Self, Self::Err> {
-        AlertState::ALL
-            .into_iter()
-            .find(|a| a.as_str() == s)
-            .ok_or_else(|| {
-                crate::domain::ParseError::new(format!(
-                    "unknown state `{s}`; allowed: firing, acknowledged, silenced, resolved"
-                ))
-            })
+vocabulary! {
+    /// The state of an alert. One-shot alerts are never `resolved`.
+    AlertState, "state" {
+        Firing => "firing",
+        Acknowledged => "acknowledged",
+        Silenced => "silenced",
+        Resolved => "resolved",
     }
 }
 
@@ -221,57 +189,27 @@ pub async fn update_alert(
 /// The actor of the transitions the engine makes (a person's are theirs).
 pub const ENGINE_ACTOR: &str = "zicht";
 
-/// Why an alert changed.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub enum TransitionWhy {
-    /// Its condition began to hold.
-    #[default]
-    First,
-    /// It holds again after it was resolved.
-    Refired,
-    /// Its condition no longer holds.
-    Resolved,
-    /// It became more severe.
-    Severity,
-    /// A person recorded a decision.
-    Acknowledged,
-    /// A person silenced it until a date.
-    Silenced,
-    /// The silence ended while it still holds.
-    SilenceExpired,
-}
-
-impl TransitionWhy {
-    pub const ALL: [TransitionWhy; 7] = [
-        TransitionWhy::First,
-        TransitionWhy::Refired,
-        TransitionWhy::Resolved,
-        TransitionWhy::Severity,
-        TransitionWhy::Acknowledged,
-        TransitionWhy::Silenced,
-        TransitionWhy::SilenceExpired,
-    ];
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            TransitionWhy::First => "first",
-            TransitionWhy::Refired => "refired",
-            TransitionWhy::Resolved => "resolved",
-            TransitionWhy::Severity => "severity",
-            TransitionWhy::Acknowledged => "acknowledged",
-            TransitionWhy::Silenced => "silenced",
-            TransitionWhy::SilenceExpired => "silence_expired",
-        }
+vocabulary! {
+    /// Why an alert changed: its condition began to hold (`first`), held again after it was
+    /// resolved (`refired`), no longer holds (`resolved`), became more severe (`severity`); a
+    /// person recorded a decision (`acknowledged`) or silenced it until a date (`silenced`); the
+    /// silence ended while it still holds (`silence_expired`).
+    TransitionWhy, "transition" {
+        First => "first",
+        Refired => "refired",
+        Resolved => "resolved",
+        Severity => "severity",
+        Acknowledged => "acknowledged",
+        Silenced => "silenced",
+        SilenceExpired => "silence_expired",
     }
 }
 
-impl std::str::FromStr for TransitionWhy {
-    type Err = crate::domain::ParseError;
-    fn from_str(s: &str) -> Result<Self, Self::Err> {
-        TransitionWhy::ALL
-            .into_iter()
-            .find(|w| w.as_str() == s)
-            .ok_or_else(|| crate::domain::ParseError::new(format!("unknown transition `{s}`")))
+// The vocabulary macro cannot mark a default variant, so this is written out.
+#[allow(clippy::derivable_impls)]
+impl Default for TransitionWhy {
+    fn default() -> Self {
+        TransitionWhy::First
     }
 }
 

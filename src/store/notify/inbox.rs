@@ -3,7 +3,7 @@
 use sqlx::Row;
 use sqlx::any::AnyRow;
 
-use crate::domain::{HouseholdId, Instant, PlaceName, Region, Severity};
+use crate::domain::{HouseholdId, Instant, PlaceName, Region, Severity, vocabulary};
 use crate::store::{Conn, StoreError, corrupt, flag, parse_stored};
 
 pub async fn recipients(
@@ -60,43 +60,14 @@ pub async fn recipients(
     Ok(ids)
 }
 
-/// Why a notification is sent (DESIGN.md section 5).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Why {
-    First,
-    Repeat,
-    Escalation,
-    Resolved,
-    SilenceExpired,
-}
-
-impl Why {
-    pub const ALL: [Why; 5] = [
-        Why::First,
-        Why::Repeat,
-        Why::Escalation,
-        Why::Resolved,
-        Why::SilenceExpired,
-    ];
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Why::First => "first",
-            Why::Repeat => "repeat",
-            Why::Escalation => "escalation",
-            Why::Resolved => "resolved",
-            Why::SilenceExpired => "silence_expired",
-        }
-    }
-}
-
-impl std::str::FromStr for Why {
-    type Err = crate::domain::ParseError;
-    fn from_str(s: &str) -> Result<Self, Self::Err> {
-        Why::ALL
-            .into_iter()
-            .find(|w| w.as_str() == s)
-            .ok_or_else(|| crate::domain::ParseError::new(format!("unknown reason `{s}`")))
+vocabulary! {
+    /// Why a notification is sent (DESIGN.md section 5).
+    Why, "notification reason" {
+        First => "first",
+        Repeat => "repeat",
+        Escalation => "escalation",
+        Resolved => "resolved",
+        SilenceExpired => "silence_expired",
     }
 }
 
