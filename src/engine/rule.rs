@@ -235,9 +235,11 @@ pub struct TrendParams {
 pub struct DivergenceParams {
     /// The victim's latest score this far below the professionals' typical (mean) score ...
     pub gap: u8,
-    /// ... or this far below on `persistent_scores` consecutive victim scores ...
-    pub persistent_gap: u8,
+    /// ... or this far below on average over the victim's scores of the last `weeks` weeks,
+    /// when there are at least `persistent_scores` of them ...
+    pub persistent_gap: f64,
     pub persistent_scores: usize,
+    pub weeks: i64,
     /// ... counting professional scores at most this many days from the victim's.
     pub days: i64,
 }
@@ -421,7 +423,8 @@ impl Rule {
                 if p.gap < 1 || p.gap > 10 {
                     return Err(("params.gap".into(), "must be from 1 to 10".into()));
                 }
-                if p.persistent_gap < 1 || p.persistent_gap > p.gap {
+                positive("params.weeks", p.weeks)?;
+                if !(1.0..=f64::from(p.gap)).contains(&p.persistent_gap) {
                     return Err((
                         "params.persistent_gap".into(),
                         "must be from 1 to `gap`".into(),

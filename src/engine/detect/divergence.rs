@@ -52,26 +52,25 @@ pub(super) fn uiteenlopende_scores(
         found.hold(rule, rule.severity, at, evidence);
         return;
     }
-    // Persistent: the victim this far below at each of the latest `persistent_scores` scores.
+    // Persistent: on average this far below over the victim's scores of the last `weeks` weeks
+    // (at least `persistent_scores` of them). A mean of the paired gaps, not each gap: a single
+    // score is about a point noisy on either side (Jacobson-Truax), so a run of gaps that must
+    // each clear a line mostly measures luck, while their mean measures the household's lasting
+    // difference of view.
     let mut evidence = professionals;
     evidence.push(latest.index);
-    let mut run = 1;
-    if gap >= f64::from(p.persistent_gap) {
-        for earlier in victim.by_ref() {
-            if run >= p.persistent_scores {
-                break;
-            }
-            match below(earlier) {
-                Some((g, prof)) if g >= f64::from(p.persistent_gap) => {
-                    evidence.push(earlier.index);
-                    evidence.extend(prof);
-                    run += 1;
-                }
-                _ => break,
-            }
-        }
+    let mut gaps = vec![gap];
+    let from = latest.at.timestamp() - days(7 * p.weeks);
+    for earlier in victim.take_while(|s| s.at.timestamp() > from) {
+        let Some((g, prof)) = below(earlier) else {
+            continue;
+        };
+        gaps.push(g);
+        evidence.push(earlier.index);
+        evidence.extend(prof);
     }
-    if gap >= f64::from(p.persistent_gap) && run >= p.persistent_scores {
+    let mean = gaps.iter().sum::<f64>() / gaps.len() as f64;
+    if gaps.len() >= p.persistent_scores && mean >= p.persistent_gap {
         evidence.sort();
         evidence.dedup();
         let at = latest.at.max(since(&evidence).unwrap_or(latest.at));
