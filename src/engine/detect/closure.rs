@@ -5,7 +5,7 @@ use super::{Facts, Found, calendar_months};
 use crate::domain::Event;
 use crate::engine::rule::{LettingGoParams, NazorgParams, Rule, Severity};
 
-/// A closure, or a partner withdrawing, while stable safety does not hold.
+/// A closure, or a partner withdrawing, while stable safety was not reached and kept.
 pub(super) fn voortijdig_loslaten(
     f: &Facts<'_>,
     rule: &Rule,
@@ -19,7 +19,7 @@ pub(super) fn voortijdig_loslaten(
     };
     let current = f.current();
     if let Some((closed_at, closure)) = current.end {
-        if !f.stable_safety(closed_at) {
+        if !f.stable_kept(closed_at) {
             found.hold(rule, severity, closed_at, vec![closure]);
         }
         return;
@@ -34,7 +34,7 @@ pub(super) fn voortijdig_loslaten(
             _ => None,
         });
     if let Some((at, index)) = withdrawal
-        && !f.stable_safety(at)
+        && !f.stable_kept(at)
         && f.stable_reached(at, f.now).is_none()
     {
         found.hold(rule, severity, at, vec![index]);

@@ -316,19 +316,66 @@ impl<'a> Facts<'a> {
             .find(|c| self.stable_safety(*c))
     }
 
-    /// Stable safety confirmed in `[from, to]`: it held at a moment and still held at the next
-    /// visit (a score more than `relapse_visit_days` later). Twelve lucky weeks are not enough.
-    pub(super) fn stable_confirmed(&self, from: Instant, to: Instant) -> bool {
+    /// The moments in `[from, to]`, in time order, at which stable safety held and was confirmed
+    /// at the next visit (the first score more than `relapse_visit_days` later, at or before
+    /// `to`): that visit's mean score is still at least `stable_score_min`, and no melding or
+    /// acute signal came in between. Twelve lucky weeks are not enough; but a long gap before
+    /// the next visit does not undo what that visit confirms.
+    fn stable_confirmations(&self, from: Instant, to: Instant) -> Vec<Instant> {
+        let d = self.defs;
+        let visit = days(d.relapse_visit_days);
         self.stable_candidates()
             .into_iter()
             .filter(|c| *c >= from && *c <= to && self.stable_safety(*c))
-            .any(|c| {
-                let visit = plus(c, days(self.defs.relapse_visit_days));
-                self.scores
+            .filter(|c| {
+                let Some(next) = self.scores.iter().find(|s| s.at > plus(*c, visit)) else {
+                    return false;
+                };
+                if next.at > to {
+                    return false;
+                }
+                let end = plus(next.at, visit);
+                let at_visit: Vec<u32> = self
+                    .scores
                     .iter()
-                    .find(|s| s.at > visit)
-                    .is_some_and(|s| s.at <= to && self.stable_safety(s.at))
+                    .filter(|s| s.at >= next.at && s.at <= end)
+                    .map(|s| u32::from(s.value))
+                    .collect();
+                let mean = f64::from(at_visit.iter().sum::<u32>()) / at_visit.len() as f64;
+                mean >= f64::from(d.stable_score_min)
+                    && !self
+                        .signals
+                        .iter()
+                        .any(|s| (s.melding || s.acute) && s.at > *c && s.at <= next.at)
             })
+            .collect()
+    }
+
+    /// Stable safety reached in `[from, to]`: it held and was confirmed at the next visit.
+    pub(super) fn stable_confirmed(&self, from: Instant, to: Instant) -> bool {
+        !self.stable_confirmations(from, to).is_empty()
+    }
+
+    /// Stable safety kept at `t`: it holds at `t`, or it was reached in the current trajectory
+    /// and nothing undid it since: no confirmed drop, no melding. A trajectory is often closed
+    /// when visits have thinned out, so the twelve weeks before the closure alone are not the
+    /// measure of what was achieved.
+    pub(super) fn stable_kept(&self, t: Instant) -> bool {
+        if self.stable_safety(t) {
+            return true;
+        }
+        let Some(since) = self.stable_confirmations(self.t0(), t).last().copied() else {
+            return false;
+        };
+        let undone = self.tds().is_some_and(|tds| {
+            self.confirmed_drops(tds)
+                .iter()
+                .any(|d| d.at > since && d.at <= t)
+        }) || self
+            .signals
+            .iter()
+            .any(|s| s.melding && s.at > since && s.at <= t);
+        !undone
     }
 
     /// The confirmed drops after `tds`, in time order (DESIGN.md section 3, terugval): two
