@@ -203,6 +203,9 @@ impl<'a> Facts<'a> {
 
     /// Direct safety is a step function that changes only at a score, when a score leaves the
     /// window, and at an acute signal: evaluate it at those points of the current trajectory.
+    /// A stretch that ended within one visit (`relapse_visit_days`) is left out: the scores of a
+    /// visit arrive one by one, and a first optimistic score followed by the others' low ones is
+    /// not a moment of direct safety (it made a "relapse" of the rest of the same visit).
     pub(super) fn direct_intervals(&self) -> Vec<(Instant, Option<Instant>)> {
         let t0 = self.t0();
         let mut points: Vec<Instant> = vec![t0];
@@ -224,6 +227,10 @@ impl<'a> Facts<'a> {
                 _ => {}
             }
         }
+        let visit = days(self.defs.relapse_visit_days);
+        intervals.retain(|(start, end)| {
+            end.is_none_or(|e| e.timestamp().duration_since(start.timestamp()) > visit)
+        });
         intervals
     }
 
