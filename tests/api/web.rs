@@ -642,7 +642,7 @@ both! {
         assert!(queue[0].1.contains(&reminder) && queue[0].1.contains(&divergence), "{html}");
         assert!(html.contains("Meting achterstallig"));
         assert!(html.contains("href=\"/huishoudens/H-0001/score\""), "the reminder's work is one click away");
-        assert!(html.contains("De regisseur legt hierover een besluit vast."));
+        assert!(html.contains("De regisseur van een huishouden legt over deze waarschuwingen een besluit vast."));
 
         // The alert's page shows no form the casemanager may not use.
         let (status, page) = open(&app, &session, &format!("/waarschuwingen/{divergence}")).await;
@@ -668,7 +668,8 @@ both! {
         let session = sign_in(&app, "rg1", PASSWORD).await.unwrap();
         let (_, inbox) = open(&app, &session, "/berichten").await;
         assert!(inbox.contains("Berichten (2 ongelezen)"), "{inbox}");
-        assert!(inbox.contains(&format!("<a href=\"/waarschuwingen/{first}\">Uiteenlopende scores bij H-0001</a>")), "{inbox}");
+        let item = format!("<a href=\"/waarschuwingen/{first}\">Uiteenlopende scores bij <span class=\"id\">H-0001</span></a>");
+        assert!(inbox.contains(&item), "{inbox}");
 
         // Opening the alert reads its message; the header says so at once.
         let (_, page) = open(&app, &session, &format!("/waarschuwingen/{first}")).await;
@@ -697,7 +698,7 @@ both! {
         let specialist = sign_in(&app, "sp-bzo", PASSWORD).await.unwrap();
         let (status, inbox) = open(&app, &specialist, "/berichten").await;
         assert_eq!(status, StatusCode::OK);
-        assert!(inbox.contains("Geen directe veiligheid bij H-0001"), "{inbox}");
+        assert!(inbox.contains("Geen directe veiligheid bij <span class=\"id\">H-0001</span>"), "{inbox}");
         assert!(!inbox.contains("href=\"/waarschuwingen/") && !inbox.contains("href=\"/huishoudens/"), "{inbox}");
         assert!(inbox.contains("Alles gelezen"));
     }

@@ -48,7 +48,8 @@ pub(super) async fn inbox(State(state): State<Arc<AppState>>, user: WebUser) -> 
         Err(e) => return page_error(e),
     };
     let rules = state.rules();
-    let what = |n: &NotificationRow| format!("{} bij {}", rule_label(&rules, &n.rule), n.household);
+    // An id never breaks across lines.
+    let what = |n: &NotificationRow| html! { (rule_label(&rules, &n.rule)) " bij " span.id { (n.household) } };
     page(layout(
         "Berichten",
         Some(&user),

@@ -142,15 +142,17 @@ button.primary { background: var(--accent); color:#fff; border:0; padding: 0.7re
 .tabs { display:flex; flex-wrap:wrap; gap:0 1.5rem; margin:0.5rem 0 1rem; border-bottom:1px solid var(--line); }
 .tabs a { padding:0.5rem 0; font-weight:600; text-decoration:none; border-bottom:4px solid transparent; }
 .tabs a[aria-current=page] { color:var(--ink); border-bottom-color:var(--accent); }
-.filters { display:flex; flex-wrap:wrap; gap:0 1rem; align-items:flex-end; background:#f3f5f7; padding:0.75rem 1rem 0; border-radius:4px; }
-.filters .field { flex:1 1 11rem; margin-bottom:0.75rem; }
+.filters { display:flex; flex-wrap:wrap; gap:0 0.75rem; align-items:flex-end; background:#f3f5f7; padding:0.75rem 0.75rem 0; border-radius:4px; }
+.filters .field { flex:1 1 8.5rem; min-width:0; margin-bottom:0.75rem; }
+.filters input, .filters select { height:2.75rem; padding:0.25rem 0.5rem; }
+.intro { margin:0 0 1rem; }
 .filter-actions { display:flex; flex-wrap:wrap; gap:0.5rem 1rem; align-items:center; margin-bottom:0.75rem; }
-.household { border:1px solid var(--line); border-radius:4px; margin:1rem 0; padding:0 1rem; }
-.household h2 { margin:0.75rem 0 0.25rem; font-size:1.15rem; }
+.household { border:1px solid var(--line); border-radius:4px; margin:0.75rem 0; padding:0 0.75rem; }
+.household h2 { margin:0.5rem 0 0.25rem; font-size:1.15rem; }
 .household .where { font-weight:normal; color:var(--muted); font-size:1rem; }
-.id { white-space:nowrap; }
+.id, .nowrap { white-space:nowrap; }
 .items { list-style:none; margin:0; padding:0; }
-.items .item { border-top:1px solid var(--line); padding:0.5rem 0; overflow-wrap:anywhere; }
+.items .item { border-top:1px solid var(--line); padding:0.4rem 0; overflow-wrap:anywhere; }
 .items p, .more { margin:0.25rem 0; } .more { padding-bottom:0.5rem; }
 .meta { color:var(--muted); font-size:0.95rem; }
 .pager { display:flex; flex-wrap:wrap; gap:0.5rem 1.5rem; align-items:center; justify-content:center; margin:1.5rem 0; }

@@ -2,21 +2,23 @@
 //! households, one heading per household, the most pressing first; filters and pages that are
 //! plain links; what was handled on its own tab; after a decision, a confirmation.
 
+use std::collections::HashMap;
 use std::sync::Arc;
 
 use axum::extract::{Query, State};
 use axum::response::Response;
 use maud::{Markup, html};
 
+use super::forms;
 use super::{WebUser, date, layout, page, page_error, rule_label, severity_label};
 use crate::app::access;
 use crate::app::audit::AuditAction;
 use crate::app::queue::{self, QueueRequest, WorkQueue};
 use crate::auth::policy::{self, Action};
-use crate::domain::Severity;
+use crate::domain::{Decision, Severity};
 use crate::engine::Detector;
 use crate::http::{ApiError, AppState};
-use crate::store::{AlertRow, AlertState, QueueGroup, QueueTab};
+use crate::store::{AlertRow, AlertState, QueueGroup, QueueTab, TransitionRow};
 
 /// Alerts shown under one household before "show all": the most pressing ones come first.
 const SHOWN_PER_HOUSEHOLD: usize = 5;
@@ -177,11 +179,15 @@ pub(super) async fn list(
         relation.is_some_and(|r| policy::allows(user.actor(), Action::DecideAlert, &[r]));
     let may_record =
         relation.is_some_and(|r| policy::allows(user.actor(), Action::WriteHousehold, &[r]));
+    let decisions = match handled_by(&state, &queue).await {
+        Ok(d) => d,
+        Err(e) => return page_error(e.into()),
+    };
     let view = View {
         state: &state,
         queue: &queue,
+        decisions,
         shown: &shown,
-        may_decide,
         may_record,
     };
     page(layout(
@@ -193,12 +199,41 @@ pub(super) async fn list(
                 p.notice role="status" { "Uw besluit is vastgelegd: " (what) ". Het staat nu onder Afgehandeld." }
             }
             (view.tabs())
+            @if !may_decide && !asked.handled {
+                p.hint.intro { "De regisseur van een huishouden legt over deze waarschuwingen een besluit vast. Een herinnering vraagt u een score vast te leggen." }
+            }
             (view.filters(asked.unknown || queue.ignored))
             (view.count())
             @for group in &queue.page.groups { (view.group(group)) }
             (view.pager())
         },
     ))
+}
+
+/// The latest decision or pause of each handled alert on the page.
+async fn handled_by(
+    state: &AppState,
+    queue: &WorkQueue,
+) -> Result<HashMap<i64, TransitionRow>, crate::store::StoreError> {
+    let mut out = HashMap::new();
+    let handled = queue
+        .page
+        .groups
+        .iter()
+        .flat_map(|g| &g.alerts)
+        .filter(|a| matches!(a.state, AlertState::Acknowledged | AlertState::Silenced));
+    let mut conn = None;
+    for a in handled {
+        let conn = match &mut conn {
+            Some(c) => c,
+            None => conn.insert(state.db.acquire().await?),
+        };
+        let history = crate::store::transitions(conn, a.id).await?;
+        if let Some(t) = history.into_iter().rev().find(|t| !t.by_engine()) {
+            out.insert(a.id, t);
+        }
+    }
+    Ok(out)
 }
 
 /// The alert decided on, as the confirmation names it; nothing for an alert the user may not see
@@ -232,8 +267,9 @@ async fn decided(state: &AppState, user: &WebUser, id: i64) -> Result<Option<Str
 struct View<'a> {
     state: &'a AppState,
     queue: &'a WorkQueue,
+    /// On the Afgehandeld tab: each alert's latest decision or pause, by alert id.
+    decisions: HashMap<i64, TransitionRow>,
     shown: &'a Shown<'a>,
-    may_decide: bool,
     may_record: bool,
 }
 
@@ -278,13 +314,13 @@ impl View<'_> {
             form.filters method="get" action="/waarschuwingen" aria-label="Filters" {
                 @if shown.handled { input type="hidden" name="tab" value="afgehandeld"; }
                 (choice("ernst", "Ernst", "Alle", &severities, shown.severity.map(Severity::as_str)))
-                (choice("regel", "Regel", "Alle regels", &rule_choices, shown.rule))
+                (choice("regel", "Regel", "Alle", &rule_choices, shown.rule))
                 div.field {
                     label for="huishouden" { "Huishouden" }
                     input id="huishouden" name="huishouden" type="text" value=(shown.household.unwrap_or_default())
                         autocomplete="off" spellcheck="false" placeholder="bijv. H-0001";
                 }
-                (choice("gemeente", "Gemeente", "Alle gemeenten", &gemeenten, shown.gemeente))
+                (choice("gemeente", "Gemeente", "Alle", &gemeenten, shown.gemeente))
                 div.filter-actions {
                     button.primary type="submit" { "Filteren" }
                     @if shown.filtered() {
@@ -385,23 +421,29 @@ impl View<'_> {
                 p.what {
                     span.badge.(class) { (sev) } " "
                     a href={ "/waarschuwingen/" (a.id) } { (rule_label(rules, &a.rule)) }
-                }
-                p.meta {
-                    @match a.state {
-                        AlertState::Silenced => {
-                            "gepauzeerd"
-                            @if let Some(u) = a.silenced_until { " tot " (date(u)) }
+                    " "
+                    span.meta {
+                        // Kept with what follows: a line never ends in the separator.
+                        "·\u{a0}"
+                        @match (a.state, self.decisions.get(&a.id)) {
+                            (AlertState::Silenced, decided) => {
+                                "gepauzeerd"
+                                @if let Some(u) = a.silenced_until { " tot " span.nowrap { (date(u)) } }
+                                @if let Some(t) = decided { " · door " (t.actor) " op " span.nowrap { (date(t.at)) } }
+                            }
+                            (AlertState::Acknowledged, Some(t)) => {
+                                "besluit: " (t.decision.as_deref().map(forms::label_of::<Decision>).unwrap_or_default())
+                                " · door " (t.actor) " op " span.nowrap { (date(t.at)) }
+                            }
+                            (AlertState::Acknowledged, None) => "besluit vastgelegd",
+                            _ => { span.nowrap { "open sinds " (date(a.fired_at)) } }
                         }
-                        AlertState::Acknowledged => "besluit vastgelegd",
-                        _ => { "open sinds " (date(a.fired_at)) }
                     }
                 }
                 @if a.state.is_open() {
                     p.advice { (a.advice) }
                     @if asks_score && self.may_record {
                         p { a href={ "/huishoudens/" (a.household) "/score" } { "Score vastleggen voor " (a.household) } }
-                    } @else if !self.may_decide {
-                        p.hint { "De regisseur legt hierover een besluit vast." }
                     }
                 }
             }
