@@ -474,13 +474,7 @@ async fn casemanager_records_a_score_and_the_regisseur_decides() {
     let page = text(&client).await;
     assert!(!page.contains("H-0002"), "{page}");
     screenshot(&client, "4b-waarschuwingen-gefilterd").await;
-    client
-        .find(in_queue.clone())
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
+    client.find(in_queue).await.unwrap().click().await.unwrap();
     element(&client, "#decision").await;
     choose(&client, "decision", "actieoverleg").await;
     type_into(
@@ -536,7 +530,7 @@ async fn casemanager_records_a_score_and_the_regisseur_decides() {
     client
         .wait()
         .at_most(Duration::from_secs(10))
-        .for_element(handled.clone())
+        .for_element(handled)
         .await
         .unwrap();
     screenshot(&client, "5a-afgehandeld").await;
