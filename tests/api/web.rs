@@ -520,7 +520,7 @@ both! {
         let forensic = raised(&app, "H-0003", "forensisch-consult", "critical", "firing", 5).await;
         let handled = raised(&app, "H-0003", "herhaald-gemeld", "critical", "acknowledged", 1).await;
         let helmond = raised(&app, "H-0100", "herhaald-gemeld", "warning", "firing", 3).await;
-        raised(&app, "H-0009", "terugval", "critical", "firing", 0).await;
+        let elsewhere = raised(&app, "H-0009", "terugval", "critical", "firing", 0).await;
         let session = sign_in(&app, "rg1", PASSWORD).await.unwrap();
 
         let (status, html) = open(&app, &session, "/waarschuwingen").await;
@@ -584,6 +584,10 @@ both! {
         let (_, missing) = filtered("huishouden=H-9999").await;
         assert_eq!(other.replace("H-0009", "H-9999"), missing);
         assert!(other.contains("Geen open waarschuwingen die aan de filters voldoen."));
+        // Nor does a confirmation name another regisseur's alert.
+        let (status, html) = open(&app, &session, &format!("/waarschuwingen?besloten={elsewhere}")).await;
+        assert_eq!(status, StatusCode::OK);
+        assert!(!html.contains("H-0009") && !html.contains("Uw besluit"), "{html}");
         let audit = app.get(&app.admin_token, "/api/v1/audit?household=H-0009&limit=500").await.expect(StatusCode::OK);
         let rows: Vec<(String, String)> = audit.body["items"].as_array().unwrap().iter()
             .map(|r| (r["action"].as_str().unwrap().to_owned(), r["outcome"].as_str().unwrap().to_owned()))
