@@ -58,16 +58,22 @@ pub async fn household(
     action: Action,
     audit_action: AuditAction,
 ) -> Result<Result<HouseholdId, Refusal>, StoreError> {
-    let relations = store::relation_of(conn, raw_id, who.actor.user_id).await?;
-    Ok(raw_id
-        .parse::<HouseholdId>()
-        .ok()
-        .filter(|_| policy::allows(&who.actor, action, &relations))
-        .ok_or_else(|| Refusal {
-            household: raw_id.to_owned(),
-            audit_action,
-            answer: Answer::NotFound("household"),
-        }))
+    let refusal = |household: &str| Refusal {
+        household: household.to_owned(),
+        audit_action,
+        answer: Answer::NotFound("household"),
+    };
+    // Not an id at all (a NUL byte, a page of text): nothing to look up, and nothing the audit
+    // log could hold as a household.
+    let Ok(id) = raw_id.parse::<HouseholdId>() else {
+        return Ok(Err(refusal("")));
+    };
+    let relations = store::relation_of(conn, id.as_str(), who.actor.user_id).await?;
+    Ok(if policy::allows(&who.actor, action, &relations) {
+        Ok(id)
+    } else {
+        Err(refusal(id.as_str()))
+    })
 }
 
 /// The alert `id` when the actor may do `action` on its household. An alert on a household they

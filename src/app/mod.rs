@@ -11,6 +11,7 @@ mod error;
 pub mod events;
 pub mod import;
 pub mod notify;
+pub mod queue;
 pub mod reports;
 pub mod users;
 

@@ -81,6 +81,17 @@ pub fn household_scope(actor: &Actor) -> Option<HouseholdScope> {
     })
 }
 
+/// The tie to a household through which an actor reads it (a casemanager as its casemanager, a
+/// regisseur as its regisseur): which households are "mine" in their lists and work queue.
+/// `None` for roles that read no household in full.
+pub fn working_relation(actor: &Actor) -> Option<Relation> {
+    match actor.role {
+        Role::Casemanager => Some(Relation::Casemanager),
+        Role::Regisseur => Some(Relation::Regisseur),
+        _ => None,
+    }
+}
+
 /// The relation a creator gets to the household they register, so they can go on working on it.
 pub fn creator_relation(actor: &Actor) -> Option<Relation> {
     match actor.role {
@@ -118,6 +129,20 @@ mod tests {
             Action::WriteHousehold,
             &[Relation::Casemanager]
         ));
+    }
+
+    #[test]
+    fn the_working_relation_is_the_one_that_reads_a_household() {
+        for role in Role::ALL {
+            let a = actor(*role);
+            for relation in Relation::ALL {
+                assert_eq!(
+                    allows(&a, Action::ReadHousehold, &[*relation]),
+                    working_relation(&a) == Some(*relation),
+                    "{role} as {relation}"
+                );
+            }
+        }
     }
 
     #[test]

@@ -22,7 +22,7 @@ use super::paging::{self, Page, PageQuery};
 use crate::app::audit::{AuditAction, Origin};
 use crate::app::{AppError, users};
 use crate::auth::Authenticated;
-use crate::domain::{Instant, PlaceName, Region, Role};
+use crate::domain::{HouseholdId, Instant, PlaceName, Region, Role};
 use crate::store::{self, TokenRow, UserRow};
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -280,7 +280,9 @@ pub async fn audit_log(
     let limit = paging::limit(q.limit)?;
     let before = paging::id_cursor(q.cursor.as_deref())?;
     let mut conn = state.db.acquire().await?;
-    let rows = store::list_audit(&mut conn, q.household.as_deref(), before, limit + 1).await?;
+    let household = super::households::query_value::<HouseholdId>("household", q.household)?;
+    let household = household.as_ref().map(HouseholdId::as_str);
+    let rows = store::list_audit(&mut conn, household, before, limit + 1).await?;
     state
         .audit(&mut conn, &who, AuditAction::AuditRead, None)
         .await?;

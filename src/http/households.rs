@@ -172,7 +172,10 @@ pub struct ListQuery {
     limit: Option<i64>,
 }
 
-fn query_value<T: std::str::FromStr>(name: &str, raw: Option<String>) -> Result<Option<T>, ApiError>
+pub(super) fn query_value<T: std::str::FromStr>(
+    name: &str,
+    raw: Option<String>,
+) -> Result<Option<T>, ApiError>
 where
     T::Err: std::fmt::Display,
 {

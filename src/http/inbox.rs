@@ -81,6 +81,7 @@ pub async fn list(
     q: Result<Query<InboxQuery>, QueryRejection>,
 ) -> Result<Json<Page<NotificationView>>, ApiError> {
     let q = query(q)?;
+    let rule = super::alerts::reads::known_rule(&state, q.rule)?;
     let limit = paging::limit(q.limit)?;
     let before = paging::id_cursor(q.cursor.as_deref())?;
     let mut conn = state.db.acquire().await?;
@@ -88,7 +89,7 @@ pub async fn list(
         &mut conn,
         who.actor.user_id,
         q.unread.unwrap_or(false),
-        q.rule.as_deref(),
+        rule.as_deref(),
         before,
         None,
         limit + 1,

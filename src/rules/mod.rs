@@ -10,7 +10,7 @@ use std::collections::BTreeMap;
 
 use crate::domain::Region;
 pub use crate::engine::Effective;
-use crate::engine::{Definitions, Rule};
+use crate::engine::{Definitions, Detector, Rule};
 
 /// The rules of every region, each the national rules with that region's overrides applied.
 #[derive(Debug, Clone)]
@@ -53,6 +53,14 @@ impl RuleSet {
             .iter()
             .find(|r| r.id == id)
             .map(|r| r.title.as_str())
+    }
+
+    /// The detector of a national rule.
+    pub fn detector(&self, id: &str) -> Option<&Detector> {
+        self.national
+            .iter()
+            .find(|r| r.id == id)
+            .map(|r| &r.detector)
     }
 
     pub fn len(&self) -> usize {

@@ -40,6 +40,11 @@ pub struct AlertRow {
 const ALERT_COLUMNS: &str = "id, household_id, rule, one_shot, state, severity, advice, since_ms, fired_at_ms, \
                              resolved_at_ms, evidence, suppressed_until_ms, silenced_until_ms, notified_at_ms, escalation_level";
 
+/// [`ALERT_COLUMNS`] of the table aliased `a`, for queries that join it.
+pub(super) const ALERT_COLUMNS_OF_A: &str = "a.id, a.household_id, a.rule, a.one_shot, a.state, a.severity, a.advice, \
+     a.since_ms, a.fired_at_ms, a.resolved_at_ms, a.evidence, a.suppressed_until_ms, a.silenced_until_ms, \
+     a.notified_at_ms, a.escalation_level";
+
 fn instant(row: &AnyRow, col: &str) -> Result<Instant, StoreError> {
     Instant::from_millis(row.try_get(col)?).map_err(|e| corrupt(col, e))
 }
@@ -51,7 +56,7 @@ fn opt_instant(row: &AnyRow, col: &str) -> Result<Option<Instant>, StoreError> {
         .map_err(|e| corrupt(col, e))
 }
 
-fn alert_row(row: &AnyRow) -> Result<AlertRow, StoreError> {
+pub(super) fn alert_row(row: &AnyRow) -> Result<AlertRow, StoreError> {
     let evidence: String = row.try_get("evidence")?;
     Ok(AlertRow {
         id: row.try_get("id")?,
@@ -315,9 +320,8 @@ pub async fn list_alerts(
     before: Option<i64>,
     limit: i64,
 ) -> Result<Vec<AlertRow>, StoreError> {
-    let rows = sqlx::query(
-        "SELECT a.id, a.household_id, a.rule, a.one_shot, a.state, a.severity, a.advice, a.since_ms, a.fired_at_ms,
-                a.resolved_at_ms, a.evidence, a.suppressed_until_ms, a.silenced_until_ms, a.notified_at_ms, a.escalation_level
+    let sql = sqlx::AssertSqlSafe(format!(
+        "SELECT {ALERT_COLUMNS_OF_A}
          FROM alerts a JOIN households h ON h.id = a.household_id
          WHERE EXISTS (SELECT 1 FROM assignments s WHERE s.household_id = a.household_id AND s.user_id = $1)
            AND ($2 = '' OR a.state = $2)
@@ -325,17 +329,18 @@ pub async fn list_alerts(
            AND ($4 = '' OR a.household_id = $4)
            AND ($5 = '' OR h.gemeente = $5)
            AND a.id < $6
-         ORDER BY a.id DESC LIMIT $7",
-    )
-    .bind(user_id)
-    .bind(filter.state.map_or("", AlertState::as_str))
-    .bind(filter.rule.clone().unwrap_or_default())
-    .bind(filter.household.clone().unwrap_or_default())
-    .bind(filter.gemeente.clone().unwrap_or_default())
-    .bind(before.unwrap_or(i64::MAX))
-    .bind(limit)
-    .fetch_all(conn)
-    .await?;
+         ORDER BY a.id DESC LIMIT $7"
+    ));
+    let rows = sqlx::query(sql)
+        .bind(user_id)
+        .bind(filter.state.map_or("", AlertState::as_str))
+        .bind(filter.rule.clone().unwrap_or_default())
+        .bind(filter.household.clone().unwrap_or_default())
+        .bind(filter.gemeente.clone().unwrap_or_default())
+        .bind(before.unwrap_or(i64::MAX))
+        .bind(limit)
+        .fetch_all(conn)
+        .await?;
     rows.iter().map(alert_row).collect()
 }
 

@@ -6,6 +6,7 @@ mod audit;
 mod households;
 mod idempotency;
 pub mod notify;
+mod queue;
 mod reports;
 pub mod sessions;
 mod users;
@@ -31,6 +32,10 @@ pub use households::{
 };
 pub use idempotency::{
     IdempotencyClaim, SavedResponse, claim as claim_idempotency, save as save_idempotency,
+};
+pub use queue::{
+    QueueFilter, QueueGroup, QueueOwner, QueuePage, QueueTab, open_alerts, queue_count,
+    queue_gemeenten, work_queue,
 };
 pub use reports::{ReportRow, household_by_reference, insert_report};
 pub(crate) use users::hex;

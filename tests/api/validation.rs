@@ -135,3 +135,24 @@ both! {
         assert!(!logs.contains(&marker), "free text leaked into the logs");
     }
 }
+
+both! {
+    async fn a_filter_that_cannot_be_a_value_is_refused_never_a_failure(app: TestApp) {
+        let rg = app.user("rg1", "regisseur").await;
+        // A NUL byte is text SQLite stores and PostgreSQL refuses: it is stopped at the edge.
+        for (token, path, field) in [
+            (&rg, "/api/v1/alerts?household=%00", "household"),
+            (&rg, "/api/v1/alerts?gemeente=%00", "gemeente"),
+            (&rg, "/api/v1/alerts?rule=%00", "rule"),
+            (&rg, "/api/v1/alerts?rule=bestaat-niet", "rule"),
+            (&rg, "/api/v1/inbox?rule=%00", "rule"),
+            (&app.admin_token, "/api/v1/audit?household=%00", "household"),
+        ] {
+            let reply = app.get(token, path).await;
+            assert!(reply.status.is_client_error(), "{path}: {}", reply.text);
+            assert!(reply.text.contains(field), "{path}: {}", reply.text);
+        }
+        app.get(&rg, "/api/v1/households/%00").await.expect_problem(StatusCode::NOT_FOUND, "");
+        assert_eq!(app.alerts(&rg, "&rule=terugval&household=H-0001&gemeente=Eindhoven").await.len(), 0);
+    }
+}

@@ -14,8 +14,9 @@ fn browser() -> reqwest::Client {
         .unwrap()
 }
 
-async fn with_password(app: &TestApp, name: &str, role: &str) {
-    app.user(name, role).await;
+/// A user who signs in with [`PASSWORD`]; returns their API token.
+async fn with_password(app: &TestApp, name: &str, role: &str) -> String {
+    let token = app.user(name, role).await;
     let mut conn = app.state.db.acquire().await.unwrap();
     let user = zicht::store::find_user_by_name(&mut conn, name)
         .await
@@ -28,6 +29,7 @@ async fn with_password(app: &TestApp, name: &str, role: &str) {
     )
     .await
     .unwrap();
+    token
 }
 
 fn cookie(response: &reqwest::Response, name: &str) -> Option<String> {
@@ -426,5 +428,322 @@ both! {
         assert_eq!(ids.len(), all, "an id is used twice: {html}");
         assert!(ids.contains(&"reason") && ids.contains(&"pauze-reason"));
         assert!(html.contains("label for=\"pauze-reason\""));
+    }
+}
+
+/// A page as a signed-in browser gets it: its status and HTML.
+async fn open(app: &TestApp, session: &str, path: &str) -> (StatusCode, String) {
+    let reply = browser()
+        .get(app.url(path))
+        .header("cookie", session)
+        .send()
+        .await
+        .unwrap();
+    (reply.status(), reply.text().await.unwrap())
+}
+
+/// The work queue on a page: each household's id with its alerts' ids, in the order shown.
+fn queue_of(html: &str) -> Vec<(String, Vec<i64>)> {
+    html.split("<section class=\"household\"")
+        .skip(1)
+        .map(|section| {
+            let household = section
+                .split("href=\"/huishoudens/")
+                .nth(1)
+                .and_then(|s| s.split('"').next())
+                .unwrap()
+                .to_owned();
+            let alerts = section
+                .split("href=\"/waarschuwingen/")
+                .skip(1)
+                .filter_map(|s| s.split('"').next()?.parse().ok())
+                .collect();
+            (household, alerts)
+        })
+        .collect()
+}
+
+/// An alert as the engine raises it, `day` days after the start, written straight to the
+/// database so that a test controls its severity and age exactly.
+async fn raised(
+    app: &TestApp,
+    household: &str,
+    rule: &str,
+    severity: &str,
+    state: &str,
+    day: i64,
+) -> i64 {
+    let at = crate::helpers::start_time().millis() + day * 86_400_000;
+    app.execute(&format!(
+        "INSERT INTO alerts (household_id, rule, one_shot, state, severity, advice, since_ms, fired_at_ms, evidence, updated_at_ms)
+         VALUES ('{household}', '{rule}', 0, '{state}', '{severity}', 'Advies van {rule}.', {at}, {at}, '[]', {at})"
+    ))
+    .await
+    .unwrap();
+    app.scalar(&format!(
+        "SELECT id FROM alerts WHERE household_id = '{household}' AND rule = '{rule}'"
+    ))
+    .await
+}
+
+async fn in_gemeente(app: &TestApp, id: &str, gemeente: &str, regisseur: &str) {
+    let mut h = crate::helpers::household_json(id);
+    h["gemeente"] = serde_json::json!(gemeente);
+    app.post(&app.admin_token, "/api/v1/households", h)
+        .await
+        .expect(StatusCode::CREATED);
+    app.put(
+        &app.admin_token,
+        &format!("/api/v1/households/{id}/assignments"),
+        serde_json::json!({"regisseur": regisseur}),
+    )
+    .await
+    .expect(StatusCode::OK);
+}
+
+both! {
+    async fn the_queue_groups_per_household_most_pressing_first_and_filters(app: TestApp) {
+        let token = with_password(&app, "rg1", "regisseur").await;
+        app.user("rg2", "regisseur").await;
+        for h in ["H-0001", "H-0002", "H-0003"] {
+            app.household(h, Some("rg1"), &[]).await;
+        }
+        in_gemeente(&app, "H-0100", "Helmond", "rg1").await;
+        app.household("H-0009", Some("rg2"), &[]).await;
+        // H-0001: a warning and an older observation; H-0002: two critical alerts and an old
+        // reminder; H-0003: a critical alert waiting longer than H-0002's, and a handled one.
+        let trend = raised(&app, "H-0001", "dalende-trend", "info", "firing", 1).await;
+        let divergence = raised(&app, "H-0001", "uiteenlopende-scores", "warning", "firing", 10).await;
+        let relapse = raised(&app, "H-0002", "terugval", "critical", "firing", 20).await;
+        let overdue = raised(&app, "H-0002", "meting-achterstallig", "info", "firing", 2).await;
+        let no_safety = raised(&app, "H-0002", "geen-directe-veiligheid", "critical", "firing", 15).await;
+        let forensic = raised(&app, "H-0003", "forensisch-consult", "critical", "firing", 5).await;
+        let handled = raised(&app, "H-0003", "herhaald-gemeld", "critical", "acknowledged", 1).await;
+        let helmond = raised(&app, "H-0100", "herhaald-gemeld", "warning", "firing", 3).await;
+        let elsewhere = raised(&app, "H-0009", "terugval", "critical", "firing", 0).await;
+        let session = sign_in(&app, "rg1", PASSWORD).await.unwrap();
+
+        let (status, html) = open(&app, &session, "/waarschuwingen").await;
+        assert_eq!(status, StatusCode::OK);
+        // The most severe first, then the longest waiting at that severity: an old reminder does
+        // not lift H-0002 above H-0003, nor an old observation H-0001 above H-0100.
+        assert_eq!(queue_of(&html), [
+            ("H-0003".to_owned(), vec![forensic]),
+            ("H-0002".to_owned(), vec![no_safety, relapse, overdue]),
+            ("H-0100".to_owned(), vec![helmond]),
+            ("H-0001".to_owned(), vec![divergence, trend]),
+        ]);
+        assert!(html.contains("Open (7)") && html.contains("Afgehandeld (1)"), "{html}");
+        assert!(html.contains("<strong>7</strong> open waarschuwingen bij 4 huishoudens."), "{html}");
+        assert!(html.contains("Eindhoven, Woensel-Noord · 3 open"), "{html}");
+        assert!(html.contains("Helmond, Woensel-Noord · 1 open"), "{html}");
+        assert!(!html.contains("H-0009"), "another regisseur's household");
+        assert!(html.contains("action=\"/waarschuwingen\"") && html.contains("name=\"ernst\""));
+
+        let filtered = |query: &'static str| {
+            let (app, session) = (&app, session.clone());
+            async move {
+                let (status, html) = open(app, &session, &format!("/waarschuwingen?{query}")).await;
+                assert_eq!(status, StatusCode::OK, "{query}");
+                (queue_of(&html), html)
+            }
+        };
+        let (critical, html) = filtered("ernst=critical").await;
+        assert_eq!(critical, [("H-0003".to_owned(), vec![forensic]), ("H-0002".to_owned(), vec![no_safety, relapse])]);
+        assert!(html.contains("<strong>3</strong> van de 7 open waarschuwingen voldoen aan de filters, bij 2 huishoudens."), "{html}");
+        assert!(html.contains("<option value=\"critical\" selected>"), "the form shows the filter in force");
+        assert_eq!(filtered("regel=herhaald-gemeld").await.0, [("H-0100".to_owned(), vec![helmond])]);
+        assert_eq!(filtered("gemeente=Helmond").await.0, [("H-0100".to_owned(), vec![helmond])]);
+        assert_eq!(filtered("huishouden=H-0001").await.0, [("H-0001".to_owned(), vec![divergence, trend])]);
+        assert_eq!(filtered("ernst=info&gemeente=Eindhoven").await.0, [
+            ("H-0001".to_owned(), vec![trend]),
+            ("H-0002".to_owned(), vec![overdue]),
+        ]);
+        // What was handled left the queue and is on its own tab.
+        assert_eq!(filtered("tab=afgehandeld").await.0, [("H-0003".to_owned(), vec![handled])]);
+        assert!(filtered("tab=afgehandeld&ernst=warning").await.1.contains("Geen afgehandelde waarschuwingen die aan de filters voldoen."));
+
+        // A careless client: unknown values are left out, any page number shows a page.
+        let (all, html) = filtered("ernst=heel-erg&regel=bestaat-niet&gemeente=Atlantis&pagina=-1&onbekend=1").await;
+        assert_eq!(all.len(), 4);
+        assert!(html.contains("Een onbekende filterwaarde is genegeerd."), "{html}");
+        for query in ["pagina=0", "pagina=9223372036854775807", "pagina=99999999999999999999999", "pagina=abc",
+                      "huishouden=%00%27%22", "huishouden=", "tab=%FF", "besloten=-1", "besloten=abc", "ernst=critical&ernst=info"] {
+            let (status, html) = open(&app, &session, &format!("/waarschuwingen?{query}")).await;
+            assert_eq!(status, StatusCode::OK, "{query}: {html}");
+        }
+
+        // Not even an id: not found, on the API too, never a failure.
+        app.get(&token, "/api/v1/households/%00%27").await.expect_problem(StatusCode::NOT_FOUND, "");
+        let (status, _) = open(&app, &session, "/huishoudens/%00").await;
+        assert_eq!(status, StatusCode::NOT_FOUND);
+
+        // A household of someone else reads exactly like one that does not exist, and the
+        // attempt is audited as a refused household read.
+        let (_, other) = filtered("huishouden=H-0009").await;
+        let (_, missing) = filtered("huishouden=H-9999").await;
+        assert_eq!(other.replace("H-0009", "H-9999"), missing);
+        assert!(other.contains("Geen open waarschuwingen die aan de filters voldoen."));
+        // Nor does a confirmation name another regisseur's alert.
+        let (status, html) = open(&app, &session, &format!("/waarschuwingen?besloten={elsewhere}")).await;
+        assert_eq!(status, StatusCode::OK);
+        assert!(!html.contains("H-0009") && !html.contains("Uw besluit"), "{html}");
+        let audit = app.get(&app.admin_token, "/api/v1/audit?household=H-0009&limit=500").await.expect(StatusCode::OK);
+        let rows: Vec<(String, String)> = audit.body["items"].as_array().unwrap().iter()
+            .map(|r| (r["action"].as_str().unwrap().to_owned(), r["outcome"].as_str().unwrap().to_owned()))
+            .collect();
+        assert!(rows.contains(&("alert.list".into(), "denied".into())), "{rows:?}");
+        let audit = app.get(&app.admin_token, "/api/v1/audit?household=H-0001&limit=500").await.expect(StatusCode::OK);
+        assert!(audit.text.contains("alert.list"), "a filtered queue is a read of that household");
+    }
+
+    async fn the_queue_pages_by_household_and_keeps_the_filters(app: TestApp) {
+        with_password(&app, "rg1", "regisseur").await;
+        for i in 0..23 {
+            let h = format!("H-{i:04}");
+            app.household(&h, Some("rg1"), &[]).await;
+            raised(&app, &h, "uiteenlopende-scores", "warning", "firing", i).await;
+            raised(&app, &h, "dalende-trend", "info", "firing", 0).await;
+        }
+        let session = sign_in(&app, "rg1", PASSWORD).await.unwrap();
+        let (_, first) = open(&app, &session, "/waarschuwingen?ernst=warning").await;
+        let shown = queue_of(&first);
+        assert_eq!(shown.len(), 20);
+        assert_eq!(shown[0].0, "H-0000", "the longest waiting first");
+        assert!(first.contains("pagina 1 van 2"), "{first}");
+        assert!(!first.contains("Vorige"));
+        let next = first.split("rel=\"next\" href=\"").nth(1).unwrap().split('"').next().unwrap().replace("&amp;", "&");
+        assert_eq!(next, "/waarschuwingen?ernst=warning&pagina=2");
+        let (_, second) = open(&app, &session, &next).await;
+        let rest: Vec<String> = queue_of(&second).into_iter().map(|(h, _)| h).collect();
+        assert_eq!(rest, ["H-0020", "H-0021", "H-0022"]);
+        assert!(second.contains("pagina 2 van 2") && !second.contains("Volgende"));
+        assert!(second.contains("rel=\"prev\" href=\"/waarschuwingen?ernst=warning\""), "{second}");
+        assert!(second.contains("<strong>23</strong> van de 46 open waarschuwingen"), "{second}");
+        // Beyond the last page is the last page; before the first, the first.
+        assert_eq!(queue_of(&open(&app, &session, "/waarschuwingen?ernst=warning&pagina=999").await.1).len(), 3);
+        assert_eq!(queue_of(&open(&app, &session, "/waarschuwingen?pagina=-5").await.1).len(), 20);
+    }
+
+    async fn the_casemanager_queue_shows_reminders_and_no_decision_forms(app: TestApp) {
+        let cm = with_password(&app, "cm1", "casemanager").await;
+        with_password(&app, "rg1", "regisseur").await;
+        app.household("H-0001", Some("rg1"), &["cm1"]).await;
+        app.score(&cm, "H-0001", "professional", 8, "2025-01-06T10:00:00+01:00").await.expect(StatusCode::CREATED);
+        app.score(&cm, "H-0001", "slachtoffer", 4, "2025-01-06T10:00:00+01:00").await.expect(StatusCode::CREATED);
+        // No score for four weeks: the reminder for the casemanager's work list.
+        app.at("2025-02-04T10:00:00+01:00");
+        app.tick().await;
+        let reminder = app.scalar("SELECT id FROM alerts WHERE rule = 'meting-achterstallig' AND state = 'firing'").await;
+        let divergence = app.scalar("SELECT id FROM alerts WHERE rule = 'uiteenlopende-scores'").await;
+
+        let session = sign_in(&app, "cm1", PASSWORD).await.unwrap();
+        let (status, html) = open(&app, &session, "/waarschuwingen").await;
+        assert_eq!(status, StatusCode::OK);
+        assert!(html.contains("<a href=\"/waarschuwingen\">Waarschuwingen</a>"), "in the casemanager's navigation");
+        let queue = queue_of(&html);
+        assert_eq!(queue.len(), 1);
+        assert!(queue[0].1.contains(&reminder) && queue[0].1.contains(&divergence), "{html}");
+        assert!(html.contains("Meting achterstallig"));
+        assert!(html.contains("href=\"/huishoudens/H-0001/score\""), "the reminder's work is one click away");
+        assert!(html.contains("De regisseur van een huishouden legt over deze waarschuwingen een besluit vast."));
+
+        // The alert's page shows no form the casemanager may not use.
+        let (status, page) = open(&app, &session, &format!("/waarschuwingen/{divergence}")).await;
+        assert_eq!(status, StatusCode::OK);
+        assert!(!page.contains("/afhandelen") && !page.contains("/pauzeren"), "{page}");
+        assert!(page.contains("De regisseur van dit huishouden legt hierover een besluit vast."));
+        let regisseur = sign_in(&app, "rg1", PASSWORD).await.unwrap();
+        let (_, page) = open(&app, &regisseur, &format!("/waarschuwingen/{divergence}")).await;
+        assert!(page.contains(&format!("action=\"/waarschuwingen/{divergence}/afhandelen\"")));
+    }
+
+    async fn opening_an_alert_reads_its_messages_and_alles_gelezen_reads_all(app: TestApp) {
+        let cm = app.user("cm1", "casemanager").await;
+        with_password(&app, "rg1", "regisseur").await;
+        with_password(&app, "sp-bzo", "specialist").await;
+        app.household("H-0001", Some("rg1"), &["cm1"]).await;
+        app.household("H-0002", Some("rg1"), &["cm1"]).await;
+        for h in ["H-0001", "H-0002"] {
+            app.score(&cm, h, "professional", 8, "2025-01-06T10:00:00+01:00").await.expect(StatusCode::CREATED);
+            app.score(&cm, h, "slachtoffer", 4, "2025-01-06T10:00:00+01:00").await.expect(StatusCode::CREATED);
+        }
+        let first = app.scalar("SELECT id FROM alerts WHERE household_id = 'H-0001' AND rule = 'uiteenlopende-scores'").await;
+        let session = sign_in(&app, "rg1", PASSWORD).await.unwrap();
+        let (_, inbox) = open(&app, &session, "/berichten").await;
+        assert!(inbox.contains("Berichten (2 ongelezen)"), "{inbox}");
+        let item = format!("<a href=\"/waarschuwingen/{first}\">Uiteenlopende scores bij <span class=\"id\">H-0001</span></a>");
+        assert!(inbox.contains(&item), "{inbox}");
+
+        // Opening the alert reads its message; the header says so at once.
+        let (_, page) = open(&app, &session, &format!("/waarschuwingen/{first}")).await;
+        assert!(page.contains("Berichten (1 ongelezen)"), "{page}");
+        let unread = "SELECT COUNT(*) FROM notifications n JOIN users u ON u.id = n.user_id WHERE u.username = 'rg1' AND n.read_at_ms IS NULL";
+        assert_eq!(app.scalar(unread).await, 1);
+
+        // "Alles gelezen" needs the session's CSRF token, then reads the rest.
+        let post = |csrf: String| {
+            let (url, session) = (app.url("/berichten/gelezen"), session.clone());
+            async move { browser().post(url).header("cookie", &session).form(&[("csrf", csrf)]).send().await.unwrap() }
+        };
+        assert_eq!(post("geraden".into()).await.status(), StatusCode::FORBIDDEN);
+        assert_eq!(app.scalar(unread).await, 1);
+        let csrf = page_csrf(&app, &session, "/berichten").await;
+        let done = post(csrf).await;
+        assert_eq!(done.status(), StatusCode::SEE_OTHER);
+        assert_eq!(done.headers()["location"], "/berichten");
+        assert_eq!(app.scalar(unread).await, 0);
+        let (_, inbox) = open(&app, &session, "/berichten").await;
+        assert!(!inbox.contains("ongelezen") && !inbox.contains("Nieuw:") && !inbox.contains("Alles gelezen"), "{inbox}");
+
+        // A specialist is told too, but may not open the household: no link that leads nowhere.
+        app.at("2025-02-17T00:00:00+01:00");
+        app.tick().await;
+        let specialist = sign_in(&app, "sp-bzo", PASSWORD).await.unwrap();
+        let (status, inbox) = open(&app, &specialist, "/berichten").await;
+        assert_eq!(status, StatusCode::OK);
+        assert!(inbox.contains("Geen directe veiligheid bij <span class=\"id\">H-0001</span>"), "{inbox}");
+        assert!(!inbox.contains("href=\"/waarschuwingen/") && !inbox.contains("href=\"/huishoudens/"), "{inbox}");
+        assert!(inbox.contains("Alles gelezen"));
+    }
+
+    async fn every_count_of_open_alerts_agrees(app: TestApp) {
+        let cm = with_password(&app, "cm1", "casemanager").await;
+        let rg = with_password(&app, "rg1", "regisseur").await;
+        app.household("H-0001", Some("rg1"), &["cm1"]).await;
+        app.score(&cm, "H-0001", "professional", 8, "2025-01-06T10:00:00+01:00").await.expect(StatusCode::CREATED);
+        app.score(&cm, "H-0001", "slachtoffer", 4, "2025-01-06T10:00:00+01:00").await.expect(StatusCode::CREATED);
+        app.post(&cm, "/api/v1/households/H-0001/signals",
+            serde_json::json!({"at": "2025-01-06T10:00:00+01:00", "kind": "melding", "source": "politie", "acute": false}))
+            .await.expect(StatusCode::CREATED);
+        app.at("2025-02-17T00:00:00+01:00");
+        app.tick().await;
+        // One decided (handled) and one pause (handled): neither is open any more.
+        let divergence = app.scalar("SELECT id FROM alerts WHERE rule = 'uiteenlopende-scores'").await;
+        app.post(&rg, &format!("/api/v1/alerts/{divergence}/acknowledge"),
+            serde_json::json!({"decision": "geen_actie", "reason": "Gesprek gevoerd."})).await.expect(StatusCode::OK);
+        let no_safety = app.scalar("SELECT id FROM alerts WHERE rule = 'geen-directe-veiligheid'").await;
+        app.post(&rg, &format!("/api/v1/alerts/{no_safety}/silence"),
+            serde_json::json!({"reason": "Wacht op het plan.", "until": "2025-03-01"})).await.expect(StatusCode::OK);
+
+        let api = app.alerts(&rg, "&household=H-0001&state=firing").await.len();
+        assert!(api >= 2, "a reminder and a one-shot stay open: {api}");
+        let regisseur = sign_in(&app, "rg1", PASSWORD).await.unwrap();
+        let casemanager = sign_in(&app, "cm1", PASSWORD).await.unwrap();
+        for session in [&regisseur, &casemanager] {
+            let (_, queue) = open(&app, session, "/waarschuwingen?huishouden=H-0001").await;
+            let shown = queue_of(&queue);
+            assert_eq!(shown.len(), 1);
+            assert_eq!(shown[0].1.len(), api, "the queue: {queue}");
+            assert!(queue.contains(&format!("Open ({api})")), "{queue}");
+            assert!(queue.contains(&format!("· {api} open")), "{queue}");
+            let (_, page) = open(&app, session, "/huishoudens/H-0001").await;
+            let listed = page.split("Open waarschuwingen").nth(1).unwrap().split("<h2").next().unwrap();
+            assert_eq!(listed.matches("class=\"badge ").count(), api, "the household page: {listed}");
+            let (_, list) = open(&app, session, "/huishoudens").await;
+            assert!(list.contains(&format!("<strong>{api}</strong>")), "the household list: {list}");
+        }
+        let (_, handled) = open(&app, &regisseur, "/waarschuwingen?tab=afgehandeld").await;
+        assert_eq!(queue_of(&handled), [("H-0001".to_owned(), vec![no_safety, divergence])]);
     }
 }

@@ -1,7 +1,9 @@
 //! Browser tests: the web pages in headless Chromium (Debian's `chromium` and `chromium-driver`),
-//! driven over WebDriver. A casemanager records a score that makes an alert fire, the regisseur
-//! sees it and records a decision, a gemeente monitor is refused the household page, and a bad
-//! value shows its Dutch error. Screenshots of the main pages go to `target/tmp/screenshots`.
+//! driven over WebDriver. A casemanager records a score that makes an alert fire and sees the
+//! reminders on their work queue, the regisseur finds the alert in theirs and records a decision
+//! (confirmed, gone from the queue, on the Afgehandeld tab), a gemeente monitor is refused the
+//! household page, and a bad value shows its Dutch error. Screenshots of the main pages go to
+//! `target/tmp/screenshots`.
 
 use std::net::TcpListener;
 use std::process::{Child, Command, Stdio};
@@ -88,6 +90,7 @@ struct Site {
     base: String,
     admin: String,
     state: Arc<zicht::app::AppState>,
+    clock: ManualClock,
     _dir: tempfile::TempDir,
 }
 
@@ -104,7 +107,7 @@ async fn site() -> Site {
         cookie_secure: true,
     };
     let clock = ManualClock::new("2025-01-06T12:00:00+01:00".parse().unwrap());
-    let app = App::build(settings, Arc::new(clock)).await.unwrap();
+    let app = App::build(settings, Arc::new(clock.clone())).await.unwrap();
     let base = format!("http://{}", app.addr);
     let admin = app.admin_token.clone().unwrap();
     let state = app.state.clone();
@@ -113,6 +116,7 @@ async fn site() -> Site {
         base,
         admin,
         state,
+        clock,
         _dir: dir,
     }
 }
@@ -134,6 +138,46 @@ impl Site {
             .unwrap();
         assert!(reply.status().is_success(), "{path}: {}", reply.status());
         reply.json().await.unwrap_or(serde_json::Value::Null)
+    }
+
+    /// A household in `gemeente`, with rik as its regisseur and petra as its casemanager.
+    async fn household(&self, id: &str, gemeente: &str, wijk: &str) {
+        self.api(
+            reqwest::Method::POST,
+            "/api/v1/households",
+            &self.admin,
+            json!({
+                "id": id, "region": "brabant-zuidoost", "gemeente": gemeente, "wijk": wijk,
+                "minor_children": false, "opened_at": "2025-01-06"
+            }),
+        )
+        .await;
+        self.api(
+            reqwest::Method::PUT,
+            &format!("/api/v1/households/{id}/assignments"),
+            &self.admin,
+            json!({"regisseur": "rik", "casemanagers": ["petra"]}),
+        )
+        .await;
+    }
+
+    async fn score(&self, token: &str, household: &str, perspective: &str, value: i64, at: &str) {
+        self.api(
+            reqwest::Method::POST,
+            &format!("/api/v1/households/{household}/scores"),
+            token,
+            json!({"at": at, "perspective": perspective, "value": value}),
+        )
+        .await;
+    }
+
+    /// Moves the clock and runs the scheduler, as the service does when households fall due.
+    async fn later(&self, at: &str) {
+        let now: zicht::domain::Instant = at.parse().unwrap();
+        self.clock.set(now);
+        zicht::app::alerting::run_due(&self.state, now)
+            .await
+            .unwrap();
     }
 
     /// A user with a web password (and an API token, returned).
@@ -176,6 +220,25 @@ async fn screenshot(client: &Client, name: &str) {
         std::fs::write(dir.join(format!("{name}{suffix}.png")), png).unwrap();
     }
     client.set_window_size(1280, 900).await.unwrap();
+}
+
+/// Asserts that the page fits a phone (390 px wide) without scrolling sideways.
+async fn fits_a_phone(client: &Client) {
+    client.set_window_size(390, 844).await.unwrap();
+    let overflow = client
+        .execute(
+            "return document.documentElement.scrollWidth - document.documentElement.clientWidth;",
+            vec![],
+        )
+        .await
+        .unwrap();
+    client.set_window_size(1280, 900).await.unwrap();
+    assert_eq!(
+        overflow.as_i64(),
+        Some(0),
+        "{} scrolls sideways at 390 px",
+        client.current_url().await.unwrap()
+    );
 }
 
 async fn login(client: &Client, base: &str, username: &str) {
@@ -285,22 +348,22 @@ async fn casemanager_records_a_score_and_the_regisseur_decides() {
         json!({"gemeente": "Eindhoven"}),
     )
     .await;
-    site.api(reqwest::Method::POST, "/api/v1/households", &site.admin, json!({
-        "id": "H-0001", "region": "brabant-zuidoost", "gemeente": "Eindhoven", "wijk": "Woensel-Noord",
-        "minor_children": false, "opened_at": "2025-01-06"
-    })).await;
-    site.api(
-        reqwest::Method::PUT,
-        "/api/v1/households/H-0001/assignments",
-        &site.admin,
-        json!({"regisseur": "rik", "casemanagers": ["petra"]}),
-    )
-    .await;
-    site.api(
-        reqwest::Method::POST,
-        "/api/v1/households/H-0001/scores",
+    site.household("H-0001", "Eindhoven", "Woensel-Noord").await;
+    site.household("H-0002", "Eindhoven", "Strijp").await;
+    site.household("H-0003", "Helmond", "Brandevoort").await;
+    // Six weeks of work on three households: none reached directe veiligheid, none was scored for
+    // weeks, and on H-0002 the victim sees far less safety than the professional.
+    let start = "2025-01-06T10:00:00+01:00";
+    site.score(&cm, "H-0002", "professional", 8, start).await;
+    site.score(&cm, "H-0002", "slachtoffer", 3, start).await;
+    site.score(&cm, "H-0003", "slachtoffer", 5, start).await;
+    site.later("2025-02-20T12:00:00+01:00").await;
+    site.score(
         &cm,
-        json!({"at": "2025-01-06T10:00:00+01:00", "perspective": "professional", "value": 8}),
+        "H-0001",
+        "professional",
+        8,
+        "2025-02-20T10:00:00+01:00",
     )
     .await;
 
@@ -354,22 +417,64 @@ async fn casemanager_records_a_score_and_the_regisseur_decides() {
     assert!(page.contains("Uiteenlopende scores"), "{page}");
     assert!(client.find(Locator::Css("figure svg")).await.is_ok());
     screenshot(&client, "3-situatieplaat").await;
+
+    // The casemanager's work queue: the reminders, and no decisions to take.
+    client
+        .goto(&format!("{}/waarschuwingen", site.base))
+        .await
+        .unwrap();
+    element(&client, "section.household").await;
+    let page = text(&client).await;
+    assert!(page.contains("Meting achterstallig"), "{page}");
+    assert!(page.contains("Score vastleggen voor H-0002"), "{page}");
+    assert!(
+        page.contains(
+            "De regisseur van een huishouden legt over deze waarschuwingen een besluit vast."
+        ),
+        "{page}"
+    );
+    fits_a_phone(&client).await;
+    screenshot(&client, "4a-werklijst-casemanager").await;
     logout(&client).await;
 
-    // The regisseur sees it, with its advice, and records a decision.
+    // The regisseur finds it in the queue under its household, with its advice.
     login(&client, &site.base, "rik").await;
     arrive(&client, "/waarschuwingen").await;
+    let in_queue = Locator::XPath(
+        "//section[@aria-labelledby='huishouden-H-0001']//a[normalize-space()='Uiteenlopende scores']",
+    );
     let page = text(&client).await;
-    assert!(page.contains("Uiteenlopende scores — H-0001"), "{page}");
     assert!(page.contains("slachtoffer apart"), "{page}");
+    assert!(page.contains("bij 3 huishoudens"), "{page}");
+    let open_before = client
+        .find(Locator::Css("nav.tabs a[aria-current=page]"))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    fits_a_phone(&client).await;
     screenshot(&client, "4-waarschuwingen").await;
+    // Filtered to one household, the filter stays in the form.
+    type_into(&client, "huishouden", "H-0001").await;
     client
-        .find(Locator::LinkText("Uiteenlopende scores — H-0001"))
+        .find(Locator::Css("form.filters button[type=submit]"))
         .await
         .unwrap()
         .click()
         .await
         .unwrap();
+    element(&client, "a[href='/waarschuwingen?tab=afgehandeld']").await;
+    for _ in 0..200 {
+        if client.current_url().await.unwrap().query().is_some() {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let page = text(&client).await;
+    assert!(!page.contains("H-0002"), "{page}");
+    screenshot(&client, "4b-waarschuwingen-gefilterd").await;
+    client.find(in_queue).await.unwrap().click().await.unwrap();
     element(&client, "#decision").await;
     choose(&client, "decision", "actieoverleg").await;
     type_into(
@@ -394,30 +499,42 @@ async fn casemanager_records_a_score_and_the_regisseur_decides() {
         page.contains("Uw besluit is vastgelegd: Uiteenlopende scores — H-0001."),
         "{page}"
     );
-    assert!(page.contains("Open (0)"), "{page}");
-    assert!(
-        client
-            .find(Locator::LinkText("Uiteenlopende scores — H-0001"))
-            .await
-            .is_err()
-    );
+    let open_after = client
+        .find(Locator::Css("nav.tabs a[aria-current=page]"))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let count = |label: &str| -> i64 {
+        label
+            .trim_start_matches("Open (")
+            .trim_end_matches(')')
+            .parse()
+            .unwrap()
+    };
+    assert_eq!(count(&open_after), count(&open_before) - 1, "{open_after}");
+    assert!(client.find(in_queue).await.is_err(), "{page}");
     screenshot(&client, "5-besluit-bevestigd").await;
     // On the Afgehandeld tab, with its history and no decision forms left.
     client
-        .find(Locator::LinkText("Afgehandeld"))
+        .find(Locator::Css("a[href='/waarschuwingen?tab=afgehandeld']"))
         .await
         .unwrap()
         .click()
         .await
         .unwrap();
-    element(&client, "article h2 a").await;
+    let handled = Locator::XPath(
+        "//section[@aria-labelledby='huishouden-H-0001']//a[normalize-space()='Uiteenlopende scores']",
+    );
     client
-        .find(Locator::LinkText("Uiteenlopende scores — H-0001"))
-        .await
-        .unwrap()
-        .click()
+        .wait()
+        .at_most(Duration::from_secs(10))
+        .for_element(handled)
         .await
         .unwrap();
+    screenshot(&client, "5a-afgehandeld").await;
+    client.find(handled).await.unwrap().click().await.unwrap();
     element(&client, "ol li:nth-child(2)").await;
     let page = text(&client).await;
     assert!(page.contains("afgehandeld"), "{page}");
@@ -436,8 +553,28 @@ async fn casemanager_records_a_score_and_the_regisseur_decides() {
         .unwrap();
     element(&client, "h1").await;
     let page = text(&client).await;
-    assert!(page.contains("Uiteenlopende scores bij H-0001"), "{page}");
+    assert!(page.contains("Uiteenlopende scores bij H-0002"), "{page}");
+    fits_a_phone(&client).await;
     screenshot(&client, "5b-berichten").await;
+    // Alles gelezen: the header's unread count goes.
+    client
+        .find(Locator::Css("form[action='/berichten/gelezen'] button"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    for _ in 0..200 {
+        if !text(&client).await.contains("ongelezen") {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let page = text(&client).await;
+    assert!(
+        !page.contains("ongelezen") && !page.contains("Nieuw:"),
+        "{page}"
+    );
 
     // The regisseur records step 3 of the escalation ladder, with its reason.
     client

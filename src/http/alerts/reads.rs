@@ -14,9 +14,10 @@ use crate::app::access;
 use crate::app::audit::AuditAction;
 use crate::auth::Authenticated;
 use crate::auth::policy::Action;
+use crate::domain::{HouseholdId, PlaceName};
 use crate::http::AppState;
 use crate::http::error::{ApiError, FieldError, Problem};
-use crate::http::households::{TimelineItem, query};
+use crate::http::households::{TimelineItem, query, query_value};
 use crate::http::paging::{self, Page};
 use crate::store::{self, AlertFilter, AlertState};
 
@@ -51,15 +52,12 @@ pub async fn list(
         return Err(refusal.audit(&state, &who).await.into());
     }
     let q = query(q)?;
+    // Parsed at the edge: a value that cannot be one (a NUL byte) never reaches the database.
     let filter = AlertFilter {
-        state: q
-            .state
-            .map(|s| s.parse::<AlertState>())
-            .transpose()
-            .map_err(|e| ApiError::InvalidQuery(vec![FieldError::new("state", e.to_string())]))?,
-        rule: q.rule,
-        household: q.household,
-        gemeente: q.gemeente,
+        state: query_value::<AlertState>("state", q.state)?,
+        rule: known_rule(&state, q.rule)?,
+        household: query_value::<HouseholdId>("household", q.household)?.map(|h| h.to_string()),
+        gemeente: query_value::<PlaceName>("gemeente", q.gemeente)?.map(|g| g.as_str().to_owned()),
     };
     let limit = paging::limit(q.limit)?;
     let before = paging::id_cursor(q.cursor.as_deref())?;
@@ -74,6 +72,21 @@ pub async fn list(
         |a| a.id.to_string(),
         AlertView::from,
     )))
+}
+
+/// A rule id of the rules in force; another is refused with the ids that are.
+pub(crate) fn known_rule(
+    state: &AppState,
+    rule: Option<String>,
+) -> Result<Option<String>, ApiError> {
+    let rules = state.rules();
+    match rule {
+        Some(r) if rules.title(&r).is_none() => Err(ApiError::InvalidQuery(vec![FieldError::new(
+            "rule",
+            format!("unknown rule; allowed: {}", rules.rule_ids().join(", ")),
+        )])),
+        rule => Ok(rule),
+    }
 }
 
 /// One alert, with its evidence and history.

@@ -1,11 +1,11 @@
-//! The regisseur's alerts: an inbox (most severe and newest first) with advice and evidence, an
-//! alert page to acknowledge with a decision or to pause with a reason and end date, and the
-//! notifications ("berichten") of every user.
+//! One alert's page: its advice, evidence and history, and for whoever may decide on it (the
+//! household's regisseur) the forms to acknowledge it with a decision or to pause it with a reason
+//! and end date. Opening it marks the person's notifications about it read.
 
 use std::collections::HashMap;
 use std::sync::Arc;
 
-use axum::extract::{Form, Path, Query, State};
+use axum::extract::{Form, Path, State};
 use axum::response::{IntoResponse, Redirect, Response};
 use maud::{Markup, html};
 
@@ -17,96 +17,10 @@ use super::{
 use crate::app::access;
 use crate::app::audit::AuditAction;
 use crate::app::decisions::{self, Input, Problem};
-use crate::app::notify::Why;
-use crate::auth::policy::{self, Action, HouseholdScope};
+use crate::auth::policy::{self, Action};
 use crate::domain::{Decision, FreeText, Instant, LocalDate, Specialism};
 use crate::http::{ApiError, AppState};
-use crate::store::{self, AlertFilter, AlertRow, AlertState, TransitionWhy};
-
-/// What the alert list shows: the open work (default), or what was handled.
-#[derive(Debug, Default, serde::Deserialize)]
-pub(super) struct ListQuery {
-    /// `afgehandeld`: the acknowledged and paused alerts.
-    tab: Option<String>,
-    /// The alert just decided on, to confirm it.
-    besloten: Option<i64>,
-}
-
-/// The regisseur's work: open alerts, most severe first and then the longest waiting; what was
-/// handled (acknowledged or paused) on its own tab; after a decision, a confirmation.
-pub(super) async fn list(
-    State(state): State<Arc<AppState>>,
-    user: WebUser,
-    Query(q): Query<ListQuery>,
-) -> Response {
-    if policy::household_scope(user.actor()) != Some(HouseholdScope::Assigned) {
-        return page_error(ApiError::FORBIDDEN);
-    }
-    let handled = q.tab.as_deref() == Some("afgehandeld");
-    let rows = async {
-        let mut conn = state.db.acquire().await?;
-        let filter = AlertFilter::default();
-        store::list_alerts(&mut conn, &filter, user.actor().user_id, None, 500).await
-    };
-    let rows: Vec<AlertRow> = match rows.await {
-        Ok(r) => r,
-        Err(e) => return page_error(e.into()),
-    };
-    let open_count = rows
-        .iter()
-        .filter(|a| a.state == AlertState::Firing)
-        .count();
-    let mut shown: Vec<&AlertRow> = rows
-        .iter()
-        .filter(|a| match handled {
-            false => a.state == AlertState::Firing,
-            true => matches!(a.state, AlertState::Acknowledged | AlertState::Silenced),
-        })
-        .collect();
-    // Most severe first, then the one waiting longest for a decision.
-    shown.sort_by(|a, b| {
-        b.severity
-            .cmp(&a.severity)
-            .then(a.fired_at.cmp(&b.fired_at))
-    });
-    let decided = q
-        .besloten
-        .and_then(|id| rows.iter().find(|a| a.id == id))
-        .map(|a| format!("{} — {}", rule_label(&state.rules(), &a.rule), a.household));
-    if let Err(e) = audited(&state, &user.who, AuditAction::AlertList, None).await {
-        return page_error(e);
-    }
-    page(layout(
-        "Waarschuwingen",
-        Some(&user),
-        html! {
-            h1 { "Waarschuwingen" }
-            @if let Some(what) = &decided {
-                p.notice role="status" { "Uw besluit is vastgelegd: " (what) "." }
-            }
-            nav aria-label="Waarschuwingen" {
-                @if handled {
-                    a href="/waarschuwingen" { "Open (" (open_count) ")" } " · " strong { "Afgehandeld" }
-                } @else {
-                    strong { "Open (" (open_count) ")" } " · " a href="/waarschuwingen?tab=afgehandeld" { "Afgehandeld" }
-                }
-            }
-            @if shown.is_empty() {
-                p { @if handled { "Er zijn geen afgehandelde waarschuwingen." } @else { "Er zijn geen open waarschuwingen." } }
-            }
-            @for a in &shown {
-                @let (class, sev) = severity_label(a.severity);
-                article style="border-bottom:1px solid var(--line);padding:0.5rem 0" {
-                    h2 style="margin:0.25rem 0" {
-                        a href={ "/waarschuwingen/" (a.id) } { (rule_label(&state.rules(), &a.rule)) " — " (a.household) }
-                    }
-                    p { span.badge.(class) { (sev) } " " (state_label(a.state)) " · sinds " (date(a.since)) }
-                    p { (a.advice) }
-                }
-            }
-        },
-    ))
-}
+use crate::store::{self, AlertRow, AlertState, TransitionWhy};
 
 fn state_label(s: AlertState) -> &'static str {
     match s {
@@ -135,12 +49,22 @@ async fn load(
     }
 }
 
-fn decide_forms(user: &WebUser, alert: &AlertRow, ack: &FormState, pause: &FormState) -> Markup {
+fn decide_forms(
+    user: &WebUser,
+    alert: &AlertRow,
+    may_decide: bool,
+    ack: &FormState,
+    pause: &FormState,
+) -> Markup {
     // Both forms have a reason: the pause form's ids start with "pauze-" so none is shared.
     let pause = &pause.with_prefix("pauze-");
+    let undecided = matches!(alert.state, AlertState::Firing | AlertState::Silenced);
     html! {
+        @if undecided && !may_decide {
+            p.notice { "De regisseur van dit huishouden legt hierover een besluit vast." }
+        }
         // Decided (acknowledged) or resolved: nothing left to decide here.
-        @if matches!(alert.state, AlertState::Firing | AlertState::Silenced) {
+        @if undecided && may_decide {
             h2 { "Besluit vastleggen" }
             (forms::summary(ack))
             form method="post" action={ "/waarschuwingen/" (alert.id) "/afhandelen" } novalidate {
@@ -176,9 +100,11 @@ async fn render(
         let mut conn = state.db.acquire().await?;
         let evidence = store::events_by_id(&mut conn, &alert.household, &alert.evidence).await?;
         let history = store::transitions(&mut conn, alert.id).await?;
-        Ok::<_, store::StoreError>((evidence, history))
+        let relations =
+            store::relation_of(&mut conn, alert.household.as_str(), user.actor().user_id).await?;
+        Ok::<_, store::StoreError>((evidence, history, relations))
     };
-    let (evidence, history) = match details.await {
+    let (evidence, history, relations) = match details.await {
         Ok(x) => x,
         Err(e) => return page_error(e.into()),
     };
@@ -186,12 +112,13 @@ async fn render(
     if let Err(e) = audited(state, &user.who, AuditAction::AlertRead, Some(&household)).await {
         return page_error(e);
     }
+    let may_decide = policy::allows(user.actor(), Action::DecideAlert, &relations);
     let (class, sev) = severity_label(alert.severity);
     page(layout(
         &rule_label(&state.rules(), &alert.rule),
         Some(user),
         html! {
-            p { a href="/waarschuwingen" { "← Alle waarschuwingen" } }
+            p { a href="/waarschuwingen" { "← Terug naar de waarschuwingen" } }
             h1 { (rule_label(&state.rules(), &alert.rule)) }
             p {
                 span.badge.(class) { (sev) } " " (state_label(alert.state))
@@ -212,7 +139,7 @@ async fn render(
                     }
                 }
             }
-            (decide_forms(user, &alert, ack, pause))
+            (decide_forms(user, &alert, may_decide, ack, pause))
             h2 { "Geschiedenis" }
             ol {
                 @for t in &history {
@@ -279,9 +206,11 @@ fn problem_text(p: Problem) -> &'static str {
     }
 }
 
+/// `GET /waarschuwingen/{id}`: the alert, which marks the person's notifications about it read
+/// (the unread count in the header drops with it).
 pub(super) async fn page_(
     State(state): State<Arc<AppState>>,
-    user: WebUser,
+    mut user: WebUser,
     Path(id): Path<i64>,
 ) -> Response {
     match load(
@@ -294,6 +223,15 @@ pub(super) async fn page_(
     .await
     {
         Ok(alert) => {
+            let read = async {
+                let mut conn = state.db.acquire().await?;
+                let now = state.clock.now();
+                store::notify::mark_alert_read(&mut conn, user.actor().user_id, alert.id, now).await
+            };
+            match read.await {
+                Ok(n) => user.unread = (user.unread - i64::try_from(n).unwrap_or(0)).max(0),
+                Err(e) => return page_error(e.into()),
+            }
             render(
                 &state,
                 &user,
@@ -425,55 +363,4 @@ fn read_silence(form: &mut FormState, alert: &AlertRow, now: Instant) -> Option<
         reason: reason?,
         until: until?,
     })
-}
-
-/// Everyone's notifications.
-pub(super) async fn inbox(State(state): State<Arc<AppState>>, user: WebUser) -> Response {
-    let rows = async {
-        let mut conn = state.db.acquire().await?;
-        store::notify::inbox(
-            &mut conn,
-            user.actor().user_id,
-            false,
-            None,
-            None,
-            None,
-            200,
-        )
-        .await
-    };
-    let rows = match rows.await {
-        Ok(r) => r,
-        Err(e) => return page_error(e.into()),
-    };
-    let regisseur = user.actor().role == crate::domain::Role::Regisseur;
-    page(layout(
-        "Berichten",
-        Some(&user),
-        html! {
-            h1 { "Berichten" }
-            @if rows.is_empty() { p { "Geen berichten." } }
-            ul {
-                @for n in &rows {
-                    li {
-                        @if n.read_at.is_none() { strong { "Nieuw: " } }
-                        (datetime(n.created_at)) " — " (rule_label(&state.rules(), &n.rule)) " bij " (n.household) " (" (why_label(n.why)) ")"
-                        @if n.others == 1 { ", en 1 andere wijziging" }
-                        @if n.others > 1 { ", en " (n.others) " andere wijzigingen" }
-                        @if regisseur { " — " a href={ "/waarschuwingen/" (n.alert) } { "bekijken" } }
-                    }
-                }
-            }
-        },
-    ))
-}
-
-fn why_label(why: Why) -> &'static str {
-    match why {
-        Why::First => "nieuw",
-        Why::Repeat => "herhaling: nog niet afgehandeld",
-        Why::Escalation => "opgeschaald",
-        Why::Resolved => "opgelost",
-        Why::SilenceExpired => "pauze voorbij",
-    }
 }

@@ -7,6 +7,8 @@ mod chart;
 mod forms;
 mod gemeente;
 mod households;
+mod inbox;
+mod queue;
 mod report;
 mod session;
 
@@ -37,11 +39,12 @@ pub(super) fn router() -> Router<Arc<AppState>> {
             "/huishoudens/{id}/{form}",
             get(households::form).post(households::submit),
         )
-        .route("/waarschuwingen", get(alerts::list))
+        .route("/waarschuwingen", get(queue::list))
         .route("/waarschuwingen/{id}", get(alerts::page_))
         // A decision ("afhandelen") or a silence ("pauzeren").
         .route("/waarschuwingen/{id}/{form}", post(alerts::decide_form))
-        .route("/berichten", get(alerts::inbox))
+        .route("/berichten", get(inbox::inbox))
+        .route("/berichten/gelezen", post(inbox::all_read))
         .route("/gemeente", get(gemeente::dashboard))
         .route("/melden", get(report::form).post(report::submit))
 }
@@ -136,6 +139,25 @@ button.primary { background: var(--accent); color:#fff; border:0; padding: 0.7re
 .critical { color: var(--bad); } .warning { color: var(--warn); } .info { color: var(--muted); }
 .notice { background:#e8f1fb; border-left: 4px solid var(--accent); padding: 0.5rem 0.75rem; }
 .actions { display:flex; flex-wrap:wrap; gap:0.5rem 1rem; margin: 0.5rem 0 1rem; }
+.tabs { display:flex; flex-wrap:wrap; gap:0 1.5rem; margin:0.5rem 0 1rem; border-bottom:1px solid var(--line); }
+.tabs a { padding:0.5rem 0; font-weight:600; text-decoration:none; border-bottom:4px solid transparent; }
+.tabs a[aria-current=page] { color:var(--ink); border-bottom-color:var(--accent); }
+.filters { display:flex; flex-wrap:wrap; gap:0 0.75rem; align-items:flex-end; background:#f3f5f7; padding:0.75rem 0.75rem 0; border-radius:4px; }
+.filters .field { flex:1 1 8.5rem; min-width:0; margin-bottom:0.75rem; }
+.filters input, .filters select { height:2.75rem; padding:0.25rem 0.5rem; }
+.intro { margin:0 0 1rem; }
+.filter-actions { display:flex; flex-wrap:wrap; gap:0.5rem 1rem; align-items:center; margin-bottom:0.75rem; }
+.household { border:1px solid var(--line); border-radius:4px; margin:0.75rem 0; padding:0 0.75rem; }
+.household h2 { margin:0.5rem 0 0.25rem; font-size:1.15rem; }
+.household .where { font-weight:normal; color:var(--muted); font-size:1rem; }
+.id, .nowrap { white-space:nowrap; }
+.items { list-style:none; margin:0; padding:0; }
+.items .item { border-top:1px solid var(--line); padding:0.4rem 0; overflow-wrap:anywhere; }
+.items p, .more { margin:0.25rem 0; } .more { padding-bottom:0.5rem; }
+.meta { color:var(--muted); font-size:0.95rem; }
+.pager { display:flex; flex-wrap:wrap; gap:0.5rem 1.5rem; align-items:center; justify-content:center; margin:1.5rem 0; }
+.pager a { padding:0.5rem 0; }
+.messages { padding-left:1.25rem; } .messages li { margin-bottom:0.5rem; overflow-wrap:anywhere; }
 "#;
 
 /// The page around the content: Dutch, responsive, with a skip link and the role's navigation.
@@ -156,7 +178,10 @@ pub(super) fn layout(title: &str, user: Option<&WebUser>, content: Markup) -> Ma
                     @if let Some(u) = user {
                         nav aria-label="Hoofdmenu" {
                             @match u.actor().role {
-                                Role::Casemanager => { a href="/huishoudens" { "Mijn huishoudens" } }
+                                Role::Casemanager => {
+                                    a href="/huishoudens" { "Mijn huishoudens" }
+                                    a href="/waarschuwingen" { "Waarschuwingen" }
+                                }
                                 Role::Regisseur => {
                                     a href="/waarschuwingen" { "Waarschuwingen" }
                                     a href="/huishoudens" { "Mijn huishoudens" }

@@ -207,6 +207,36 @@ pub async fn mark_read(
     Ok(true)
 }
 
+/// Marks the user's notifications about an alert read (they opened it); how many were unread.
+pub async fn mark_alert_read(
+    conn: &mut Conn,
+    user_id: i64,
+    alert: i64,
+    now: Instant,
+) -> Result<u64, StoreError> {
+    Ok(sqlx::query(
+        "UPDATE notifications SET read_at_ms = $1 WHERE user_id = $2 AND alert_id = $3 AND read_at_ms IS NULL",
+    )
+    .bind(now.millis())
+    .bind(user_id)
+    .bind(alert)
+    .execute(conn)
+    .await?
+    .rows_affected())
+}
+
+/// Marks all of the user's notifications read; how many were unread.
+pub async fn mark_all_read(conn: &mut Conn, user_id: i64, now: Instant) -> Result<u64, StoreError> {
+    Ok(sqlx::query(
+        "UPDATE notifications SET read_at_ms = $1 WHERE user_id = $2 AND read_at_ms IS NULL",
+    )
+    .bind(now.millis())
+    .bind(user_id)
+    .execute(conn)
+    .await?
+    .rows_affected())
+}
+
 pub async fn mutes(conn: &mut Conn, user_id: i64) -> Result<Vec<String>, StoreError> {
     Ok(
         sqlx::query_scalar("SELECT rule FROM notification_mutes WHERE user_id = $1 ORDER BY rule")

@@ -20,7 +20,7 @@ use crate::auth::policy::{self, Action, HouseholdScope};
 use crate::domain::HouseholdId;
 use crate::engine::{History, phase};
 use crate::http::{ApiError, AppState};
-use crate::store::{self, AlertState, HouseholdFilter};
+use crate::store::{self, HouseholdFilter};
 
 /// A household the user may `action`, or the page that says it is not there.
 pub(super) async fn allowed(
@@ -64,11 +64,7 @@ pub(super) async fn list(State(state): State<Arc<AppState>>, user: WebUser) -> R
         let mut out = Vec::new();
         for h in households {
             let id = h.household.id.clone();
-            let alerts = store::state_alerts(&mut conn, &id).await?;
-            let open = alerts
-                .iter()
-                .filter(|a| a.state != AlertState::Resolved)
-                .count();
+            let open = store::open_alerts(&mut conn, &id).await?.len();
             out.push((h, open));
         }
         Ok::<_, ApiError>(out)

@@ -19,7 +19,7 @@ use crate::http::web::{
 };
 use crate::http::{ApiError, AppState};
 use crate::rules::RuleSet;
-use crate::store::{self, AlertRow, AlertState};
+use crate::store::{self, AlertRow};
 
 use super::{allowed, history};
 
@@ -141,17 +141,7 @@ async fn render(
                 }
             }
         }
-        let listed = store::list_alerts(
-            &mut conn,
-            &store::AlertFilter {
-                household: Some(id.to_string()),
-                ..Default::default()
-            },
-            user.actor().user_id,
-            None,
-            200,
-        )
-        .await?;
+        let listed = store::open_alerts(&mut conn, &id).await?;
         Ok::<_, ApiError>((hist, ids, alerts, decisions, listed))
     };
     let (hist, _ids, alerts, decisions, listed) = match loaded.await {
@@ -174,10 +164,8 @@ async fn render(
     let current = phase(&hist, defs, now);
     let spans = phase_spans(&hist, defs, now);
     let chart_svg = render_chart(&state.rules(), &hist, &alerts, &decisions, &spans, now);
-    let open: Vec<&AlertRow> = listed
-        .iter()
-        .filter(|a| a.state != AlertState::Resolved)
-        .collect();
+    // The household's open alerts, as its group in the work queue lists them.
+    let open: Vec<&AlertRow> = listed.iter().collect();
     let h = &hist.household;
     page(layout(
         &format!("Huishouden {}", h.id),
