@@ -288,10 +288,17 @@ pub(crate) fn demo_histories(today: Instant) -> Vec<History> {
                 }
             }
             Story::Divergence => {
-                b.scores(start, span - 10, 14, |_| 6);
-                b.score(day(today, -3, 10), Perspective::Professional, 8);
-                b.score(day(today, -2, 14), Perspective::Slachtoffer, 3);
-                b.score(day(today, -2, 15), Perspective::Casemanager, 7);
+                // The views agree at first; for the last two months the victim scores three to
+                // four points below the professionals at every visit.
+                b.scores(start, span - 75, 14, |_| 6);
+                for (k, v) in [4, 3, 4, 3, 3].iter().enumerate() {
+                    let at = day(today, -62 + 14 * k as i64, 10);
+                    b.score(at, Perspective::Slachtoffer, *v);
+                    b.score(at, Perspective::Casemanager, 7);
+                    if k % 2 == 0 {
+                        b.score(at, Perspective::Professional, 8);
+                    }
+                }
             }
             Story::Overdue => b.scores(start, span - 24, 7, |_| 4),
             Story::CoerciveControl => {

@@ -23,7 +23,7 @@ both! {
         let cm1 = app.user("cm1", "casemanager").await;
         let cm2 = app.user("cm2", "casemanager").await;
         app.household("H-0001", None, &["cm1"]).await;
-        let written = app.score(&cm1, "H-0001", "slachtoffer", 4, "2025-01-06T10:00:00+01:00").await
+        let written = app.score(&cm1, "H-0001", "slachtoffer", 2, "2025-01-06T10:00:00+01:00").await
             .expect(StatusCode::CREATED);
         app.get(&cm1, "/api/v1/households/H-0001/timeline").await.expect(StatusCode::OK);
         app.get(&cm1, "/api/v1/households/H-0001").await.expect(StatusCode::OK);
