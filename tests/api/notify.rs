@@ -119,11 +119,12 @@ async fn divergence(app: &TestApp, cm: &str, household: &str, day: &str) {
     )
     .await
     .expect(StatusCode::CREATED);
+    // 6 below the professional: one score that far apart is a divergence (rules.toml `gap`).
     app.score(
         cm,
         household,
         "slachtoffer",
-        3,
+        2,
         &format!("{day}T10:00:00+01:00"),
     )
     .await
@@ -241,7 +242,7 @@ both! {
 
         let marker = format!("geheim-{}", uuid::Uuid::new_v4().simple());
         app.score(&cm, "H-0001", "professional", 8, "2025-01-06T10:00:00+01:00").await.expect(StatusCode::CREATED);
-        app.post(&cm, "/api/v1/households/H-0001/scores", json!({"at":"2025-01-06T10:00:00+01:00","perspective":"slachtoffer","value":4,"reason":marker}))
+        app.post(&cm, "/api/v1/households/H-0001/scores", json!({"at":"2025-01-06T10:00:00+01:00","perspective":"slachtoffer","value":2,"reason":marker}))
             .await.expect(StatusCode::CREATED);
         assert_eq!(deliver(&app).await, webhook::Report { delivered: 1, retrying: 0, dead: 0 });
         assert_eq!(deliver(&app).await, webhook::Report::default());

@@ -299,7 +299,7 @@ both! {
             serde_json::json!({"regisseur": "rg1", "casemanagers": ["cm1", "cm-api"]}))
             .await.expect(StatusCode::OK);
         app.score(&cm, "H-0001", "professional", 8, "2025-01-06T10:00:00+01:00").await.expect(StatusCode::CREATED);
-        app.score(&cm, "H-0001", "slachtoffer", 4, "2025-01-06T10:00:00+01:00").await.expect(StatusCode::CREATED);
+        app.score(&cm, "H-0001", "slachtoffer", 2, "2025-01-06T10:00:00+01:00").await.expect(StatusCode::CREATED);
         let id = app.scalar("SELECT id FROM alerts WHERE rule = 'uiteenlopende-scores'").await;
         let page = format!("/waarschuwingen/{id}");
 
@@ -416,7 +416,7 @@ both! {
         app.put(&app.admin_token, "/api/v1/households/H-0001/assignments",
             serde_json::json!({"regisseur": "rg1", "casemanagers": ["cm1"]})).await.expect(StatusCode::OK);
         app.score(&cm, "H-0001", "professional", 8, "2025-01-06T10:00:00+01:00").await.expect(StatusCode::CREATED);
-        app.score(&cm, "H-0001", "slachtoffer", 3, "2025-01-06T10:00:00+01:00").await.expect(StatusCode::CREATED);
+        app.score(&cm, "H-0001", "slachtoffer", 2, "2025-01-06T10:00:00+01:00").await.expect(StatusCode::CREATED);
         let id = app.scalar("SELECT id FROM alerts WHERE rule = 'uiteenlopende-scores'").await;
         let session = sign_in(&app, "rg1", PASSWORD).await.unwrap();
         let html = browser().get(app.url(&format!("/waarschuwingen/{id}"))).header("cookie", &session)
@@ -630,7 +630,7 @@ both! {
         with_password(&app, "rg1", "regisseur").await;
         app.household("H-0001", Some("rg1"), &["cm1"]).await;
         app.score(&cm, "H-0001", "professional", 8, "2025-01-06T10:00:00+01:00").await.expect(StatusCode::CREATED);
-        app.score(&cm, "H-0001", "slachtoffer", 4, "2025-01-06T10:00:00+01:00").await.expect(StatusCode::CREATED);
+        app.score(&cm, "H-0001", "slachtoffer", 2, "2025-01-06T10:00:00+01:00").await.expect(StatusCode::CREATED);
         // No score for four weeks: the reminder for the casemanager's work list.
         app.at("2025-02-04T10:00:00+01:00");
         app.tick().await;
@@ -666,7 +666,7 @@ both! {
         app.household("H-0002", Some("rg1"), &["cm1"]).await;
         for h in ["H-0001", "H-0002"] {
             app.score(&cm, h, "professional", 8, "2025-01-06T10:00:00+01:00").await.expect(StatusCode::CREATED);
-            app.score(&cm, h, "slachtoffer", 4, "2025-01-06T10:00:00+01:00").await.expect(StatusCode::CREATED);
+            app.score(&cm, h, "slachtoffer", 2, "2025-01-06T10:00:00+01:00").await.expect(StatusCode::CREATED);
         }
         let first = app.scalar("SELECT id FROM alerts WHERE household_id = 'H-0001' AND rule = 'uiteenlopende-scores'").await;
         let session = sign_in(&app, "rg1", PASSWORD).await.unwrap();
@@ -712,7 +712,7 @@ both! {
         let rg = with_password(&app, "rg1", "regisseur").await;
         app.household("H-0001", Some("rg1"), &["cm1"]).await;
         app.score(&cm, "H-0001", "professional", 8, "2025-01-06T10:00:00+01:00").await.expect(StatusCode::CREATED);
-        app.score(&cm, "H-0001", "slachtoffer", 4, "2025-01-06T10:00:00+01:00").await.expect(StatusCode::CREATED);
+        app.score(&cm, "H-0001", "slachtoffer", 2, "2025-01-06T10:00:00+01:00").await.expect(StatusCode::CREATED);
         app.post(&cm, "/api/v1/households/H-0001/signals",
             serde_json::json!({"at": "2025-01-06T10:00:00+01:00", "kind": "melding", "source": "politie", "acute": false}))
             .await.expect(StatusCode::CREATED);
