@@ -27,6 +27,8 @@ pub enum AuditAction {
     AlertSilence,
     WebhookChange,
     GemeenteRead,
+    /// A page opened its live stream (once per stream, never per event).
+    LiveOpen,
 }
 
 impl AuditAction {
@@ -51,6 +53,7 @@ impl AuditAction {
             AuditAction::AlertSilence => "alert.silence",
             AuditAction::WebhookChange => "webhook.manage",
             AuditAction::GemeenteRead => "gemeente.read",
+            AuditAction::LiveOpen => "live.open",
         }
     }
 }

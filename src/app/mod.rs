@@ -10,6 +10,7 @@ pub mod decisions;
 mod error;
 pub mod events;
 pub mod import;
+pub mod live;
 pub mod notify;
 pub mod queue;
 pub mod reports;

@@ -9,6 +9,7 @@ mod alerts;
 mod audit;
 mod households;
 mod import;
+mod live;
 mod notify;
 mod ops;
 mod reports;

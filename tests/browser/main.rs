@@ -1,8 +1,8 @@
 //! Browser tests: the web pages in headless Chromium (Debian's `chromium` and `chromium-driver`),
 //! driven over WebDriver. A casemanager records a score that makes an alert fire and sees the
 //! reminders on their work queue, the regisseur finds the alert in theirs and records a decision
-//! (confirmed, gone from the queue, on the Afgehandeld tab), a gemeente monitor is refused the
-//! household page, and a bad value shows its Dutch error. Screenshots of the main pages go to
+//! (confirmed, gone from the queue, on the Afgehandeld tab) after seeing a new one arrive live,
+//! a gemeente monitor is refused the household page, and a bad value shows its Dutch error. Screenshots of the main pages go to
 //! `target/tmp/screenshots`.
 
 use std::net::TcpListener;
@@ -313,6 +313,21 @@ async fn element(client: &Client, css: &str) -> fantoccini::elements::Element {
         .unwrap()
 }
 
+/// The unread count in the header's "Berichten (3 ongelezen)".
+async fn unread(client: &Client) -> i64 {
+    let link = client
+        .find(Locator::Css("header a[href='/berichten']"))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    link.split('(')
+        .nth(1)
+        .and_then(|rest| rest.split(|c: char| !c.is_ascii_digit()).next())
+        .map_or(0, |n| n.parse().unwrap())
+}
+
 async fn logout(client: &Client) {
     client
         .find(Locator::Css("header form button"))
@@ -440,6 +455,49 @@ async fn casemanager_records_a_score_and_the_regisseur_decides() {
     // The regisseur finds it in the queue under its household, with its advice.
     login(&client, &site.base, "rik").await;
     arrive(&client, "/waarschuwingen").await;
+    // See it live: while the queue is open, scores posted through the API make a new alert fire
+    // on H-0003. The page says so politely, and the header's unread count follows at once.
+    element(&client, ".live[data-state=open]").await;
+    let unread_before = unread(&client).await;
+    site.score(&cm, "H-0003", "slachtoffer", 2, "2025-02-20T11:00:00+01:00")
+        .await;
+    site.score(
+        &cm,
+        "H-0003",
+        "professional",
+        8,
+        "2025-02-20T11:05:00+01:00",
+    )
+    .await;
+    let notice = element(&client, ".live .notice").await;
+    assert_eq!(
+        notice.text().await.unwrap(),
+        "Er is iets veranderd — vernieuwen"
+    );
+    for _ in 0..200 {
+        if unread(&client).await == unread_before + 1 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert_eq!(unread(&client).await, unread_before + 1);
+    screenshot(&client, "4-waarschuwingen-live").await;
+    notice
+        .find(Locator::LinkText("vernieuwen"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    client
+        .wait()
+        .at_most(Duration::from_secs(10))
+        .for_element(Locator::XPath(
+            "//section[@aria-labelledby='huishouden-H-0003']//a[normalize-space()='Uiteenlopende scores']",
+        ))
+        .await
+        .unwrap();
+    assert!(client.find(Locator::Css(".live .notice")).await.is_err());
     let in_queue = Locator::XPath(
         "//section[@aria-labelledby='huishouden-H-0001']//a[normalize-space()='Uiteenlopende scores']",
     );

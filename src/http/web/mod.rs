@@ -8,6 +8,7 @@ mod forms;
 mod gemeente;
 mod households;
 mod inbox;
+mod live;
 mod queue;
 mod report;
 mod session;
@@ -47,6 +48,9 @@ pub(super) fn router() -> Router<Arc<AppState>> {
         .route("/berichten/gelezen", post(inbox::all_read))
         .route("/gemeente", get(gemeente::dashboard))
         .route("/melden", get(report::form).post(report::submit))
+        // Server-sent events for the page script: "something you see changed".
+        .route("/live", get(live::stream))
+        .route("/static/live.js", get(live::script))
 }
 
 /// A signed-in user of the web pages.
@@ -170,6 +174,10 @@ pub(super) fn layout(title: &str, user: Option<&WebUser>, content: Markup) -> Ma
                 meta name="viewport" content="width=device-width, initial-scale=1";
                 title { (title) " · zicht" }
                 style { (PreEscaped(STYLE)) }
+                // Live updates of what the page shows (`live.rs`); the page works without it.
+                @if user.is_some_and(|u| u.actor().role != Role::SignalReporter) {
+                    script src="/static/live.js" defer {}
+                }
             }
             body {
                 a.skip href="#inhoud" { "Naar de inhoud" }
@@ -216,7 +224,7 @@ pub(super) fn page(markup: Markup) -> Response {
     let headers = response.headers_mut();
     headers.insert(
         header::CONTENT_SECURITY_POLICY,
-        HeaderValue::from_static("default-src 'none'; style-src 'unsafe-inline'; img-src 'self' data:; form-action 'self'; frame-ancestors 'none'; base-uri 'none'"),
+        HeaderValue::from_static("default-src 'none'; script-src 'self'; connect-src 'self'; style-src 'unsafe-inline'; img-src 'self' data:; form-action 'self'; frame-ancestors 'none'; base-uri 'none'"),
     );
     headers.insert(
         header::X_CONTENT_TYPE_OPTIONS,
