@@ -29,6 +29,8 @@ pub enum AuditAction {
     GemeenteRead,
     /// A page opened its live stream (once per stream, never per event).
     LiveOpen,
+    /// The casusoverleg agenda was read; one row per household it showed.
+    AgendaRead,
 }
 
 impl AuditAction {
@@ -54,6 +56,7 @@ impl AuditAction {
             AuditAction::WebhookChange => "webhook.manage",
             AuditAction::GemeenteRead => "gemeente.read",
             AuditAction::LiveOpen => "live.open",
+            AuditAction::AgendaRead => "agenda.read",
         }
     }
 }

@@ -4,6 +4,7 @@
 //! only translate between their medium and these functions.
 
 pub mod access;
+pub mod agenda;
 pub mod alerting;
 pub mod audit;
 pub mod decisions;

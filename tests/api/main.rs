@@ -5,6 +5,7 @@ mod helpers;
 
 mod access;
 mod admin;
+mod agenda;
 mod alerts;
 mod audit;
 mod households;

@@ -2,7 +2,8 @@
 //! driven over WebDriver. A casemanager records a score that makes an alert fire and sees the
 //! reminders on their work queue, the regisseur finds the alert in theirs and records a decision
 //! (confirmed, gone from the queue, on the Afgehandeld tab) after seeing a new one arrive live,
-//! a gemeente monitor is refused the household page, and a bad value shows its Dutch error. Screenshots of the main pages go to
+//! opens the casusoverleg agenda and its print view, a gemeente monitor is refused the
+//! household page, and a bad value shows its Dutch error. Screenshots of the main pages go to
 //! `target/tmp/screenshots`.
 
 use std::net::TcpListener;
@@ -326,6 +327,41 @@ async fn unread(client: &Client) -> i64 {
         .nth(1)
         .and_then(|rest| rest.split(|c: char| !c.is_ascii_digit()).next())
         .map_or(0, |n| n.parse().unwrap())
+}
+
+/// A Chrome DevTools command, through chromedriver.
+#[derive(Debug)]
+struct Cdp(&'static str, serde_json::Value);
+
+impl fantoccini::wd::WebDriverCompatibleCommand for Cdp {
+    fn endpoint(
+        &self,
+        base: &reqwest::Url,
+        session: Option<&str>,
+    ) -> Result<reqwest::Url, <reqwest::Url as std::str::FromStr>::Err> {
+        base.join(&format!(
+            "session/{}/goog/cdp/execute",
+            session.unwrap_or_default()
+        ))
+    }
+
+    fn method_and_body(&self, _: &reqwest::Url) -> (axum::http::Method, Option<String>) {
+        let body = json!({"cmd": self.0, "params": self.1});
+        (axum::http::Method::POST, Some(body.to_string()))
+    }
+}
+
+/// Saves the page as it prints (`@media print`), at the width of A4 paper (96 dpi).
+async fn printed(client: &Client, name: &str) {
+    let dir = std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join("screenshots");
+    std::fs::create_dir_all(&dir).unwrap();
+    let media = |media: &'static str| Cdp("Emulation.setEmulatedMedia", json!({"media": media}));
+    client.issue_cmd(media("print")).await.unwrap();
+    client.set_window_size(794, 1123).await.unwrap();
+    let png = client.screenshot().await.unwrap();
+    std::fs::write(dir.join(format!("{name}.png")), png).unwrap();
+    client.issue_cmd(media("")).await.unwrap();
+    client.set_window_size(1280, 900).await.unwrap();
 }
 
 async fn logout(client: &Client) {
@@ -662,6 +698,42 @@ async fn casemanager_records_a_score_and_the_regisseur_decides() {
     let page = text(&client).await;
     assert!(page.contains("Trede 3 · geweld niet te stoppen"), "{page}");
     screenshot(&client, "5d-situatieplaat-trede-3").await;
+
+    // The casusoverleg agenda: this week's news of rik's households, with the facts to bring.
+    client
+        .find(Locator::Css("header a[href='/casusoverleg']"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    arrive(&client, "/casusoverleg").await;
+    element(&client, "section.household").await;
+    let agenda = text(&client).await;
+    for expected in [
+        "H-0001",
+        "H-0002",
+        "H-0003",
+        "1 open ernstige waarschuwing en een nieuwe trede op de escalatieladder.",
+        "Trede 3 · geweld niet te stoppen (was trede 1)",
+        "Uiteenlopende scores",
+        "Laatste scores",
+    ] {
+        assert!(agenda.contains(expected), "{expected}: {agenda}");
+    }
+    fits_a_phone(&client).await;
+    screenshot(&client, "7-casusoverleg").await;
+    client
+        .find(Locator::LinkText("Afdrukversie"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    element(&client, ".print-view").await;
+    assert!(client.find(Locator::Css("form.filters")).await.is_err());
+    screenshot(&client, "7a-casusoverleg-afdrukversie").await;
+    printed(&client, "7b-casusoverleg-op-papier").await;
     logout(&client).await;
 
     // The gemeente monitor sees aggregates, never the household.
