@@ -27,6 +27,10 @@ pub enum AuditAction {
     AlertSilence,
     WebhookChange,
     GemeenteRead,
+    /// A page opened its live stream (once per stream, never per event).
+    LiveOpen,
+    /// The casusoverleg agenda was read; one row per household it showed.
+    AgendaRead,
 }
 
 impl AuditAction {
@@ -51,6 +55,8 @@ impl AuditAction {
             AuditAction::AlertSilence => "alert.silence",
             AuditAction::WebhookChange => "webhook.manage",
             AuditAction::GemeenteRead => "gemeente.read",
+            AuditAction::LiveOpen => "live.open",
+            AuditAction::AgendaRead => "agenda.read",
         }
     }
 }

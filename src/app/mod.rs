@@ -4,12 +4,14 @@
 //! only translate between their medium and these functions.
 
 pub mod access;
+pub mod agenda;
 pub mod alerting;
 pub mod audit;
 pub mod decisions;
 mod error;
 pub mod events;
 pub mod import;
+pub mod live;
 pub mod notify;
 pub mod queue;
 pub mod reports;
@@ -34,8 +36,11 @@ pub struct AppState {
     pub wake: tokio::sync::Notify,
     /// Wakes the webhook worker when notifications were written.
     pub outbox: tokio::sync::Notify,
-    /// Wakes every open inbox stream when notifications were written.
+    /// Wakes every open stream (the inbox's and the live pages') after a commit.
     pub inbox: tokio::sync::Notify,
+    /// Cancelled when the service begins to stop: open streams end, so that a graceful shutdown
+    /// does not wait on a browser that never hangs up.
+    pub stopping: tokio_util::sync::CancellationToken,
     pub settings: Settings,
     pub clock: Arc<dyn Clock>,
     /// Key of the pseudonyms shown outside the households' own people (gemeente monitors).
@@ -81,6 +86,7 @@ impl AppState {
                 wake: tokio::sync::Notify::new(),
                 outbox: tokio::sync::Notify::new(),
                 inbox: tokio::sync::Notify::new(),
+                stopping: tokio_util::sync::CancellationToken::new(),
                 settings,
                 clock,
                 pseudonym_key,

@@ -29,6 +29,8 @@ pub enum Action {
     ManageWebhooks,
     /// See the aggregates of one's own gemeente.
     ViewGemeente,
+    /// See the casusoverleg agenda: the households under one's regie to discuss this week.
+    ViewAgenda,
 }
 
 /// Which households a listing shows to an actor.
@@ -63,6 +65,9 @@ pub fn allows(actor: &Actor, action: Action, relations: &[Relation]) -> bool {
         }
         // The regisseur holds regie: they decide what an alert asks.
         (Role::Regisseur, DecideAlert) => relations.contains(&Relation::Regisseur),
+        // The regisseur brings their households to the MDA++ casusoverleg. (DESIGN.md names a
+        // teamcoördinator as the next level of escalation; there is no such role yet.)
+        (Role::Regisseur, ViewAgenda) => true,
         (Role::SignalReporter, ReportSignal) => true,
         (Role::GemeenteMonitor, ViewGemeente) => actor.gemeente.is_some(),
         // A gemeente monitor sees no household detail (aggregates only); a specialist sees only
@@ -169,5 +174,16 @@ mod tests {
             Action::ReportSignal,
             &[]
         ));
+    }
+
+    #[test]
+    fn only_a_regisseur_has_a_casusoverleg_agenda() {
+        for role in Role::ALL {
+            assert_eq!(
+                allows(&actor(*role), Action::ViewAgenda, &[]),
+                *role == Role::Regisseur,
+                "{role}"
+            );
+        }
     }
 }

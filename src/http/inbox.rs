@@ -161,7 +161,9 @@ pub async fn stream(
             newest.first().map_or(0, |n| n.id)
         }
     };
-    let stream = new_notifications(state, who.actor.user_id, after);
+    // Ends when the service stops, so that a graceful shutdown does not wait on the client.
+    let stopping = state.stopping.clone().cancelled_owned();
+    let stream = new_notifications(state, who.actor.user_id, after).take_until(stopping);
     Ok(Sse::new(stream).keep_alive(KeepAlive::new().interval(Duration::from_secs(15))))
 }
 

@@ -5,6 +5,7 @@ mod alerts;
 mod audit;
 mod households;
 mod idempotency;
+mod live;
 pub mod notify;
 mod queue;
 mod reports;
@@ -33,6 +34,7 @@ pub use households::{
 pub use idempotency::{
     IdempotencyClaim, SavedResponse, claim as claim_idempotency, save as save_idempotency,
 };
+pub use live::{household_changes, work_changes};
 pub use queue::{
     QueueFilter, QueueGroup, QueueOwner, QueuePage, QueueTab, open_alerts, queue_count,
     queue_gemeenten, work_queue,

@@ -48,8 +48,9 @@ both! {
         app.get(&other, &format!("/api/v1/alerts/{id}")).await.expect_problem(StatusCode::NOT_FOUND, "");
         app.get(&other, "/api/v1/alerts/999999").await.expect_problem(StatusCode::NOT_FOUND, "");
 
-        // The victim's next score is close to the professionals': resolved at once.
-        app.score(&cm, "H-0001", "slachtoffer", 10, "2025-01-07T10:00:00+01:00").await.expect(StatusCode::CREATED);
+        // The victim's next score is above the professional's: the mean gap of the two (2.5)
+        // is under the lasting one (3), resolved at once.
+        app.score(&cm, "H-0001", "slachtoffer", 9, "2025-01-07T10:00:00+01:00").await.expect(StatusCode::CREATED);
         assert_eq!(app.alerts(&rg, "").await, [pair("uiteenlopende-scores", "resolved")]);
         let detail = app.get(&rg, &format!("/api/v1/alerts/{id}")).await.expect(StatusCode::OK);
         let whys: Vec<&str> = detail.body["history"].as_array().unwrap().iter().map(|t| t["why"].as_str().unwrap()).collect();
@@ -150,7 +151,7 @@ both! {
 
         // Silenced and then resolved: reported as resolved.
         silence(json!({"reason": "opnieuw", "until": "2025-02-20"})).await.expect(StatusCode::OK);
-        app.score(&cm, "H-0001", "slachtoffer", 10, "2025-01-21T10:00:00+01:00").await.expect(StatusCode::CREATED);
+        app.score(&cm, "H-0001", "slachtoffer", 7, "2025-01-21T10:00:00+01:00").await.expect(StatusCode::CREATED);
         assert_eq!(app.alerts(&rg, "").await, [pair("uiteenlopende-scores", "resolved")]);
         ack(json!({"decision": "geen_actie", "reason": "x"})).await.expect_problem(StatusCode::CONFLICT, "");
 

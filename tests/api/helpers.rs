@@ -46,6 +46,9 @@ pub struct TestApp {
     pub settings: Settings,
     pub state: Arc<zicht::app::AppState>,
     client: reqwest::Client,
+    /// Stops the server (see [`TestApp::shut_down`]).
+    stop: tokio_util::sync::CancellationToken,
+    served: tokio::sync::Mutex<Option<tokio::task::JoinHandle<std::io::Result<()>>>>,
     _dir: tempfile::TempDir,
     postgres_db: Option<(String, String)>,
 }
@@ -156,7 +159,8 @@ impl TestApp {
             .admin_token
             .clone()
             .expect("a fresh database gives an admin token");
-        tokio::spawn(app.run(std::future::pending()));
+        let stop = tokio_util::sync::CancellationToken::new();
+        let served = tokio::spawn(app.run(stop.clone().cancelled_owned()));
         TestApp {
             addr,
             admin_token,
@@ -164,6 +168,8 @@ impl TestApp {
             settings,
             state,
             client: reqwest::Client::new(),
+            stop,
+            served: tokio::sync::Mutex::new(Some(served)),
             _dir: dir,
             postgres_db,
         }
@@ -175,6 +181,20 @@ impl TestApp {
         zicht::app::alerting::run_due(&self.state, zicht::clock::Clock::now(&self.clock))
             .await
             .expect("the scheduler runs")
+    }
+
+    /// Shuts the server down as SIGTERM does and returns how long it took to stop (at most 10 s,
+    /// or the test fails).
+    pub async fn shut_down(&self) -> std::time::Duration {
+        let started = std::time::Instant::now();
+        self.stop.cancel();
+        let served = self.served.lock().await.take().expect("the server runs");
+        tokio::time::timeout(std::time::Duration::from_secs(10), served)
+            .await
+            .expect("the server stops within 10 s")
+            .expect("the server task ends")
+            .expect("the server ends without an error");
+        started.elapsed()
     }
 
     /// Sets the clock.

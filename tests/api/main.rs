@@ -5,10 +5,12 @@ mod helpers;
 
 mod access;
 mod admin;
+mod agenda;
 mod alerts;
 mod audit;
 mod households;
 mod import;
+mod live;
 mod notify;
 mod ops;
 mod reports;

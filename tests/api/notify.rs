@@ -119,6 +119,7 @@ async fn divergence(app: &TestApp, cm: &str, household: &str, day: &str) {
     )
     .await
     .expect(StatusCode::CREATED);
+    // 6 below the professional: one score that far apart is a divergence (rules.toml `gap`).
     app.score(
         cm,
         household,

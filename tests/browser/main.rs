@@ -1,7 +1,8 @@
 //! Browser tests: the web pages in headless Chromium (Debian's `chromium` and `chromium-driver`),
 //! driven over WebDriver. A casemanager records a score that makes an alert fire and sees the
 //! reminders on their work queue, the regisseur finds the alert in theirs and records a decision
-//! (confirmed, gone from the queue, on the Afgehandeld tab), a gemeente monitor is refused the
+//! (confirmed, gone from the queue, on the Afgehandeld tab) after seeing a new one arrive live,
+//! opens the casusoverleg agenda and its print view, a gemeente monitor is refused the
 //! household page, and a bad value shows its Dutch error. Screenshots of the main pages go to
 //! `target/tmp/screenshots`.
 
@@ -313,6 +314,56 @@ async fn element(client: &Client, css: &str) -> fantoccini::elements::Element {
         .unwrap()
 }
 
+/// The unread count in the header's "Berichten (3 ongelezen)".
+async fn unread(client: &Client) -> i64 {
+    let link = client
+        .find(Locator::Css("header a[href='/berichten']"))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    link.split('(')
+        .nth(1)
+        .and_then(|rest| rest.split(|c: char| !c.is_ascii_digit()).next())
+        .map_or(0, |n| n.parse().unwrap())
+}
+
+/// A Chrome DevTools command, through chromedriver.
+#[derive(Debug)]
+struct Cdp(&'static str, serde_json::Value);
+
+impl fantoccini::wd::WebDriverCompatibleCommand for Cdp {
+    fn endpoint(
+        &self,
+        base: &reqwest::Url,
+        session: Option<&str>,
+    ) -> Result<reqwest::Url, <reqwest::Url as std::str::FromStr>::Err> {
+        base.join(&format!(
+            "session/{}/goog/cdp/execute",
+            session.unwrap_or_default()
+        ))
+    }
+
+    fn method_and_body(&self, _: &reqwest::Url) -> (axum::http::Method, Option<String>) {
+        let body = json!({"cmd": self.0, "params": self.1});
+        (axum::http::Method::POST, Some(body.to_string()))
+    }
+}
+
+/// Saves the page as it prints (`@media print`), at the width of A4 paper (96 dpi).
+async fn printed(client: &Client, name: &str) {
+    let dir = std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join("screenshots");
+    std::fs::create_dir_all(&dir).unwrap();
+    let media = |media: &'static str| Cdp("Emulation.setEmulatedMedia", json!({"media": media}));
+    client.issue_cmd(media("print")).await.unwrap();
+    client.set_window_size(794, 1123).await.unwrap();
+    let png = client.screenshot().await.unwrap();
+    std::fs::write(dir.join(format!("{name}.png")), png).unwrap();
+    client.issue_cmd(media("")).await.unwrap();
+    client.set_window_size(1280, 900).await.unwrap();
+}
+
 async fn logout(client: &Client) {
     client
         .find(Locator::Css("header form button"))
@@ -440,6 +491,49 @@ async fn casemanager_records_a_score_and_the_regisseur_decides() {
     // The regisseur finds it in the queue under its household, with its advice.
     login(&client, &site.base, "rik").await;
     arrive(&client, "/waarschuwingen").await;
+    // See it live: while the queue is open, scores posted through the API make a new alert fire
+    // on H-0003. The page says so politely, and the header's unread count follows at once.
+    element(&client, ".live[data-state=open]").await;
+    let unread_before = unread(&client).await;
+    site.score(&cm, "H-0003", "slachtoffer", 2, "2025-02-20T11:00:00+01:00")
+        .await;
+    site.score(
+        &cm,
+        "H-0003",
+        "professional",
+        8,
+        "2025-02-20T11:05:00+01:00",
+    )
+    .await;
+    let notice = element(&client, ".live .notice").await;
+    assert_eq!(
+        notice.text().await.unwrap(),
+        "Er is iets veranderd — vernieuwen"
+    );
+    for _ in 0..200 {
+        if unread(&client).await == unread_before + 1 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert_eq!(unread(&client).await, unread_before + 1);
+    screenshot(&client, "4-waarschuwingen-live").await;
+    notice
+        .find(Locator::LinkText("vernieuwen"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    client
+        .wait()
+        .at_most(Duration::from_secs(10))
+        .for_element(Locator::XPath(
+            "//section[@aria-labelledby='huishouden-H-0003']//a[normalize-space()='Uiteenlopende scores']",
+        ))
+        .await
+        .unwrap();
+    assert!(client.find(Locator::Css(".live .notice")).await.is_err());
     let in_queue = Locator::XPath(
         "//section[@aria-labelledby='huishouden-H-0001']//a[normalize-space()='Uiteenlopende scores']",
     );
@@ -604,6 +698,42 @@ async fn casemanager_records_a_score_and_the_regisseur_decides() {
     let page = text(&client).await;
     assert!(page.contains("Trede 3 · geweld niet te stoppen"), "{page}");
     screenshot(&client, "5d-situatieplaat-trede-3").await;
+
+    // The casusoverleg agenda: this week's news of rik's households, with the facts to bring.
+    client
+        .find(Locator::Css("header a[href='/casusoverleg']"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    arrive(&client, "/casusoverleg").await;
+    element(&client, "section.household").await;
+    let agenda = text(&client).await;
+    for expected in [
+        "H-0001",
+        "H-0002",
+        "H-0003",
+        "1 open ernstige waarschuwing en een nieuwe trede op de escalatieladder.",
+        "Trede 3 · geweld niet te stoppen (was trede 1)",
+        "Uiteenlopende scores",
+        "Laatste scores",
+    ] {
+        assert!(agenda.contains(expected), "{expected}: {agenda}");
+    }
+    fits_a_phone(&client).await;
+    screenshot(&client, "7-casusoverleg").await;
+    client
+        .find(Locator::LinkText("Afdrukversie"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    element(&client, ".print-view").await;
+    assert!(client.find(Locator::Css("form.filters")).await.is_err());
+    screenshot(&client, "7a-casusoverleg-afdrukversie").await;
+    printed(&client, "7b-casusoverleg-op-papier").await;
     logout(&client).await;
 
     // The gemeente monitor sees aggregates, never the household.

@@ -2,12 +2,14 @@
 //! signal reporters. Session sign-in with argon2 passwords, CSRF tokens on every form, and the same
 //! policy, store and audit log as the JSON API.
 
+mod agenda;
 mod alerts;
 mod chart;
 mod forms;
 mod gemeente;
 mod households;
 mod inbox;
+mod live;
 mod queue;
 mod report;
 mod session;
@@ -47,6 +49,10 @@ pub(super) fn router() -> Router<Arc<AppState>> {
         .route("/berichten/gelezen", post(inbox::all_read))
         .route("/gemeente", get(gemeente::dashboard))
         .route("/melden", get(report::form).post(report::submit))
+        .route("/casusoverleg", get(agenda::agenda))
+        // Server-sent events for the page script: "something you see changed".
+        .route("/live", get(live::stream))
+        .route("/static/live.js", get(live::script))
 }
 
 /// A signed-in user of the web pages.
@@ -158,6 +164,24 @@ button.primary { background: var(--accent); color:#fff; border:0; padding: 0.7re
 .pager { display:flex; flex-wrap:wrap; gap:0.5rem 1.5rem; align-items:center; justify-content:center; margin:1.5rem 0; }
 .pager a { padding:0.5rem 0; }
 .messages { padding-left:1.25rem; } .messages li { margin-bottom:0.5rem; overflow-wrap:anywhere; }
+/* The casusoverleg agenda (agenda.rs) and its print view. */
+.facts { display:grid; grid-template-columns:max-content minmax(0,1fr); gap:0.2rem 1rem; margin:0.5rem 0; }
+.facts dt { font-weight:600; } .facts dd { margin:0; }
+.scores { list-style:none; margin:0; padding:0; display:flex; flex-wrap:wrap; gap:0.1rem 1.25rem; }
+.agenda h3 { font-size:1rem; margin:0.75rem 0 0.25rem; }
+.agenda .why { margin:0.25rem 0; }
+.agenda .filters .field { flex:0 1 18rem; } .agenda .filters input { max-width:14rem; }
+.plain { margin:0 0 0.75rem; padding-left:1.25rem; } .plain li { margin-bottom:0.2rem; overflow-wrap:anywhere; }
+.print-view { max-width:46rem; }
+@media (max-width: 40rem) { .facts { grid-template-columns:minmax(0,1fr); } .facts dd { margin-bottom:0.35rem; } }
+@page { margin: 15mm; }
+@media print {
+  header, .skip, .live, .no-print, form.filters, .pager { display:none !important; }
+  html { font-size:10pt; } body { font-size:1rem; }
+  main { max-width:none; padding:0; }
+  a { color:inherit; text-decoration:none; }
+  .household { break-inside:avoid; border:0; border-top:1px solid #000; border-radius:0; padding:0.25rem 0 0; }
+}
 "#;
 
 /// The page around the content: Dutch, responsive, with a skip link and the role's navigation.
@@ -170,6 +194,10 @@ pub(super) fn layout(title: &str, user: Option<&WebUser>, content: Markup) -> Ma
                 meta name="viewport" content="width=device-width, initial-scale=1";
                 title { (title) " · zicht" }
                 style { (PreEscaped(STYLE)) }
+                // Live updates of what the page shows (`live.rs`); the page works without it.
+                @if user.is_some_and(|u| u.actor().role != Role::SignalReporter) {
+                    script src="/static/live.js" defer {}
+                }
             }
             body {
                 a.skip href="#inhoud" { "Naar de inhoud" }
@@ -185,6 +213,7 @@ pub(super) fn layout(title: &str, user: Option<&WebUser>, content: Markup) -> Ma
                                 Role::Regisseur => {
                                     a href="/waarschuwingen" { "Waarschuwingen" }
                                     a href="/huishoudens" { "Mijn huishoudens" }
+                                    a href="/casusoverleg" { "Casusoverleg" }
                                 }
                                 Role::GemeenteMonitor => { a href="/gemeente" { "Mijn gemeente" } }
                                 Role::SignalReporter => { a href="/melden" { "Zorg melden" } }
@@ -216,7 +245,7 @@ pub(super) fn page(markup: Markup) -> Response {
     let headers = response.headers_mut();
     headers.insert(
         header::CONTENT_SECURITY_POLICY,
-        HeaderValue::from_static("default-src 'none'; style-src 'unsafe-inline'; img-src 'self' data:; form-action 'self'; frame-ancestors 'none'; base-uri 'none'"),
+        HeaderValue::from_static("default-src 'none'; script-src 'self'; connect-src 'self'; style-src 'unsafe-inline'; img-src 'self' data:; form-action 'self'; frame-ancestors 'none'; base-uri 'none'"),
     );
     headers.insert(
         header::X_CONTENT_TYPE_OPTIONS,
