@@ -428,3 +428,131 @@ both! {
         assert!(html.contains("label for=\"pauze-reason\""));
     }
 }
+
+/// Posts a form as a signed-in user.
+async fn post_form(
+    app: &TestApp,
+    session: &str,
+    path: &str,
+    fields: &[(&str, &str)],
+) -> reqwest::Response {
+    browser()
+        .post(app.url(path))
+        .header("cookie", session)
+        .form(fields)
+        .send()
+        .await
+        .unwrap()
+}
+
+async fn get_page(app: &TestApp, session: &str, path: &str) -> reqwest::Response {
+    browser()
+        .get(app.url(path))
+        .header("cookie", session)
+        .header("accept", "text/html")
+        .send()
+        .await
+        .unwrap()
+}
+
+/// The page's `<title>`.
+fn title(html: &str) -> &str {
+    html.split("<title>")
+        .nth(1)
+        .unwrap()
+        .split("</title>")
+        .next()
+        .unwrap()
+}
+
+both! {
+    async fn the_event_forms_refuse_what_the_api_refuses_in_dutch(app: TestApp) {
+        with_password(&app, "petra", "casemanager").await;
+        app.household("H-0001", None, &["petra"]).await;
+        let session = sign_in(&app, "petra", PASSWORD).await.unwrap();
+        let csrf = page_csrf(&app, &session, "/huishoudens/H-0001/score").await;
+        let score = |at: &'static str| {
+            let (session, csrf) = (session.clone(), csrf.clone());
+            let app = &app;
+            async move {
+                post_form(app, &session, "/huishoudens/H-0001/score", &[
+                    ("csrf", &csrf), ("perspective", "slachtoffer"), ("value", "4"), ("at", at),
+                ]).await
+            }
+        };
+        // Before the trajectory opened, or next year: refused, said in Dutch, focus on the summary.
+        let early = score("2019-05-01T10:00").await;
+        assert_eq!(early.status(), StatusCode::UNPROCESSABLE_ENTITY);
+        let html = early.text().await.unwrap();
+        assert!(html.contains("Dit moment ligt vóór de start van het traject (06-01-2025)."), "{html}");
+        assert!(title(&html).starts_with("Fout: Score vastleggen"), "{}", title(&html));
+        assert!(html.contains("tabindex=\"-1\" autofocus"), "the summary takes the focus");
+        let late = score("2026-01-06T10:00").await;
+        assert_eq!(late.status(), StatusCode::UNPROCESSABLE_ENTITY);
+        assert!(late.text().await.unwrap().contains("Dit moment ligt in de toekomst."));
+        assert_eq!(app.count("events").await, 0);
+        assert_eq!(score("2025-01-06T09:30").await.status(), StatusCode::SEE_OTHER);
+        // The form shows the previous score of each perspective, with its date.
+        let form = get_page(&app, &session, "/huishoudens/H-0001/score").await.text().await.unwrap();
+        assert!(form.contains("Vorige score per perspectief"), "{form}");
+        assert!(form.contains("data-label=\"Score\">4</td><td data-label=\"Datum\">06-01-2025</td>"), "{form}");
+
+        let event = |fields: Vec<(&'static str, &'static str)>| {
+            let (session, csrf) = (session.clone(), csrf.clone());
+            let app = &app;
+            async move {
+                let mut all = vec![("csrf", csrf.as_str())];
+                all.extend(fields);
+                post_form(app, &session, "/huishoudens/H-0001/gebeurtenis", &all).await
+            }
+        };
+        let no_description = event(vec![("type", "intervention"), ("at", "2025-01-06T09:00")]).await;
+        assert_eq!(no_description.status(), StatusCode::UNPROCESSABLE_ENTITY);
+        assert!(no_description.text().await.unwrap().contains("Beschrijf wat er als interventie wordt ingezet."));
+        let no_reason = event(vec![("type", "closure"), ("at", "2025-01-06T09:00")]).await;
+        assert_eq!(no_reason.status(), StatusCode::UNPROCESSABLE_ENTITY);
+        assert!(no_reason.text().await.unwrap().contains("Geef aan waarom het traject wordt afgesloten."));
+        // With a reason: first the question, with what closing means; nothing stored yet.
+        let closing = vec![("type", "closure"), ("at", "2025-01-06T09:00"), ("text", "Cliënten willen geen hulp.")];
+        let ask = event(closing.clone()).await;
+        assert_eq!(ask.status(), StatusCode::OK);
+        let html = ask.text().await.unwrap();
+        assert!(html.contains("Weet u het zeker?") && html.contains("Voortijdig loslaten"), "{html}");
+        assert!(html.contains("value=\"Cliënten willen geen hulp.\""), "the reason travels along");
+        assert_eq!(app.count("events").await, 1);
+        // "No": back to the form, as it was typed.
+        let mut no = closing.clone();
+        no.push(("bevestigd", "nee"));
+        let back = event(no).await.text().await.unwrap();
+        assert!(back.contains("Cliënten willen geen hulp.</textarea>"), "{back}");
+        assert_eq!(app.count("events").await, 1);
+        let mut yes = closing.clone();
+        yes.push(("bevestigd", "ja"));
+        assert_eq!(event(yes).await.status(), StatusCode::SEE_OTHER);
+        assert_eq!(app.scalar("SELECT COUNT(*) FROM events WHERE type = 'closure'").await, 1);
+        // Closed: the form offers a reopen, not a second closure.
+        let form = get_page(&app, &session, "/huishoudens/H-0001/gebeurtenis").await.text().await.unwrap();
+        assert!(form.contains("value=\"reopen\"") && !form.contains("value=\"closure\""));
+    }
+
+    async fn the_report_form_refuses_a_date_in_the_future(app: TestApp) {
+        with_password(&app, "woonbedrijf", "signal_reporter").await;
+        let mut h = crate::helpers::household_json("H-0001");
+        h["reference"] = serde_json::json!("VT-2025-001");
+        app.post(&app.admin_token, "/api/v1/households", h).await.expect(StatusCode::CREATED);
+        let session = sign_in(&app, "woonbedrijf", PASSWORD).await.unwrap();
+        let csrf = page_csrf(&app, &session, "/melden").await;
+        for reference in ["VT-2025-001", "VT-1999-999"] {
+            let reply = post_form(&app, &session, "/melden", &[
+                ("csrf", &csrf), ("reference", reference), ("kind", "zorgsignaal"),
+                ("source", "woningcorporatie"), ("at", "2026-01-06T10:00"),
+            ]).await;
+            assert_eq!(reply.status(), StatusCode::UNPROCESSABLE_ENTITY);
+            let html = reply.text().await.unwrap();
+            assert!(html.contains("Dit moment ligt in de toekomst."), "{html}");
+            assert!(title(&html).starts_with("Fout: "));
+        }
+        assert_eq!(app.count("signal_reports").await, 0);
+        assert_eq!(app.count("events").await, 0);
+    }
+}

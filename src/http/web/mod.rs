@@ -116,7 +116,7 @@ const STYLE: &str = r#"
 * { box-sizing: border-box; }
 body { margin:0; font: 1.0625rem/1.5 system-ui, sans-serif; color: var(--ink); background:#fff; }
 a { color: var(--accent); }
-a:focus, button:focus, input:focus, select:focus, textarea:focus { outline: 3px solid #0b0c0c; outline-offset: 0; box-shadow: 0 0 0 6px #ffbf47; }
+a:focus, button:focus, input:focus, select:focus, textarea:focus, [tabindex]:focus { outline: 3px solid #0b0c0c; outline-offset: 0; box-shadow: 0 0 0 6px #ffbf47; }
 .skip { position:absolute; left:-999px; } .skip:focus { left: 0.5rem; top: 0.5rem; background:#fff; padding:0.5rem; z-index:2; }
 header { background: var(--accent); color:#fff; padding: 0.5rem 1rem; display:flex; flex-wrap:wrap; gap:0.75rem; align-items:center; }
 header a, header button { color:#fff; } header nav { display:flex; flex-wrap:wrap; gap:0.75rem; flex:1; }
@@ -124,6 +124,10 @@ header form { margin:0; } header button { background:none; border:1px solid #fff
 main { max-width: 60rem; margin: 0 auto; padding: 1rem; }
 h1 { font-size: 1.5rem; margin-top: 0.5rem; } h2 { font-size: 1.2rem; margin-top: 1.5rem; }
 table { border-collapse: collapse; width: 100%; } th, td { text-align:left; padding: 0.4rem; border-bottom: 1px solid var(--line); vertical-align: top; }
+.field.check { display:flex; gap:0.5rem; align-items:center; }
+.field.check input { width:1.5rem; height:1.5rem; min-height:0; margin:0; }
+.field.check label { margin:0; font-weight:600; }
+button.secondary { background:#fff; color: var(--accent); border:2px solid var(--accent); padding: 0.6rem 1.1rem; font: inherit; font-weight:600; border-radius:4px; cursor:pointer; min-height:2.75rem; }
 .field { margin: 0 0 1rem; } label { display:block; font-weight:600; margin-bottom:0.25rem; }
 input, select, textarea { font: inherit; padding: 0.5rem; border: 2px solid var(--muted); border-radius: 4px; width: 100%; max-width: 30rem; min-height: 2.75rem; }
 textarea { min-height: 5rem; }
