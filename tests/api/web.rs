@@ -555,4 +555,32 @@ both! {
         assert_eq!(app.count("signal_reports").await, 0);
         assert_eq!(app.count("events").await, 0);
     }
+
+    async fn refusals_and_unknown_pages_keep_the_navigation(app: TestApp) {
+        with_password(&app, "petra", "casemanager").await;
+        with_password(&app, "aov-eindhoven", "gemeente_monitor").await;
+        app.household("H-0001", None, &["petra"]).await;
+        let petra = sign_in(&app, "petra", PASSWORD).await.unwrap();
+        for (path, status, heading) in [
+            ("/huishoudens/H-9999", StatusCode::NOT_FOUND, "Niet gevonden"),
+            ("/huishoudens/H-0001/onzin", StatusCode::NOT_FOUND, "Niet gevonden"),
+            ("/bestaat-niet", StatusCode::NOT_FOUND, "Niet gevonden"),
+            ("/gemeente", StatusCode::FORBIDDEN, "Geen toegang"),
+        ] {
+            let reply = get_page(&app, &petra, path).await;
+            assert_eq!(reply.status(), status, "{path}");
+            let html = reply.text().await.unwrap();
+            assert!(html.contains(heading), "{path}: {html}");
+            assert!(html.contains("href=\"/huishoudens\"") && html.contains("Uitloggen"), "{path}: no navigation: {html}");
+        }
+        let monitor = sign_in(&app, "aov-eindhoven", PASSWORD).await.unwrap();
+        let html = get_page(&app, &monitor, "/huishoudens/H-0001").await.text().await.unwrap();
+        assert!(html.contains("Niet gevonden") && html.contains("href=\"/gemeente\""), "{html}");
+        // A forged form is refused with the navigation too; without a session there is none.
+        let forged = post_form(&app, &petra, "/huishoudens/H-0001/score", &[("csrf", "geraden")]).await;
+        assert_eq!(forged.status(), StatusCode::FORBIDDEN);
+        assert!(forged.text().await.unwrap().contains("Uitloggen"));
+        let anonymous = browser().get(app.url("/bestaat-niet")).header("accept", "text/html").send().await.unwrap();
+        assert!(!anonymous.text().await.unwrap().contains("Uitloggen"));
+    }
 }

@@ -13,9 +13,10 @@ mod session;
 use std::sync::Arc;
 
 use axum::Router;
-use axum::extract::FromRequestParts;
+use axum::extract::{FromRequestParts, Request, State};
 use axum::http::request::Parts;
 use axum::http::{HeaderValue, StatusCode, header};
+use axum::middleware::Next;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use maud::{DOCTYPE, Markup, PreEscaped, html};
@@ -209,6 +210,29 @@ pub(super) fn page(markup: Markup) -> Response {
     response
 }
 
+/// What a failure page says. Kept on the response, so that [`with_navigation`] can show the same
+/// page with the signed-in user's navigation: a handler that fails early need not know who asked.
+#[derive(Clone, Copy)]
+struct Failure {
+    title: &'static str,
+    text: &'static str,
+}
+
+fn failure_page(status: StatusCode, failure: Failure, user: Option<&WebUser>) -> Response {
+    let mut response = page(layout(
+        failure.title,
+        user,
+        html! {
+            h1 { (failure.title) }
+            p { (failure.text) }
+            p { a href="/" { "Naar de startpagina" } }
+        },
+    ));
+    *response.status_mut() = status;
+    response.extensions_mut().insert(failure);
+    response
+}
+
 /// A page-level failure in Dutch, never a stack of details.
 pub(super) fn page_error(error: ApiError) -> Response {
     let status = error.status();
@@ -235,17 +259,29 @@ pub(super) fn page_error(error: ApiError) -> Response {
             "Er ging iets mis aan onze kant. Probeer het later opnieuw.",
         ),
     };
-    let mut response = page(layout(
-        title,
-        None,
-        html! {
-            h1 { (title) }
-            p { (text) }
-            p { a href="/" { "Naar de startpagina" } }
-        },
-    ));
-    *response.status_mut() = status;
-    response
+    failure_page(status, Failure { title, text }, None)
+}
+
+/// Shows a failure page (a refusal, "not found", an unknown URL) with the navigation of the user
+/// whose session the request carries, so that nobody is stranded on it.
+pub(crate) async fn with_navigation(
+    State(state): State<Arc<AppState>>,
+    request: Request,
+    next: Next,
+) -> Response {
+    let signed_in = session::cookie(request.headers(), session::SESSION_COOKIE).is_some();
+    let headers = signed_in.then(|| request.headers().clone());
+    let response = next.run(request).await;
+    let (Some(headers), Some(failure)) = (headers, response.extensions().get::<Failure>().copied())
+    else {
+        return response;
+    };
+    let (mut parts, ()) = Request::new(()).into_parts();
+    parts.headers = headers;
+    match WebUser::from_request_parts(&mut parts, &state).await {
+        Ok(user) => failure_page(response.status(), failure, Some(&user)),
+        Err(_) => response,
+    }
 }
 
 /// Checks the CSRF token of a form against the session's; a mismatch is answered 403.
