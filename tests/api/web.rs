@@ -187,7 +187,7 @@ both! {
         let html = monitor_page(&app).await;
         assert!(html.contains("Structurele onveiligheid in Eindhoven"));
         // Five households in phase 1, one in phase 2: the five is shown, the one is not.
-        assert!(html.contains("<td>5</td>"), "{html}");
+        assert!(html.contains("data-label=\"1 · acute onveiligheid\">5</td>"), "{html}");
         assert!(html.contains("&lt; 5"));
         assert!(!html.contains("H-0"), "a household id reached the gemeente page");
         assert!(html.contains("deelt geen huishoudens op trede 3"));

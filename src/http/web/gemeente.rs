@@ -209,10 +209,10 @@ pub(super) async fn dashboard(State(state): State<Arc<AppState>>, user: WebUser)
                 thead { tr { th scope="col" { "Wijk" } @for p in Phase::ALL { th scope="col" { (p.label()) } } } }
                 tbody {
                     @for w in &wijken {
-                        tr { th scope="row" { (w) } @for p in Phase::ALL { td { (count(by_phase_wijk.get(&(w.clone(), p)).copied().unwrap_or(0))) } } }
+                        tr { th scope="row" { (w) } @for p in Phase::ALL { td data-label=(p.label()) { (count(by_phase_wijk.get(&(w.clone(), p)).copied().unwrap_or(0))) } } }
                     }
                     tr { th scope="row" { "Totaal" } @for p in Phase::ALL {
-                        td { (count(by_phase_wijk.iter().filter(|((_, q), _)| *q == p).map(|(_, n)| n).sum())) }
+                        td data-label=(p.label()) { (count(by_phase_wijk.iter().filter(|((_, q), _)| *q == p).map(|(_, n)| n).sum())) }
                     } }
                 }
             }
@@ -225,7 +225,7 @@ pub(super) async fn dashboard(State(state): State<Arc<AppState>>, user: WebUser)
                 table {
                     thead { tr { th scope="col" { "Datum" } th scope="col" { "Wijk" } th scope="col" { "Van" } th scope="col" { "Soort" } } }
                     tbody { @for (at, wijk, source, kind) in &stream {
-                        tr { td { (date(*at)) } td { (wijk) } td { (source.label()) } td { (kind.label()) } }
+                        tr { td data-label="Datum" { (date(*at)) } td data-label="Wijk" { (wijk) } td data-label="Van" { (source.label()) } td data-label="Soort" { (kind.label()) } }
                     } }
                 }
             }

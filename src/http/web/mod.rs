@@ -118,13 +118,32 @@ const STYLE: &str = r#"
 body { margin:0; font: 1.0625rem/1.5 system-ui, sans-serif; color: var(--ink); background:#fff; }
 a { color: var(--accent); }
 a:focus, button:focus, input:focus, select:focus, textarea:focus, [tabindex]:focus { outline: 3px solid #0b0c0c; outline-offset: 0; box-shadow: 0 0 0 6px #ffbf47; }
+header a:focus, header button:focus { background:#ffbf47; color:#0b0c0c; box-shadow:none; }
 .skip { position:absolute; left:-999px; } .skip:focus { left: 0.5rem; top: 0.5rem; background:#fff; padding:0.5rem; z-index:2; }
-header { background: var(--accent); color:#fff; padding: 0.5rem 1rem; display:flex; flex-wrap:wrap; gap:0.75rem; align-items:center; }
-header a, header button { color:#fff; } header nav { display:flex; flex-wrap:wrap; gap:0.75rem; flex:1; }
+header { background: var(--accent); color:#fff; padding: 0.5rem 1rem; display:flex; flex-wrap:wrap; gap:0.25rem 0.75rem; align-items:center; }
+header a, header button { color:#fff; } header nav { display:flex; flex-wrap:wrap; gap:0.25rem 1rem; flex:1; }
 header form { margin:0; } header button { background:none; border:1px solid #fff; padding:0.25rem 0.6rem; font:inherit; cursor:pointer; }
+@media (max-width: 40rem) {
+  header { padding: 0.4rem 0.75rem; font-size: 0.9375rem; }
+  header > strong { flex: 1; }
+  header nav { order: 3; flex-basis: 100%; }
+  header button { padding: 0.1rem 0.5rem; }
+  main { padding: 0.75rem; }
+}
 main { max-width: 60rem; margin: 0 auto; padding: 1rem; }
 h1 { font-size: 1.5rem; margin-top: 0.5rem; } h2 { font-size: 1.2rem; margin-top: 1.5rem; }
 table { border-collapse: collapse; width: 100%; } th, td { text-align:left; padding: 0.4rem; border-bottom: 1px solid var(--line); vertical-align: top; }
+caption { text-align:left; color: var(--muted); font-size: 0.95rem; padding-bottom: 0.25rem; }
+.id, .nowrap { white-space: nowrap; }
+td, th { overflow-wrap: anywhere; }
+/* On a phone every row of a table is a card; each cell says what it is (data-label). */
+@media (max-width: 40rem) {
+  table, tbody, tr, th, td, caption { display:block; width:100%; }
+  thead { position:absolute; width:1px; height:1px; overflow:hidden; clip-path:inset(50%); }
+  tr { border:1px solid var(--line); border-radius:4px; margin:0 0 0.75rem; padding:0.25rem 0.75rem; }
+  th, td { border:0; padding:0.2rem 0; }
+  td[data-label]::before, th[data-label]::before { content: attr(data-label) ": "; font-weight:600; }
+}
 .field.check { display:flex; gap:0.5rem; align-items:center; }
 .field.check input { width:1.5rem; height:1.5rem; min-height:0; margin:0; }
 .field.check label { margin:0; font-weight:600; }

@@ -102,15 +102,15 @@ pub(super) async fn list(State(state): State<Arc<AppState>>, user: WebUser) -> R
                 p { "Er zijn nog geen huishoudens aan u toegewezen." }
             } @else {
                 table {
-                    caption.hint { "Huishoudens waarvoor u casemanager of regisseur bent" }
+                    caption { "Huishoudens waarvoor u casemanager of regisseur bent" }
                     thead { tr { th scope="col" { "Huishouden" } th scope="col" { "Gemeente, wijk" } th scope="col" { "Fase" } th scope="col" { "Open waarschuwingen" } } }
                     tbody {
                         @for ((h, open), phase) in rows.iter().zip(&phases) {
                             tr {
-                                td { a href={ "/huishoudens/" (h.household.id) } { (h.household.id) } }
-                                td { (h.household.gemeente.as_str()) @if let Some(w) = &h.household.wijk { ", " (w.as_str()) } }
-                                td { (phase.label()) }
-                                td { @if *open > 0 { strong { (open) } } @else { "geen" } }
+                                th scope="row" data-label="Huishouden" { a.id href={ "/huishoudens/" (h.household.id) } { (h.household.id) } }
+                                td data-label="Gemeente, wijk" { (h.household.gemeente.as_str()) @if let Some(w) = &h.household.wijk { ", " (w.as_str()) } }
+                                td data-label="Fase" { (phase.label()) }
+                                td data-label="Open waarschuwingen" { @if *open > 0 { strong { (open) } } @else { "geen" } }
                             }
                         }
                     }
