@@ -583,4 +583,42 @@ both! {
         let anonymous = browser().get(app.url("/bestaat-niet")).header("accept", "text/html").send().await.unwrap();
         assert!(!anonymous.text().await.unwrap().contains("Uitloggen"));
     }
+
+    async fn the_timeline_pages_and_filters_whatever_it_is_asked(app: TestApp) {
+        with_password(&app, "petra", "casemanager").await;
+        app.household("H-0001", None, &["petra"]).await;
+        let cm = app.user("cm-api", "casemanager").await;
+        app.put(&app.admin_token, "/api/v1/households/H-0001/assignments",
+            serde_json::json!({"casemanagers": ["petra", "cm-api"]})).await.expect(StatusCode::OK);
+        app.at("2025-03-01T12:00:00+01:00");
+        for day in 0..45 {
+            let at = format!("2025-01-{:02}T10:00:00+01:00", 6 + day % 25);
+            let perspective = if day < 25 { "slachtoffer" } else { "casemanager" };
+            app.score(&cm, "H-0001", perspective, 5, &at).await.expect(StatusCode::CREATED);
+        }
+        app.record(&cm, "H-0001", serde_json::json!({"type":"signal","at":"2025-02-01T22:00:00+01:00","kind":"melding","source":"politie","acute":true}))
+            .await.expect(StatusCode::CREATED);
+        let session = sign_in(&app, "petra", PASSWORD).await.unwrap();
+        for (query, shows) in [
+            ("", "Alles, nieuwste eerst: 46 in totaal, pagina 1 van 3"),
+            ("?pagina=2", "pagina 2 van 3"),
+            ("?pagina=0", "pagina 1 van 3"),
+            ("?pagina=-4", "pagina 1 van 3"),
+            ("?pagina=twee", "pagina 1 van 3"),
+            ("?pagina=99999999999999999999999999", "pagina 3 van 3"),
+            ("?soort=signaal", "Signalen, nieuwste eerst: 1 in totaal"),
+            ("?soort=score&pagina=3", "Scores, nieuwste eerst: 45 in totaal, pagina 3 van 3"),
+            ("?soort=roddel", "Die soort bestaat niet"),
+            ("?soort=consultatie", "Niets van deze soort vastgelegd."),
+            ("?soort=&pagina=&opgeslagen=", "pagina 1 van 3"),
+        ] {
+            let reply = get_page(&app, &session, &format!("/huishoudens/H-0001{query}")).await;
+            assert_eq!(reply.status(), StatusCode::OK, "{query}");
+            let html = reply.text().await.unwrap();
+            assert!(html.contains(shows), "{query}: {html}");
+        }
+        // The pager keeps the filter.
+        let html = get_page(&app, &session, "/huishoudens/H-0001?soort=score").await.text().await.unwrap();
+        assert!(html.contains("href=\"/huishoudens/H-0001?soort=score&amp;pagina=2#tijdlijn\""), "{html}");
+    }
 }

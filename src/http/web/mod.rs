@@ -133,6 +133,7 @@ header form { margin:0; } header button { background:none; border:1px solid #fff
 main { max-width: 60rem; margin: 0 auto; padding: 1rem; }
 h1 { font-size: 1.5rem; margin-top: 0.5rem; } h2 { font-size: 1.2rem; margin-top: 1.5rem; }
 table { border-collapse: collapse; width: 100%; } th, td { text-align:left; padding: 0.4rem; border-bottom: 1px solid var(--line); vertical-align: top; }
+table.compact { width:auto; min-width:min(100%, 24rem); margin-bottom:1.25rem; }
 caption { text-align:left; color: var(--muted); font-size: 0.95rem; padding-bottom: 0.25rem; }
 .id, .nowrap { white-space: nowrap; }
 td, th { overflow-wrap: anywhere; }
@@ -148,6 +149,25 @@ td, th { overflow-wrap: anywhere; }
 .field.check input { width:1.5rem; height:1.5rem; min-height:0; margin:0; }
 .field.check label { margin:0; font-weight:600; }
 button.secondary { background:#fff; color: var(--accent); border:2px solid var(--accent); padding: 0.6rem 1.1rem; font: inherit; font-weight:600; border-radius:4px; cursor:pointer; min-height:2.75rem; }
+.chart { margin: 0.5rem 0 1rem; }
+/* The chart keeps a readable size: a phone scrolls it sideways inside this box, never the page. */
+.chart-scroll { overflow-x: auto; }
+.chart-scroll svg { display:block; min-width: 40rem; }
+.legend { list-style:none; margin:0.5rem 0 0; padding:0; display:flex; flex-wrap:wrap; gap:0.25rem 1.25rem; font-size:0.95rem; }
+.legend li { display:flex; align-items:center; gap:0.35rem; }
+.swatch { flex: none; vertical-align: middle; }
+.latest { list-style:none; margin:0 0 1rem; padding:0; display:grid; grid-template-columns: repeat(auto-fill, minmax(10.5rem, 1fr)); gap:0.5rem; }
+.latest li { border:1px solid var(--line); border-radius:4px; padding:0.4rem 0.6rem; display:grid; min-width:0; }
+.latest .who { display:flex; flex-wrap:wrap; align-items:center; gap:0 0.35rem; font-weight:600; overflow-wrap:anywhere; }
+.latest .value { font-size:1.6rem; font-weight:700; line-height:1.2; }
+.latest .meta, .meta { color: var(--muted); font-size:0.95rem; }
+h3 { font-size:1.05rem; margin: 1rem 0 0.5rem; }
+details.data { margin: 0 0 1rem; } details.data summary { cursor:pointer; color: var(--accent); text-decoration: underline; padding: 0.25rem 0; }
+.filters { display:flex; flex-wrap:wrap; gap:0 1rem; align-items:flex-end; background:#f3f5f7; padding:0.75rem 1rem 0; border-radius:4px; margin-bottom:1rem; }
+.filters .field { flex:1 1 11rem; margin-bottom:0.75rem; }
+.filter-actions { display:flex; flex-wrap:wrap; gap:0.5rem 1rem; align-items:center; margin-bottom:0.75rem; }
+.pager { display:flex; flex-wrap:wrap; gap:0.5rem 1.5rem; align-items:center; justify-content:center; margin:1.5rem 0; }
+.pager a { padding:0.5rem 0; }
 .field { margin: 0 0 1rem; } label { display:block; font-weight:600; margin-bottom:0.25rem; }
 input, select, textarea { font: inherit; padding: 0.5rem; border: 2px solid var(--muted); border-radius: 4px; width: 100%; max-width: 30rem; min-height: 2.75rem; }
 textarea { min-height: 5rem; }

@@ -5,12 +5,12 @@ use std::sync::Arc;
 
 use axum::extract::{Path, Query, State};
 use axum::response::Response;
-use maud::{PreEscaped, html};
+use maud::{Markup, PreEscaped, html};
 
 use crate::app::audit::AuditAction;
 use crate::auth::policy::Action;
 use crate::domain::Decision;
-use crate::domain::{Event, Instant};
+use crate::domain::{Event, Instant, Perspective};
 use crate::engine::{History, Phase, escalation_step, phase};
 use crate::http::web::chart;
 use crate::http::web::forms::{self};
@@ -52,7 +52,10 @@ fn phase_spans(
 fn describe(event: &Event) -> (String, String) {
     match event {
         Event::Score(s) => (
-            format!("Score {}", s.perspective.label().to_lowercase()),
+            format!(
+                "Score {}",
+                chart::perspective_style(s.perspective).name.to_lowercase()
+            ),
             format!(
                 "{}{}",
                 s.value.get(),
@@ -106,17 +109,113 @@ fn describe(event: &Event) -> (String, String) {
     }
 }
 
+/// What the household page is asked for: a confirmation after a save, and which part of the
+/// timeline. Every value is text, so a wrong one shows the page rather than a bare 400.
 #[derive(serde::Deserialize, Default)]
-pub(in crate::http::web) struct Saved {
+pub(in crate::http::web) struct PageQuery {
     opgeslagen: Option<String>,
+    /// One of [`KINDS`]; empty or unknown is every kind.
+    soort: Option<String>,
+    /// 1-based; out of range is the nearest page.
+    pagina: Option<String>,
 }
 
-async fn render(
-    state: Arc<AppState>,
-    user: WebUser,
-    raw: String,
-    saved: Option<String>,
-) -> Response {
+/// The kinds the timeline can be filtered on: the parameter value, the Dutch name, the event
+/// types it holds.
+const KINDS: &[(&str, &str, &[&str])] = &[
+    ("score", "Scores", &["score"]),
+    ("signaal", "Signalen", &["signal"]),
+    ("interventie", "Interventies", &["intervention"]),
+    ("consultatie", "Consultaties", &["consultation"]),
+    ("markering", "Markeringen", &["flag"]),
+    (
+        "escalatie",
+        "Escalatieladder en proactief scenario",
+        &["escalation", "proactive_scenario"],
+    ),
+    (
+        "partner",
+        "Partner trekt zich terug",
+        &["partner_withdrawal"],
+    ),
+    ("traject", "Afsluiten en heropenen", &["closure", "reopen"]),
+];
+
+/// Timeline rows per page.
+const PER_PAGE: usize = 20;
+
+/// One page of the timeline, newest first.
+struct TimelinePage<'a> {
+    kind: Option<&'static (&'static str, &'static str, &'static [&'static str])>,
+    /// The `soort` asked for was not one of [`KINDS`].
+    unknown_kind: bool,
+    events: Vec<&'a Event>,
+    page: usize,
+    pages: usize,
+    total: usize,
+}
+
+fn timeline_page<'a>(
+    hist: &'a History,
+    soort: Option<&str>,
+    pagina: Option<&str>,
+) -> TimelinePage<'a> {
+    let soort = soort.unwrap_or_default().trim();
+    let kind = KINDS.iter().find(|(slug, _, _)| *slug == soort);
+    let matching: Vec<&Event> = hist
+        .events
+        .iter()
+        .rev()
+        .filter(|e| kind.is_none_or(|(_, _, types)| types.contains(&e.type_name())))
+        .collect();
+    let total = matching.len();
+    let pages = total.div_ceil(PER_PAGE).max(1);
+    // Whatever was asked (0, -3, 10^30, "twee"), a page that exists.
+    let page = pagina
+        .map(str::trim)
+        .and_then(|p| {
+            if p.starts_with('-') {
+                Some(1)
+            } else {
+                p.parse::<u64>()
+                    .ok()
+                    .map(|n| n.clamp(1, pages as u64) as usize)
+                    .or_else(|| {
+                        p.bytes()
+                            .all(|b| b.is_ascii_digit())
+                            .then_some(pages)
+                            .filter(|_| !p.is_empty())
+                    })
+            }
+        })
+        .unwrap_or(1);
+    let events = matching
+        .into_iter()
+        .skip((page - 1) * PER_PAGE)
+        .take(PER_PAGE)
+        .collect();
+    TimelinePage {
+        kind,
+        unknown_kind: kind.is_none() && !soort.is_empty(),
+        events,
+        page,
+        pages,
+        total,
+    }
+}
+
+/// The link to page `page` of the timeline, keeping the filter.
+fn timeline_link(id: &crate::domain::HouseholdId, kind: Option<&str>, page: usize) -> String {
+    let mut link = format!("/huishoudens/{id}?");
+    if let Some(k) = kind {
+        link.push_str(&format!("soort={k}&"));
+    }
+    link.push_str(&format!("pagina={page}#tijdlijn"));
+    link
+}
+
+async fn render(state: Arc<AppState>, user: WebUser, raw: String, query: PageQuery) -> Response {
+    let saved = query.opgeslagen.clone();
     let id = match allowed(
         &state,
         &user,
@@ -216,24 +315,109 @@ async fn render(
                 }
             }
             h2 { "Verloop" }
-            figure {
-                (PreEscaped(chart_svg))
-                figcaption.hint { "Scores per perspectief; de lijnen bij 6 en 8 markeren directe en stabiele veiligheid. Onder de grafiek de signalen (rood: acuut), erboven de waarschuwingen en besluiten." }
-            }
-            h2 { "Tijdlijn" }
-            @if hist.events.is_empty() { p { "Nog niets vastgelegd." } } @else {
-                table {
-                    thead { tr { th scope="col" { "Wanneer" } th scope="col" { "Wat" } th scope="col" { "Details" } } }
-                    tbody {
-                        @for e in hist.events.iter().rev() {
-                            @let (what, details) = describe(e);
-                            tr { td { (datetime(e.at())) } td { (what) } td { (details) } }
+            (latest_cards(&hist))
+            (chart_svg)
+            (timeline(&hist, h, &query))
+        },
+    ))
+}
+
+/// The latest score of each perspective, as cards: what a phone shows first.
+fn latest_cards(hist: &History) -> Markup {
+    let mut latest: Vec<(Perspective, u8, Instant, Option<u8>)> = Vec::new();
+    for p in Perspective::ALL.iter().copied() {
+        let mut own = hist.events.iter().rev().filter_map(|e| match e {
+            Event::Score(s) if s.perspective == p => Some((s.value.get(), s.at)),
+            _ => None,
+        });
+        if let Some((value, at)) = own.next() {
+            latest.push((p, value, at, own.next().map(|(v, _)| v)));
+        }
+    }
+    html! {
+        @if !latest.is_empty() {
+            h3 { "Laatste score per perspectief" }
+            ul.latest {
+                @for (p, value, at, before) in &latest {
+                    @let style = chart::perspective_style(*p);
+                    li {
+                        span.who { (chart::swatch(style)) " " (style.name) }
+                        span.value { (value) }
+                        span.meta {
+                            (date(*at))
+                            @if let Some(b) = before { " · was " (b) }
                         }
                     }
                 }
             }
-        },
-    ))
+        }
+    }
+}
+
+fn timeline(hist: &History, h: &crate::domain::Household, query: &PageQuery) -> Markup {
+    let tl = timeline_page(hist, query.soort.as_deref(), query.pagina.as_deref());
+    let slug = tl.kind.map(|(slug, _, _)| *slug);
+    let count = |types: &[&str]| {
+        hist.events
+            .iter()
+            .filter(|e| types.contains(&e.type_name()))
+            .count()
+    };
+    html! {
+        h2 id="tijdlijn" { "Tijdlijn" }
+        @if hist.events.is_empty() { p { "Nog niets vastgelegd." } } @else {
+            form.filters method="get" action={ "/huishoudens/" (h.id) "#tijdlijn" } {
+                div.field {
+                    label for="soort" { "Toon" }
+                    select id="soort" name="soort" {
+                        option value="" selected[slug.is_none()] { "Alles (" (hist.events.len()) ")" }
+                        @for (value, name, types) in KINDS {
+                            option value=(value) selected[slug == Some(*value)] { (name) " (" (count(types)) ")" }
+                        }
+                    }
+                }
+                div.filter-actions { button.secondary type="submit" { "Toon" } }
+            }
+            @if tl.unknown_kind {
+                p.notice role="status" { "Die soort bestaat niet; de hele tijdlijn wordt getoond." }
+            }
+            @if tl.total == 0 {
+                p { "Niets van deze soort vastgelegd." }
+            } @else {
+                table {
+                    caption {
+                        @match tl.kind { Some((_, name, _)) => { (name) }, None => { "Alles" } }
+                        ", nieuwste eerst: " (tl.total) " in totaal"
+                        @if tl.pages > 1 { ", pagina " (tl.page) " van " (tl.pages) }
+                    }
+                    thead { tr { th scope="col" { "Wanneer" } th scope="col" { "Wat" } th scope="col" { "Details" } } }
+                    tbody {
+                        @for e in &tl.events {
+                            @let (what, details) = describe(e);
+                            tr {
+                                td.nowrap data-label="Wanneer" { (datetime(e.at())) }
+                                td data-label="Wat" { (what) }
+                                td data-label="Details" { (details) }
+                            }
+                        }
+                    }
+                }
+                @if tl.pages > 1 {
+                    nav.pager aria-label="Pagina's van de tijdlijn" {
+                        @if tl.page > 1 {
+                            a href=(timeline_link(&h.id, slug, 1)) { "« Nieuwste" }
+                            a href=(timeline_link(&h.id, slug, tl.page - 1)) rel="prev" { "‹ Nieuwer" }
+                        }
+                        span { "Pagina " (tl.page) " van " (tl.pages) }
+                        @if tl.page < tl.pages {
+                            a href=(timeline_link(&h.id, slug, tl.page + 1)) rel="next" { "Ouder ›" }
+                            a href=(timeline_link(&h.id, slug, tl.pages)) { "Oudste »" }
+                        }
+                    }
+                }
+            }
+        }
+    }
 }
 
 fn saved_text(what: &str) -> &'static str {
@@ -248,11 +432,58 @@ pub(in crate::http::web) async fn show(
     State(state): State<Arc<AppState>>,
     user: WebUser,
     Path(raw): Path<String>,
-    Query(saved): Query<Saved>,
+    Query(query): Query<PageQuery>,
 ) -> Response {
-    render(state, user, raw, saved.opgeslagen).await
+    render(state, user, raw, query).await
 }
 
+/// The steps of the escalation ladder over time, from the household's opening.
+fn step_bands(hist: &History, now: Instant) -> Vec<chart::Band<u8>> {
+    let mut times: Vec<Instant> = std::iter::once(hist.household.opened_at.start())
+        .chain(hist.events.iter().filter_map(|e| match e {
+            Event::Escalation(x) => Some(x.at),
+            Event::Reopen(r) => Some(r.at),
+            _ => None,
+        }))
+        .filter(|t| *t <= now)
+        .collect();
+    times.dedup();
+    let mut bands: Vec<chart::Band<u8>> = Vec::new();
+    for t in times {
+        let step = escalation_step(hist, t).get();
+        match bands.last_mut() {
+            Some(last) if last.value == step => {}
+            last => {
+                if let Some(last) = last {
+                    last.to_ms = Some(t.millis());
+                }
+                bands.push(chart::Band {
+                    from_ms: t.millis(),
+                    to_ms: None,
+                    value: step,
+                });
+            }
+        }
+    }
+    bands
+}
+
+/// One rule's alerts and the decisions on them, for its lane in the chart.
+struct Lane {
+    rule: String,
+    title: String,
+    firings: Vec<(i64, Option<i64>)>,
+    decisions: Vec<(i64, String)>,
+}
+
+/// How far before the opening the chart still shows signals: the year herhaald-gemeld counts.
+const SIGNALS_BEFORE_OPENING_MS: i64 = 365 * 86_400_000;
+/// The chart shows at least this much time from its start, so that a new household's first days
+/// read (the rest is marked as still to come).
+const MIN_SPAN_MS: i64 = 14 * 86_400_000;
+
+/// The figure: the chart in a container that scrolls sideways on a phone, its legend, and the
+/// same data as a table.
 fn render_chart(
     rules: &RuleSet,
     hist: &History,
@@ -260,26 +491,23 @@ fn render_chart(
     decisions: &[(String, store::TransitionRow)],
     spans: &[(i64, Option<i64>, Phase)],
     now: Instant,
-) -> String {
-    let from = hist
-        .household
-        .opened_at
-        .start()
-        .millis()
-        .min(hist.events.first().map_or(i64::MAX, |e| e.at().millis()));
-    let labels: Vec<(String, crate::domain::Perspective)> = crate::domain::Perspective::ALL
+) -> Markup {
+    let opened = hist.household.opened_at.start().millis();
+    let earliest_signal = hist
+        .events
         .iter()
-        .map(|p| {
-            (
-                p.label().split(' ').next().unwrap_or_default().to_owned(),
-                *p,
-            )
+        .filter_map(|e| match e {
+            Event::Signal(s) => Some(s.at.millis()),
+            _ => None,
         })
-        .collect();
-    let series: Vec<chart::Series<'_>> = labels
+        .filter(|at| *at >= opened - SIGNALS_BEFORE_OPENING_MS)
+        .min();
+    let from = earliest_signal.map_or(opened, |s| s.min(opened));
+    let to = now.millis().max(from + MIN_SPAN_MS);
+    let series: Vec<chart::Series> = Perspective::ALL
         .iter()
-        .map(|(label, p)| chart::Series {
-            label,
+        .map(|p| chart::Series {
+            perspective: *p,
             points: hist
                 .events
                 .iter()
@@ -303,66 +531,109 @@ fn render_chart(
             _ => None,
         })
         .collect();
-    let alert_labels: Vec<(i64, Option<i64>, String)> = alerts
-        .iter()
-        .map(|a| {
-            (
-                a.fired_at.millis(),
-                a.resolved_at.map(Instant::millis),
-                rule_label(rules, &a.rule),
-            )
-        })
-        .collect();
-    let decision_labels: Vec<(i64, String)> = decisions
-        .iter()
-        .map(|(rule, t)| {
-            let what = t
-                .decision
-                .as_deref()
-                .map_or_else(|| "gepauzeerd".to_owned(), forms::label_of::<Decision>);
-            (
-                t.at.millis(),
-                format!("{}: {what} ({})", rule_label(rules, rule), t.actor),
-            )
-        })
-        .collect();
-    let chart = chart::Chart {
+    // One lane per rule, in the order the rules first fired.
+    let mut lanes: Vec<Lane> = Vec::new();
+    let mut by_time: Vec<&AlertRow> = alerts.iter().collect();
+    by_time.sort_by_key(|a| a.fired_at);
+    for a in by_time {
+        let firing = (a.fired_at.millis(), a.resolved_at.map(Instant::millis));
+        match lanes.iter_mut().find(|lane| lane.rule == a.rule) {
+            Some(lane) => lane.firings.push(firing),
+            None => lanes.push(Lane {
+                rule: a.rule.clone(),
+                title: rule_label(rules, &a.rule),
+                firings: vec![firing],
+                decisions: Vec::new(),
+            }),
+        }
+    }
+    for (rule, t) in decisions {
+        let what = t
+            .decision
+            .as_deref()
+            .map_or_else(|| "gepauzeerd".to_owned(), forms::label_of::<Decision>);
+        if let Some(lane) = lanes.iter_mut().find(|lane| lane.rule == *rule) {
+            lane.decisions
+                .push((t.at.millis(), format!("{what} ({})", t.actor)));
+        }
+    }
+    let c = chart::Chart {
         from_ms: from,
-        to_ms: now.millis().max(from + 1),
+        to_ms: to,
+        now_ms: now.millis(),
         series,
         signals: signal_labels
             .iter()
-            .map(|(at, l, acute)| chart::Marker {
+            .map(|(at, l, acute)| chart::Signal {
                 at_ms: *at,
                 label: l,
-                strong: *acute,
+                acute: *acute,
             })
             .collect(),
-        alerts: alert_labels
+        alerts: lanes
             .iter()
-            .map(|(f, t, l)| chart::Span {
-                from_ms: *f,
-                to_ms: *t,
-                label: l,
-            })
-            .collect(),
-        decisions: decision_labels
-            .iter()
-            .map(|(at, l)| chart::Marker {
-                at_ms: *at,
-                label: l,
-                strong: false,
+            .map(|lane| chart::AlertLane {
+                label: &lane.title,
+                firings: lane.firings.clone(),
+                decisions: lane
+                    .decisions
+                    .iter()
+                    .map(|(at, l)| (*at, l.as_str()))
+                    .collect(),
             })
             .collect(),
         phases: spans
             .iter()
-            .map(|(f, t, p)| chart::Span {
+            .map(|(f, t, p)| chart::Band {
                 from_ms: *f,
                 to_ms: *t,
-                label: p.label(),
+                value: *p,
             })
             .collect(),
+        steps: step_bands(hist, now),
         title: "Verloop van de veiligheid",
     };
-    chart::render(&chart)
+    let svg = chart::render(&c);
+    let at = |ms: i64| Instant::from_millis(ms).map(datetime).unwrap_or_default();
+    let shown = |ms: &i64| (c.from_ms..=c.to_ms).contains(ms);
+    let until = |to: Option<i64>| to.map_or_else(|| "nu".to_owned(), at);
+    html! {
+        figure.chart {
+            div.chart-scroll role="region" aria-label="Grafiek verloop van de veiligheid; schuif opzij op een smal scherm" tabindex="0" {
+                (PreEscaped(svg))
+            }
+            figcaption { (chart::legend(&c)) }
+        }
+        details.data {
+            summary { "De grafiek als tabel" }
+            table {
+                caption { "Alles wat de grafiek toont, op tijd" }
+                thead { tr { th scope="col" { "Wanneer" } th scope="col" { "Onderdeel" } th scope="col" { "Waarde" } } }
+                tbody {
+                    @for band in &c.phases {
+                        tr { td data-label="Wanneer" { (at(band.from_ms)) " – " (until(band.to_ms)) } td data-label="Onderdeel" { "Fase" } td data-label="Waarde" { (band.value.label()) } }
+                    }
+                    @for band in &c.steps {
+                        tr { td data-label="Wanneer" { (at(band.from_ms)) " – " (until(band.to_ms)) } td data-label="Onderdeel" { "Escalatieladder" } td data-label="Waarde" { "Trede " (band.value) } }
+                    }
+                    @for lane in &c.alerts {
+                        @for (from, to) in &lane.firings {
+                            tr { td data-label="Wanneer" { (at(*from)) " – " (until(*to)) } td data-label="Onderdeel" { "Waarschuwing" } td data-label="Waarde" { (lane.label) } }
+                        }
+                        @for (when, what) in &lane.decisions {
+                            tr { td data-label="Wanneer" { (at(*when)) } td data-label="Onderdeel" { "Besluit" } td data-label="Waarde" { (lane.label) ": " (what) } }
+                        }
+                    }
+                    @for s in &c.series {
+                        @for (when, value) in s.points.iter().filter(|(when, _)| shown(when)) {
+                            tr { td data-label="Wanneer" { (at(*when)) } td data-label="Onderdeel" { "Score " (chart::perspective_style(s.perspective).name.to_lowercase()) } td data-label="Waarde" { (value) } }
+                        }
+                    }
+                    @for sig in c.signals.iter().filter(|sig| shown(&sig.at_ms)) {
+                        tr { td data-label="Wanneer" { (at(sig.at_ms)) } td data-label="Onderdeel" { @if sig.acute { "Signaal, acuut onveilig" } @else { "Signaal" } } td data-label="Waarde" { (sig.label) } }
+                    }
+                }
+            }
+        }
+    }
 }
