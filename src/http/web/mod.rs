@@ -124,10 +124,13 @@ header { background: var(--accent); color:#fff; padding: 0.5rem 1rem; display:fl
 header a, header button { color:#fff; } header nav { display:flex; flex-wrap:wrap; gap:0.25rem 1rem; flex:1; }
 header form { margin:0; } header button { background:none; border:1px solid #fff; padding:0.25rem 0.6rem; font:inherit; cursor:pointer; }
 @media (max-width: 40rem) {
-  header { padding: 0.4rem 0.75rem; font-size: 0.9375rem; }
+  header { padding: 0.4rem 0.75rem; font-size: 0.875rem; }
   header > strong { flex: 1; }
   header nav { order: 3; flex-basis: 100%; }
   header button { padding: 0.1rem 0.5rem; }
+  header nav { gap: 0.25rem 0.7rem; }
+  header nav a { padding: 0.2rem 0; }
+  header .wide { position:absolute; width:1px; height:1px; overflow:hidden; clip-path:inset(50%); white-space:nowrap; }
   main { padding: 0.75rem; }
 }
 main { max-width: 60rem; margin: 0 auto; padding: 1rem; }
@@ -212,7 +215,8 @@ pub(super) fn layout(title: &str, user: Option<&WebUser>, content: Markup) -> Ma
                             @if u.actor().role != Role::SignalReporter {
                                 a href="/berichten" {
                                     "Berichten"
-                                    @if u.unread > 0 { " (" (u.unread) " ongelezen)" }
+                                    // "(3)" on a phone, where the header has one line for the menu.
+                                    @if u.unread > 0 { " (" (u.unread) span.wide { " ongelezen" } ")" }
                                 }
                             }
                         }
