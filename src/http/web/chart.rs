@@ -816,6 +816,23 @@ mod tests {
     }
 
     #[test]
+    fn every_line_and_marker_keeps_3_to_1_on_white_and_on_each_phase() {
+        use crate::http::web::tests::contrast;
+        let backgrounds: Vec<&str> = std::iter::once("#ffffff")
+            .chain(Phase::ALL.iter().map(|p| phase_look(*p).0))
+            .collect();
+        for p in Perspective::ALL {
+            for bg in &backgrounds {
+                let ratio = contrast(perspective_style(*p).colour, bg);
+                assert!(ratio >= 3.0, "{p:?} on {bg}: {ratio:.2}");
+            }
+        }
+        for bg in &backgrounds {
+            assert!(contrast(ACUTE, bg) >= 3.0 && contrast(INK, bg) >= 3.0);
+        }
+    }
+
+    #[test]
     fn ticks_are_dutch_and_fit() {
         let svg = render(&chart(vec![], vec![]));
         for m in ["feb 2025", "mrt 2025", "apr 2025"] {

@@ -374,3 +374,40 @@ pub(super) async fn audited(
     state.audit(&mut conn, who, action, household).await?;
     Ok(())
 }
+
+#[cfg(test)]
+pub(in crate::http::web) mod tests {
+    /// The WCAG 2 contrast ratio of two `#rrggbb` colours.
+    pub(in crate::http::web) fn contrast(a: &str, b: &str) -> f64 {
+        let luminance = |hex: &str| {
+            let channel = |i: usize| {
+                let c = f64::from(u8::from_str_radix(&hex[i..i + 2], 16).unwrap()) / 255.0;
+                if c <= 0.03928 {
+                    c / 12.92
+                } else {
+                    ((c + 0.055) / 1.055).powf(2.4)
+                }
+            };
+            0.2126 * channel(1) + 0.7152 * channel(3) + 0.0722 * channel(5)
+        };
+        let (x, y) = (luminance(a), luminance(b));
+        (x.max(y) + 0.05) / (x.min(y) + 0.05)
+    }
+
+    #[test]
+    fn the_focus_style_stands_out_at_least_3_to_1_wherever_it_appears() {
+        let (outline, halo, page, header) = ("#0b0c0c", "#ffbf47", "#ffffff", "#0b5394");
+        assert!(super::STYLE.contains(&format!("outline: 3px solid {outline}")));
+        assert!(super::STYLE.contains(&format!("box-shadow: 0 0 0 6px {halo}")));
+        assert!(super::STYLE.contains(&format!("--accent:{header}")));
+        // On the page the black outline carries it; in the blue header the yellow fill does.
+        assert!(contrast(outline, page) >= 3.0);
+        assert!(contrast(halo, header) >= 3.0);
+        assert!(
+            contrast(outline, halo) >= 4.5,
+            "the focused header link's text"
+        );
+        // Not the halo on white: that was the 1.64:1 of the old focus ring.
+        assert!(contrast(halo, page) < 3.0);
+    }
+}
