@@ -3,6 +3,7 @@
 
 mod event_forms;
 mod situatieplaat;
+mod timeline;
 
 pub(super) use event_forms::{form, submit};
 pub(super) use situatieplaat::show;

@@ -21,7 +21,7 @@ use crate::http::{ApiError, AppState};
 use crate::rules::RuleSet;
 use crate::store::{self, AlertRow, AlertState};
 
-use super::{allowed, history};
+use super::{allowed, history, timeline};
 
 /// Phase bands over time: the phase at every event and now.
 fn phase_spans(
@@ -49,169 +49,15 @@ fn phase_spans(
     spans
 }
 
-fn describe(event: &Event) -> (String, String) {
-    match event {
-        Event::Score(s) => (
-            format!(
-                "Score {}",
-                chart::perspective_style(s.perspective).name.to_lowercase()
-            ),
-            format!(
-                "{}{}",
-                s.value.get(),
-                s.reason
-                    .as_ref()
-                    .map(|r| format!(" — {}", r.as_str()))
-                    .unwrap_or_default()
-            ),
-        ),
-        Event::Signal(s) => (
-            s.kind.label().to_owned(),
-            format!(
-                "{}{}",
-                s.source.label(),
-                if s.acute { " — acuut onveilig" } else { "" }
-            ),
-        ),
-        Event::Flag(f) => (
-            format!("Markering {}", f.flag.as_str().replace('_', " ")),
-            f.level.as_str().to_owned(),
-        ),
-        Event::Consultation(c) => ("Consultatie".into(), c.specialism.label().to_owned()),
-        Event::Intervention(i) => (
-            "Interventie".into(),
-            format!(
-                "{}{}",
-                i.description
-                    .as_ref()
-                    .map(|d| d.as_str().to_owned())
-                    .unwrap_or_default(),
-                i.effect_expected_by
-                    .map(|d| format!(" (effect verwacht vóór {})", date(d.start())))
-                    .unwrap_or_default()
-            ),
-        ),
-        Event::Escalation(x) => (x.step.label().into(), x.reason.as_str().to_owned()),
-        Event::ProactiveScenario(_) => ("Proactief scenario vastgelegd".into(), String::new()),
-        Event::PartnerWithdrawal(p) => (
-            "Partner trekt zich terug".into(),
-            p.partner.label().to_owned(),
-        ),
-        Event::Closure(c) => (
-            "Traject afgesloten".into(),
-            c.reason
-                .as_ref()
-                .map(|r| r.as_str().to_owned())
-                .unwrap_or_default(),
-        ),
-        Event::Reopen(_) => ("Traject heropend".into(), String::new()),
-        Event::Household(_) => ("Huishouden".into(), String::new()),
-    }
-}
-
 /// What the household page is asked for: a confirmation after a save, and which part of the
 /// timeline. Every value is text, so a wrong one shows the page rather than a bare 400.
 #[derive(serde::Deserialize, Default)]
 pub(in crate::http::web) struct PageQuery {
     opgeslagen: Option<String>,
-    /// One of [`KINDS`]; empty or unknown is every kind.
+    /// A kind of the timeline ([`timeline`]); empty or unknown is every kind.
     soort: Option<String>,
     /// 1-based; out of range is the nearest page.
     pagina: Option<String>,
-}
-
-/// The kinds the timeline can be filtered on: the parameter value, the Dutch name, the event
-/// types it holds.
-const KINDS: &[(&str, &str, &[&str])] = &[
-    ("score", "Scores", &["score"]),
-    ("signaal", "Signalen", &["signal"]),
-    ("interventie", "Interventies", &["intervention"]),
-    ("consultatie", "Consultaties", &["consultation"]),
-    ("markering", "Markeringen", &["flag"]),
-    (
-        "escalatie",
-        "Escalatieladder en proactief scenario",
-        &["escalation", "proactive_scenario"],
-    ),
-    (
-        "partner",
-        "Partner trekt zich terug",
-        &["partner_withdrawal"],
-    ),
-    ("traject", "Afsluiten en heropenen", &["closure", "reopen"]),
-];
-
-/// Timeline rows per page.
-const PER_PAGE: usize = 20;
-
-/// One page of the timeline, newest first.
-struct TimelinePage<'a> {
-    kind: Option<&'static (&'static str, &'static str, &'static [&'static str])>,
-    /// The `soort` asked for was not one of [`KINDS`].
-    unknown_kind: bool,
-    events: Vec<&'a Event>,
-    page: usize,
-    pages: usize,
-    total: usize,
-}
-
-fn timeline_page<'a>(
-    hist: &'a History,
-    soort: Option<&str>,
-    pagina: Option<&str>,
-) -> TimelinePage<'a> {
-    let soort = soort.unwrap_or_default().trim();
-    let kind = KINDS.iter().find(|(slug, _, _)| *slug == soort);
-    let matching: Vec<&Event> = hist
-        .events
-        .iter()
-        .rev()
-        .filter(|e| kind.is_none_or(|(_, _, types)| types.contains(&e.type_name())))
-        .collect();
-    let total = matching.len();
-    let pages = total.div_ceil(PER_PAGE).max(1);
-    // Whatever was asked (0, -3, 10^30, "twee"), a page that exists.
-    let page = pagina
-        .map(str::trim)
-        .and_then(|p| {
-            if p.starts_with('-') {
-                Some(1)
-            } else {
-                p.parse::<u64>()
-                    .ok()
-                    .map(|n| n.clamp(1, pages as u64) as usize)
-                    .or_else(|| {
-                        p.bytes()
-                            .all(|b| b.is_ascii_digit())
-                            .then_some(pages)
-                            .filter(|_| !p.is_empty())
-                    })
-            }
-        })
-        .unwrap_or(1);
-    let events = matching
-        .into_iter()
-        .skip((page - 1) * PER_PAGE)
-        .take(PER_PAGE)
-        .collect();
-    TimelinePage {
-        kind,
-        unknown_kind: kind.is_none() && !soort.is_empty(),
-        events,
-        page,
-        pages,
-        total,
-    }
-}
-
-/// The link to page `page` of the timeline, keeping the filter.
-fn timeline_link(id: &crate::domain::HouseholdId, kind: Option<&str>, page: usize) -> String {
-    let mut link = format!("/huishoudens/{id}?");
-    if let Some(k) = kind {
-        link.push_str(&format!("soort={k}&"));
-    }
-    link.push_str(&format!("pagina={page}#tijdlijn"));
-    link
 }
 
 async fn render(state: Arc<AppState>, user: WebUser, raw: String, query: PageQuery) -> Response {
@@ -317,7 +163,7 @@ async fn render(state: Arc<AppState>, user: WebUser, raw: String, query: PageQue
             h2 { "Verloop" }
             (latest_cards(&hist))
             (chart_svg)
-            (timeline(&hist, h, &query))
+            (timeline::render(&hist, &h.id, query.soort.as_deref(), query.pagina.as_deref()))
         },
     ))
 }
@@ -346,72 +192,6 @@ fn latest_cards(hist: &History) -> Markup {
                         span.meta {
                             (date(*at))
                             @if let Some(b) = before { " · was " (b) }
-                        }
-                    }
-                }
-            }
-        }
-    }
-}
-
-fn timeline(hist: &History, h: &crate::domain::Household, query: &PageQuery) -> Markup {
-    let tl = timeline_page(hist, query.soort.as_deref(), query.pagina.as_deref());
-    let slug = tl.kind.map(|(slug, _, _)| *slug);
-    let count = |types: &[&str]| {
-        hist.events
-            .iter()
-            .filter(|e| types.contains(&e.type_name()))
-            .count()
-    };
-    html! {
-        h2 id="tijdlijn" { "Tijdlijn" }
-        @if hist.events.is_empty() { p { "Nog niets vastgelegd." } } @else {
-            form.filters method="get" action={ "/huishoudens/" (h.id) "#tijdlijn" } {
-                div.field {
-                    label for="soort" { "Toon" }
-                    select id="soort" name="soort" {
-                        option value="" selected[slug.is_none()] { "Alles (" (hist.events.len()) ")" }
-                        @for (value, name, types) in KINDS {
-                            option value=(value) selected[slug == Some(*value)] { (name) " (" (count(types)) ")" }
-                        }
-                    }
-                }
-                div.filter-actions { button.secondary type="submit" { "Toon" } }
-            }
-            @if tl.unknown_kind {
-                p.notice role="status" { "Die soort bestaat niet; de hele tijdlijn wordt getoond." }
-            }
-            @if tl.total == 0 {
-                p { "Niets van deze soort vastgelegd." }
-            } @else {
-                table {
-                    caption {
-                        @match tl.kind { Some((_, name, _)) => { (name) }, None => { "Alles" } }
-                        ", nieuwste eerst: " (tl.total) " in totaal"
-                        @if tl.pages > 1 { ", pagina " (tl.page) " van " (tl.pages) }
-                    }
-                    thead { tr { th scope="col" { "Wanneer" } th scope="col" { "Wat" } th scope="col" { "Details" } } }
-                    tbody {
-                        @for e in &tl.events {
-                            @let (what, details) = describe(e);
-                            tr {
-                                td.nowrap data-label="Wanneer" { (datetime(e.at())) }
-                                td data-label="Wat" { (what) }
-                                td data-label="Details" { (details) }
-                            }
-                        }
-                    }
-                }
-                @if tl.pages > 1 {
-                    nav.pager aria-label="Pagina's van de tijdlijn" {
-                        @if tl.page > 1 {
-                            a href=(timeline_link(&h.id, slug, 1)) { "« Nieuwste" }
-                            a href=(timeline_link(&h.id, slug, tl.page - 1)) rel="prev" { "‹ Nieuwer" }
-                        }
-                        span { "Pagina " (tl.page) " van " (tl.pages) }
-                        @if tl.page < tl.pages {
-                            a href=(timeline_link(&h.id, slug, tl.page + 1)) rel="next" { "Ouder ›" }
-                            a href=(timeline_link(&h.id, slug, tl.pages)) { "Oudste »" }
                         }
                     }
                 }
