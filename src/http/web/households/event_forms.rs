@@ -21,7 +21,7 @@ use crate::http::web::{WebUser, csrf_refused, date, datetime, layout, page, page
 use crate::http::{ApiError, AppState};
 use crate::store::{self};
 
-use super::{allowed, history};
+use super::{allowed, history, latest_scores};
 
 fn form_page(
     user: &WebUser,
@@ -305,19 +305,6 @@ fn text_field(form: &mut FormState, name: &str) -> Option<FreeText> {
     parsed
 }
 
-/// The latest score of each perspective, as (perspective, value, when).
-fn latest_scores(hist: &History) -> Vec<(Perspective, u8, Instant)> {
-    Perspective::ALL
-        .iter()
-        .filter_map(|p| {
-            hist.events.iter().rev().find_map(|e| match e {
-                Event::Score(s) if s.perspective == *p => Some((*p, s.value.get(), s.at)),
-                _ => None,
-            })
-        })
-        .collect()
-}
-
 fn score_fields(form: &FormState, hist: &History) -> Markup {
     let latest = latest_scores(hist);
     html! {
@@ -329,7 +316,7 @@ fn score_fields(form: &FormState, hist: &History) -> Markup {
                 caption { "Vorige score per perspectief" }
                 thead { tr { th scope="col" { "Perspectief" } th scope="col" { "Score" } th scope="col" { "Datum" } } }
                 tbody {
-                    @for (p, value, at) in &latest {
+                    @for (p, value, at, _) in &latest {
                         tr {
                             th scope="row" data-label="Perspectief" { (p.label()) }
                             td data-label="Score" { (value) }

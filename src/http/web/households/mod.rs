@@ -18,7 +18,7 @@ use super::{WebUser, audited, layout, page, page_error};
 use crate::app::audit::AuditAction;
 use crate::app::{access, events};
 use crate::auth::policy::{self, Action, HouseholdScope};
-use crate::domain::HouseholdId;
+use crate::domain::{Event, HouseholdId, Instant, Perspective};
 use crate::engine::{History, phase};
 use crate::http::{ApiError, AppState};
 use crate::store::{self, AlertState, HouseholdFilter};
@@ -40,6 +40,23 @@ pub(super) async fn allowed(
         }
         Err(e) => Err(page_error(e.into())),
     }
+}
+
+/// The latest score of each perspective that scored: value, when, and the value before it.
+/// The household page shows them as cards; the score form shows them because its reason rule
+/// compares with them.
+pub(super) fn latest_scores(hist: &History) -> Vec<(Perspective, u8, Instant, Option<u8>)> {
+    Perspective::ALL
+        .iter()
+        .filter_map(|p| {
+            let mut own = hist.events.iter().rev().filter_map(|e| match e {
+                Event::Score(s) if s.perspective == *p => Some((s.value.get(), s.at)),
+                _ => None,
+            });
+            let (value, at) = own.next()?;
+            Some((*p, value, at, own.next().map(|(v, _)| v)))
+        })
+        .collect()
 }
 
 pub(super) async fn history(

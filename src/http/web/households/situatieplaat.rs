@@ -21,7 +21,7 @@ use crate::http::{ApiError, AppState};
 use crate::rules::RuleSet;
 use crate::store::{self, AlertRow, AlertState};
 
-use super::{allowed, history, timeline};
+use super::{allowed, history, latest_scores, timeline};
 
 /// Phase bands over time: the phase at every event and now.
 fn phase_spans(
@@ -170,16 +170,7 @@ async fn render(state: Arc<AppState>, user: WebUser, raw: String, query: PageQue
 
 /// The latest score of each perspective, as cards: what a phone shows first.
 fn latest_cards(hist: &History) -> Markup {
-    let mut latest: Vec<(Perspective, u8, Instant, Option<u8>)> = Vec::new();
-    for p in Perspective::ALL.iter().copied() {
-        let mut own = hist.events.iter().rev().filter_map(|e| match e {
-            Event::Score(s) if s.perspective == p => Some((s.value.get(), s.at)),
-            _ => None,
-        });
-        if let Some((value, at)) = own.next() {
-            latest.push((p, value, at, own.next().map(|(v, _)| v)));
-        }
-    }
+    let latest = latest_scores(hist);
     html! {
         @if !latest.is_empty() {
             h3 { "Laatste score per perspectief" }
