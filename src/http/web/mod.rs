@@ -147,6 +147,10 @@ td, th { overflow-wrap: anywhere; }
   tr { border:1px solid var(--line); border-radius:4px; margin:0 0 0.75rem; padding:0.25rem 0.75rem; }
   th, td { border:0; padding:0.2rem 0; }
   td[data-label]::before, th[data-label]::before { content: attr(data-label) ": "; font-weight:600; }
+  /* A short reference table reads as one line per row. */
+  table.compact tr { display:flex; flex-wrap:wrap; gap:0 0.75rem; margin:0; border:0; border-bottom:1px solid var(--line); border-radius:0; padding:0.3rem 0; }
+  table.compact th, table.compact td { width:auto; }
+  table.compact th { flex-basis:100%; }
 }
 .field.check { display:flex; gap:0.5rem; align-items:center; }
 .field.check input { width:1.5rem; height:1.5rem; min-height:0; margin:0; }

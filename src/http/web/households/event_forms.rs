@@ -318,9 +318,9 @@ fn score_fields(form: &FormState, hist: &History) -> Markup {
                 tbody {
                     @for (p, value, at, _) in &latest {
                         tr {
-                            th scope="row" data-label="Perspectief" { (p.label()) }
+                            th scope="row" { (p.label()) }
                             td data-label="Score" { (value) }
-                            td data-label="Datum" { (date(*at)) }
+                            td { (date(*at)) }
                         }
                     }
                 }
