@@ -1,11 +1,14 @@
 //! Households and their events: register a household, record an event, say who works on it.
-//! Every write evaluates the household at once, in the transaction that stores it.
+//! Every write evaluates the household at once, in the transaction that stores it. The rules an
+//! event must meet are checked here, once, for the API, the pages and the reports.
 
 use super::audit::{self, AuditAction, Origin};
-use super::{AppError, alerting};
+use super::{AppError, Invalid, alerting};
 use crate::auth::Authenticated;
 use crate::auth::policy;
-use crate::domain::{Event, Household, HouseholdId, Instant, Relation, Role};
+use crate::domain::{
+    Dating, Event, Household, HouseholdId, Instant, Relation, Role, Trajectory, check_dating,
+};
 use crate::engine::History;
 use crate::rules::RuleSet;
 use crate::store::{
@@ -32,6 +35,116 @@ pub async fn history(
     )))
 }
 
+/// What is wrong with an event, field by field; each adapter words it for its people (the API as
+/// it is, the pages in Dutch).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Problem {
+    /// A household whose trajectory opens after today.
+    OpensInFuture,
+    /// Dated later than now (beyond [`crate::domain::CLOCK_SKEW`]).
+    InFuture,
+    /// Work of the trajectory dated before it opened (T0, given).
+    BeforeOpened(Instant),
+    /// A reopen dated before the closure it undoes (given).
+    BeforeClosed(Instant),
+    /// A closure without a reason.
+    ReasonMissing,
+    /// An intervention without a description.
+    DescriptionMissing,
+    /// An intervention whose effect is expected before it starts.
+    EffectBeforeStart,
+}
+
+impl Problem {
+    pub fn field(self) -> &'static str {
+        match self {
+            Problem::OpensInFuture => "opened_at",
+            Problem::InFuture | Problem::BeforeOpened(_) | Problem::BeforeClosed(_) => "at",
+            Problem::ReasonMissing => "reason",
+            Problem::DescriptionMissing => "description",
+            Problem::EffectBeforeStart => "effect_expected_by",
+        }
+    }
+
+    pub fn message(self) -> String {
+        match self {
+            Problem::OpensInFuture => "must be today or earlier".into(),
+            Problem::InFuture => format!(
+                "must not be later than now (up to {} minutes of clock difference is allowed)",
+                crate::domain::CLOCK_SKEW.as_mins()
+            ),
+            Problem::BeforeOpened(t0) => format!(
+                "must not be before the trajectory opened ({})",
+                t0.to_wire()
+            ),
+            Problem::BeforeClosed(closed) => format!(
+                "must not be before the trajectory was closed ({})",
+                closed.to_wire()
+            ),
+            Problem::ReasonMissing => "required: why the trajectory is closed".into(),
+            Problem::DescriptionMissing => "required: what the intervention is".into(),
+            Problem::EffectBeforeStart => "must not be before the intervention".into(),
+        }
+    }
+}
+
+impl From<Problem> for Invalid {
+    fn from(p: Problem) -> Self {
+        Invalid::new(p.field(), p.message())
+    }
+}
+
+fn invalid(problems: Vec<Problem>) -> Result<(), AppError> {
+    if problems.is_empty() {
+        Ok(())
+    } else {
+        Err(AppError::Invalid(
+            problems.into_iter().map(Invalid::from).collect(),
+        ))
+    }
+}
+
+/// When an event may be dated, on a household in `trajectory` at `now` (see
+/// [`crate::domain::check_dating`]). Import checks this for every event of a history.
+pub fn dating_problem(event: &Event, trajectory: Trajectory, now: Instant) -> Option<Problem> {
+    check_dating(event, trajectory, now)
+        .err()
+        .map(|d| match (d, event) {
+            (Dating::InFuture, Event::Household(_)) => Problem::OpensInFuture,
+            (Dating::InFuture, _) => Problem::InFuture,
+            (Dating::BeforeOpened(t0), _) => Problem::BeforeOpened(t0),
+            (Dating::BeforeClosed(closed), _) => Problem::BeforeClosed(closed),
+        })
+}
+
+/// What a newly recorded event must say besides its moment. The interchange format leaves these
+/// fields optional, so that history from elsewhere can be imported and replayed as it was; what
+/// people record here must carry them.
+pub fn content_problems(event: &Event) -> Vec<Problem> {
+    let mut problems = Vec::new();
+    match event {
+        Event::Closure(c) if c.reason.is_none() => problems.push(Problem::ReasonMissing),
+        Event::Intervention(i) => {
+            if i.description.is_none() {
+                problems.push(Problem::DescriptionMissing);
+            }
+            if i.effect_expected_by.is_some_and(|d| d < i.at.local_date()) {
+                problems.push(Problem::EffectBeforeStart);
+            }
+        }
+        _ => {}
+    }
+    problems
+}
+
+/// Everything a new event on the household of `history` must meet at `now`.
+pub fn check(event: &Event, history: &History, now: Instant) -> Vec<Problem> {
+    let trajectory = Trajectory::current(&history.household, &history.events);
+    let mut problems: Vec<Problem> = dating_problem(event, trajectory, now).into_iter().collect();
+    problems.extend(content_problems(event));
+    problems
+}
+
 /// Registers a household (the caller checked [`policy::Action::CreateHousehold`]). The
 /// casemanager or regisseur who registers it is assigned to it.
 pub async fn create_household(
@@ -41,6 +154,9 @@ pub async fn create_household(
     household: &Household,
     now: Instant,
 ) -> Result<(HouseholdRow, Vec<AssignmentRow>), AppError> {
+    let opening = Event::Household(household.clone());
+    let new = Trajectory::current(household, &[]);
+    invalid(dating_problem(&opening, new, now).into_iter().collect())?;
     let row = store::create_household(tx, household, now)
         .await
         .map_err(|e| match e {
@@ -85,6 +201,10 @@ pub async fn record_event(
     event: &Event,
     now: Instant,
 ) -> Result<EventRow, AppError> {
+    let (known, _) = history(tx, event.household())
+        .await?
+        .ok_or(AppError::NotFound("household"))?;
+    invalid(check(event, &known, now))?;
     let row = store::insert_event(tx, event, by.user_id(), now)
         .await
         .map_err(|e| match e {

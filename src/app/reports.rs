@@ -4,7 +4,7 @@
 use super::audit::{self, AuditAction, Origin};
 use super::{AppError, events};
 use crate::auth::Authenticated;
-use crate::domain::{Event, Instant, Reference, Signal, SignalKind, SignalSource};
+use crate::domain::{Event, Instant, Reference, Signal, SignalKind, SignalSource, latest_allowed};
 use crate::rules::RuleSet;
 use crate::store::{self, Tx};
 
@@ -25,6 +25,16 @@ pub struct Receipt {
     pub received_at: Instant,
 }
 
+/// A report is not dated in the future (beyond the clock skew); whether its reference is known
+/// plays no part, so the answer reveals nothing.
+pub fn check(report: &Report, now: Instant) -> Result<(), events::Problem> {
+    if report.at > latest_allowed(now) {
+        Err(events::Problem::InFuture)
+    } else {
+        Ok(())
+    }
+}
+
 /// Files a report (the caller checked [`crate::auth::policy::Action::ReportSignal`]): attaches
 /// it to the household with this reference as a signal, evaluated at once, or keeps it
 /// unmatched; keeps `payload`, what the reporter sent, with it; and audits it.
@@ -36,6 +46,7 @@ pub async fn file(
     payload: &str,
     now: Instant,
 ) -> Result<Receipt, AppError> {
+    check(report, now).map_err(|p| AppError::Invalid(vec![p.into()]))?;
     let household = store::household_by_reference(tx, &report.reference).await?;
     let matched = match &household {
         Some(id) => {

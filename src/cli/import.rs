@@ -8,8 +8,9 @@ use crate::store::Db;
 
 pub(super) async fn import(settings: Settings, file: &Path) -> anyhow::Result<()> {
     let text = super::read_input(file)?;
-    let histories =
-        crate::app::import::parse(&text).map_err(|e| anyhow::anyhow!("{}: {e}", file.display()))?;
+    let now = SystemClock.now();
+    let histories = crate::app::import::parse(&text, now)
+        .map_err(|e| anyhow::anyhow!("{}: {e}", file.display()))?;
     let rules = super::rules::load(&settings.alerts_dir)?;
     let db = Db::connect(&settings.database_url(), 1).await?;
     db.migrate().await?;
@@ -18,13 +19,12 @@ pub(super) async fn import(settings: Settings, file: &Path) -> anyhow::Result<()
         "importing {} households with {total_events} events",
         histories.len()
     );
-    let stored =
-        crate::app::import::import(&db, &rules, &histories, SystemClock.now(), |done, total| {
-            if done == total || done % 50 == 0 {
-                eprintln!("  {done}/{total} households");
-            }
-        })
-        .await?;
+    let stored = crate::app::import::import(&db, &rules, &histories, now, |done, total| {
+        if done == total || done % 50 == 0 {
+            eprintln!("  {done}/{total} households");
+        }
+    })
+    .await?;
     db.close().await;
     println!(
         "imported {} households and {stored} events",

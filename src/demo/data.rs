@@ -171,13 +171,13 @@ impl Builder<'_> {
         });
     }
 
-    /// The trajectory closes at `at`, with the reason given.
-    fn closure(&mut self, at: Instant, reason: Option<&str>) {
+    /// The trajectory closes at `at`, with the reason given (a closure always says why).
+    fn closure(&mut self, at: Instant, reason: &str) {
         self.push(at, |household, at| {
             Event::Closure(Closure {
                 household,
                 at,
-                reason: reason.map(|r| r.parse().expect("demo text")),
+                reason: Some(reason.parse().expect("demo text")),
             })
         });
     }
@@ -327,7 +327,7 @@ pub(crate) fn demo_histories(today: Instant) -> Vec<History> {
             }
             Story::ClosedEarly => {
                 b.scores(start, span - 60, 14, |_| 6);
-                b.closure(day(today, -55, 9), Some("Cliënten willen geen hulp meer."));
+                b.closure(day(today, -55, 9), "Cliënten willen geen hulp meer.");
                 b.signal(
                     day(today, -12, 21),
                     SignalKind::Melding,
@@ -337,7 +337,7 @@ pub(crate) fn demo_histories(today: Instant) -> Vec<History> {
             }
             Story::Aftercare => {
                 b.scores(start, span - 200, 14, |d| (5 + d / 14).min(9));
-                b.closure(day(today, -195, 9), Some("Doelen bereikt, stabiel veilig."));
+                b.closure(day(today, -195, 9), "Doelen bereikt, stabiel veilig.");
             }
             Story::PartnerLeaves => {
                 b.scores(start, span, 14, |_| 6);
@@ -365,7 +365,10 @@ pub(crate) fn demo_histories(today: Instant) -> Vec<History> {
             }
             Story::Reopened => {
                 b.scores(start, span - 80, 14, |_| 7);
-                b.closure(day(today, -75, 9), None);
+                b.closure(
+                    day(today, -75, 9),
+                    "Afspraken nagekomen, geen incidenten meer.",
+                );
                 b.signal(
                     day(today, -40, 22),
                     SignalKind::Melding,

@@ -2,6 +2,7 @@
 //! the edge (HTTP, import, replay) and nowhere else.
 
 mod event;
+mod trajectory;
 mod values;
 mod vocab;
 
@@ -11,6 +12,7 @@ pub use event::{
     Closure, Consultation, EVENT_TYPES, Escalation, Event, Flag, Household, Intervention,
     Milestone, PartnerWithdrawal, Score, Signal,
 };
+pub use trajectory::{CLOCK_SKEW, Dating, Trajectory, check_dating, latest_allowed};
 pub use values::{
     EscalationStep, FreeText, HouseholdId, Instant, LocalDate, PlaceName, Reference, SafetyScore,
     amsterdam,

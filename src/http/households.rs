@@ -375,7 +375,8 @@ async fn record(request: Writing<String>, kinds: &[&str]) -> Result<Response, Ap
         .await
 }
 
-/// Record a safety scale score. `type` and `household` may be left out.
+/// Record a safety scale score. `type` and `household` may be left out. `at` is not later than now
+/// (5 minutes of clock difference allowed) nor before the trajectory opened or was reopened.
 #[utoipa::path(post, path = "/api/v1/households/{id}/scores", tag = "households",
     params(("id" = String, Path, description = "Household id"),
            ("Idempotency-Key" = Option<String>, Header, description = "Makes a retry safe")),
@@ -385,7 +386,9 @@ pub async fn record_score(request: Writing<String>) -> Result<Response, ApiError
     record(request, &["score"]).await
 }
 
-/// Record a signal (melding, police incident, ...). `type` and `household` may be left out.
+/// Record a signal (melding, police incident, ...). `type` and `household` may be left out. `at` is
+/// not later than now (5 minutes of clock difference allowed); it may lie before the trajectory
+/// opened, since a signal is history.
 #[utoipa::path(post, path = "/api/v1/households/{id}/signals", tag = "households",
     params(("id" = String, Path, description = "Household id"),
            ("Idempotency-Key" = Option<String>, Header, description = "Makes a retry safe")),
@@ -400,7 +403,10 @@ pub async fn record_signal(request: Writing<String>) -> Result<Response, ApiErro
 const OTHER_EVENTS: &[&str] = EVENT_TYPES.split_at(3).1;
 
 /// Record another event: flag, consultation, intervention, escalation, proactive_scenario,
-/// partner_withdrawal, closure or reopen (`type` is required).
+/// partner_withdrawal, closure or reopen (`type` is required). `at` is not later than now (5 minutes
+/// of clock difference allowed) nor before the trajectory opened or was reopened; a reopen is not
+/// before its closure. A closure needs a `reason`, an intervention a `description` (and an
+/// `effect_expected_by` not before it).
 #[utoipa::path(post, path = "/api/v1/households/{id}/events", tag = "households",
     params(("id" = String, Path, description = "Household id"),
            ("Idempotency-Key" = Option<String>, Header, description = "Makes a retry safe")),

@@ -190,6 +190,10 @@ fn router(state: Arc<AppState>) -> Router {
     api.merge(web::router())
         .fallback(ops::not_found)
         .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            web::with_navigation,
+        ))
+        .layer(axum::middleware::from_fn_with_state(
             metrics.clone(),
             metrics::track,
         ))

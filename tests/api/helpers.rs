@@ -328,6 +328,29 @@ impl TestApp {
         .await
     }
 
+    /// Records an event in the interchange format (`type` says which endpoint) as `token`'s user,
+    /// moving the clock to its moment when that is later, as [`TestApp::score`] does.
+    pub async fn record(&self, token: &str, household: &str, event: Value) -> Reply {
+        if let Some(moment) = event["at"]
+            .as_str()
+            .and_then(|at| at.parse::<Instant>().ok())
+            && moment > zicht::clock::Clock::now(&self.clock)
+        {
+            self.clock.set(moment);
+        }
+        let path = match event["type"].as_str() {
+            Some("score") => "scores",
+            Some("signal") => "signals",
+            _ => "events",
+        };
+        self.post(
+            token,
+            &format!("/api/v1/households/{household}/{path}"),
+            event,
+        )
+        .await
+    }
+
     pub async fn timeline(&self, token: &str, household: &str) -> Vec<Value> {
         let reply = self
             .get(

@@ -14,10 +14,10 @@ both! {
         assert_eq!(created.body["assignments"], json!([{"username": "cm1", "relation": "casemanager"}]));
 
         app.score(&cm, "H-0001", "slachtoffer", 3, "2025-01-06T10:00:00+01:00").await.expect(StatusCode::CREATED);
-        app.post(&cm, "/api/v1/households/H-0001/signals", json!({
-            "at": "2025-02-01T22:10:00+01:00", "kind": "melding", "source": "politie", "acute": true
+        app.record(&cm, "H-0001", json!({
+            "type": "signal", "at": "2025-02-01T22:10:00+01:00", "kind": "melding", "source": "politie", "acute": true
         })).await.expect(StatusCode::CREATED);
-        app.post(&cm, "/api/v1/households/H-0001/events", json!({
+        app.record(&cm, "H-0001", json!({
             "type": "flag", "at": "2025-02-02T09:00:00+01:00", "flag": "intiem_terrorisme", "level": "waarschijnlijk"
         })).await.expect(StatusCode::CREATED);
         // Recorded out of order: the timeline is in time order.
@@ -85,7 +85,7 @@ both! {
             json!({"type":"reopen","at":"2026-01-05T09:00:00+01:00"}),
         ];
         for event in &events {
-            app.post(&rg, "/api/v1/households/H-0001/events", event.clone()).await.expect(StatusCode::CREATED);
+            app.record(&rg, "H-0001", event.clone()).await.expect(StatusCode::CREATED);
         }
         let items = app.timeline(&rg, "H-0001").await;
         assert_eq!(items.len(), events.len());
@@ -101,12 +101,12 @@ both! {
     async fn closing_twice_is_refused_and_stores_nothing(app: TestApp) {
         let cm = app.user("cm1", "casemanager").await;
         app.household("H-0001", None, &["cm1"]).await;
-        let closure = json!({"type":"closure","at":"2025-09-01T09:00:00+02:00"});
-        app.post(&cm, "/api/v1/households/H-0001/events", closure.clone()).await.expect(StatusCode::CREATED);
-        app.post(&cm, "/api/v1/households/H-0001/events", closure).await.expect_problem(StatusCode::CONFLICT, "");
+        let closure = json!({"type":"closure","at":"2025-09-01T09:00:00+02:00","reason":"doelen bereikt"});
+        app.record(&cm, "H-0001", closure.clone()).await.expect(StatusCode::CREATED);
+        app.record(&cm, "H-0001", closure).await.expect_problem(StatusCode::CONFLICT, "");
         let reopen = json!({"type":"reopen","at":"2026-01-05T09:00:00+01:00"});
-        app.post(&cm, "/api/v1/households/H-0001/events", reopen.clone()).await.expect(StatusCode::CREATED);
-        app.post(&cm, "/api/v1/households/H-0001/events", reopen).await.expect_problem(StatusCode::CONFLICT, "");
+        app.record(&cm, "H-0001", reopen.clone()).await.expect(StatusCode::CREATED);
+        app.record(&cm, "H-0001", reopen).await.expect_problem(StatusCode::CONFLICT, "");
         assert_eq!(app.timeline(&cm, "H-0001").await.len(), 2);
     }
 
@@ -154,7 +154,7 @@ both! {
             }
             app.post(&cm, "/api/v1/households", h).await.expect(StatusCode::CREATED);
         }
-        app.post(&cm, "/api/v1/households/H-0003/events", json!({"type":"closure","at":"2025-03-01T09:00:00+01:00"}))
+        app.record(&cm, "H-0003", json!({"type":"closure","at":"2025-01-06T09:00:00+01:00","reason":"doelen bereikt"}))
             .await.expect(StatusCode::CREATED);
 
         let mut seen = Vec::new();

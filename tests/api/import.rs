@@ -53,3 +53,27 @@ both! {
         assert_eq!(reply.body["items"].as_array().unwrap().len(), 2);
     }
 }
+
+both! {
+    async fn an_import_keeps_history_but_not_scores_from_before_the_trajectory(app: TestApp) {
+        // The melding of December came before the trajectory opened: history, kept.
+        let with_history = HISTORY.replace(
+            "{\"type\":\"signal\",\"household\":\"H-0001\",\"at\":\"2025-02-01T22:10:00+01:00\"",
+            "{\"type\":\"signal\",\"household\":\"H-0001\",\"at\":\"2024-12-01T22:10:00+01:00\"",
+        );
+        let out = import(&app, &with_history);
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        assert_eq!(app.count("events").await, 3);
+
+        // A score of 2019 on a trajectory of 2025 is refused, named, and nothing is stored.
+        let early = HISTORY
+            .replace("H-0001", "H-0011")
+            .replace("H-0002", "H-0012")
+            .replace("\"at\":\"2025-03-03T10:00:00+01:00\"", "\"at\":\"2019-03-03T10:00:00+01:00\"");
+        let out = import(&app, &early);
+        assert!(!out.status.success());
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(stderr.contains("H-0012") && stderr.contains("before the trajectory opened"), "{stderr}");
+        assert_eq!(app.count("households").await, 2);
+    }
+}

@@ -161,7 +161,7 @@ both! {
 
         divergence(&app, &cm1, "H-0001", "2025-01-06").await;
         // A concern from the woningcorporatie: ogen-en-oren, for the regisseur and the monitor.
-        app.post(&cm1, "/api/v1/households/H-0001/signals", json!({"at":"2025-01-08T12:00:00+01:00","kind":"zorgsignaal","source":"woningcorporatie","acute":false}))
+        app.record(&cm1, "H-0001", json!({"type":"signal","at":"2025-01-08T12:00:00+01:00","kind":"zorgsignaal","source":"woningcorporatie","acute":false}))
             .await.expect(StatusCode::CREATED);
         // Six weeks without directe veiligheid: the regisseur and the specialist pool of the region.
         app.at("2025-02-17T00:00:00+01:00");
@@ -411,7 +411,7 @@ both! {
             json!({"type": "escalation", "step": 3, "reason": "geweld niet te stoppen", "at": "2025-02-17T09:00:00+01:00"}),
             json!({"type": "proactive_scenario", "at": "2025-02-17T09:00:00+01:00"}),
         ] {
-            app.post(&rg, "/api/v1/households/H-0001/events", event).await.expect(StatusCode::CREATED);
+            app.record(&rg, "H-0001", event).await.expect(StatusCode::CREATED);
         }
         for day in ["2025-02-17", "2025-02-24", "2025-03-03"] {
             app.score(&cm, "H-0001", "slachtoffer", 3, &format!("{day}T10:00:00+01:00")).await.expect(StatusCode::CREATED);

@@ -14,7 +14,7 @@ both! {
         app.post(&cm, "/api/v1/households", h).await.expect(StatusCode::CREATED);
 
         let report = |reference: &str| json!({
-            "reference": reference, "at": "2025-03-03T21:00:00+01:00",
+            "reference": reference, "at": "2025-01-06T09:00:00+01:00",
             "kind": "zorgsignaal", "source": "woningcorporatie", "acute": false
         });
         let known = app.post(&reporter, "/api/v1/reports", report("VT-2025-001")).await.expect(StatusCode::ACCEPTED);

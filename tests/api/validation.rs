@@ -121,7 +121,7 @@ both! {
         app.post(&cm, "/api/v1/households/H-0001/scores", json!({
             "at":"2025-01-06T10:00:00+01:00","perspective":"slachtoffer","value":4,"reason": marker
         })).await.expect(StatusCode::CREATED);
-        app.post(&cm, "/api/v1/households/H-0001/events", json!({
+        app.record(&cm, "H-0001", json!({
             "type":"intervention","at":"2025-01-07T10:00:00+01:00","description": marker
         })).await.expect(StatusCode::CREATED);
         // A refused value is not echoed into the logs either.
@@ -154,5 +154,112 @@ both! {
         }
         app.get(&rg, "/api/v1/households/%00").await.expect_problem(StatusCode::NOT_FOUND, "");
         assert_eq!(app.alerts(&rg, "&rule=terugval&household=H-0001&gemeente=Eindhoven").await.len(), 0);
+    }
+}
+
+/// The problem's field errors as (field, message).
+fn errors(reply: &crate::helpers::Reply) -> Vec<(String, String)> {
+    reply.body["errors"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| {
+            (
+                e["field"].as_str().unwrap().to_owned(),
+                e["message"].as_str().unwrap().to_owned(),
+            )
+        })
+        .collect()
+}
+
+both! {
+    async fn events_are_dated_inside_their_trajectory_and_never_in_the_future(app: TestApp) {
+        let cm = app.user("cm1", "casemanager").await;
+        app.household("H-0001", None, &["cm1"]).await;
+        let events = "/api/v1/households/H-0001/events";
+        let scores = "/api/v1/households/H-0001/scores";
+        let signals = "/api/v1/households/H-0001/signals";
+        let score = |at: &str| json!({"at": at, "perspective": "slachtoffer", "value": 4});
+        // The clock stands at 2025-01-06T10:00+01:00, the morning the trajectory opened.
+        let before = app.post(&cm, scores, score("2019-05-01T10:00:00+02:00")).await
+            .expect_problem(StatusCode::UNPROCESSABLE_ENTITY, "at");
+        assert_eq!(errors(&before)[0].1, "must not be before the trajectory opened (2025-01-06T00:00:00+01:00)");
+        let next_year = app.post(&cm, scores, score("2026-01-06T10:00:00+01:00")).await
+            .expect_problem(StatusCode::UNPROCESSABLE_ENTITY, "at");
+        assert!(errors(&next_year)[0].1.contains("later than now"), "{:?}", errors(&next_year));
+        // A few minutes of clock difference are allowed, more are not.
+        app.post(&cm, scores, score("2025-01-06T10:06:00+01:00")).await
+            .expect_problem(StatusCode::UNPROCESSABLE_ENTITY, "at");
+        app.post(&cm, scores, score("2025-01-06T10:04:00+01:00")).await.expect(StatusCode::CREATED);
+        // A signal is history: the melding that opened the trajectory came before it.
+        app.post(&cm, signals, json!({"at":"2024-12-20T22:00:00+01:00","kind":"melding","source":"politie","acute":true}))
+            .await.expect(StatusCode::CREATED);
+        app.post(&cm, signals, json!({"at":"2026-01-01T00:00:00+01:00","kind":"melding","source":"politie","acute":false}))
+            .await.expect_problem(StatusCode::UNPROCESSABLE_ENTITY, "at");
+        assert_eq!(app.count("events").await, 2, "nothing refused was stored");
+
+        app.at("2025-03-01T12:00:00+01:00");
+        // Every problem at once, each on its field.
+        let intervention = app.post(&cm, events, json!({"type":"intervention","at":"2024-12-01T09:00:00+01:00","effect_expected_by":"2024-11-01"}))
+            .await.expect_problem(StatusCode::UNPROCESSABLE_ENTITY, "at");
+        let fields: Vec<String> = errors(&intervention).into_iter().map(|(f, _)| f).collect();
+        assert_eq!(fields, ["at", "description", "effect_expected_by"]);
+        app.post(&cm, events, json!({"type":"intervention","at":"2025-02-01T09:00:00+01:00","description":"Start GGZ"}))
+            .await.expect(StatusCode::CREATED);
+        // A closure says why, and is not dated before the trajectory.
+        let closure = app.post(&cm, events, json!({"type":"closure","at":"2025-03-01T09:00:00+01:00"})).await
+            .expect_problem(StatusCode::UNPROCESSABLE_ENTITY, "reason");
+        assert_eq!(errors(&closure)[0].1, "required: why the trajectory is closed");
+        app.post(&cm, events, json!({"type":"closure","at":"2025-03-01T09:00:00+01:00","reason":"   "})).await
+            .expect_problem(StatusCode::UNPROCESSABLE_ENTITY, "reason");
+        app.post(&cm, events, json!({"type":"closure","at":"2024-12-31T09:00:00+01:00","reason":"klaar"})).await
+            .expect_problem(StatusCode::UNPROCESSABLE_ENTITY, "at");
+        assert_eq!(app.count("events").await, 3);
+        app.post(&cm, events, json!({"type":"closure","at":"2025-03-01T09:00:00+01:00","reason":"doelen bereikt"})).await
+            .expect(StatusCode::CREATED);
+        // A reopen follows its closure; then T0 is the reopen.
+        app.at("2025-06-01T12:00:00+02:00");
+        app.post(&cm, events, json!({"type":"reopen","at":"2025-02-28T09:00:00+01:00"})).await
+            .expect_problem(StatusCode::UNPROCESSABLE_ENTITY, "at");
+        app.post(&cm, events, json!({"type":"reopen","at":"2025-05-01T09:00:00+02:00"})).await.expect(StatusCode::CREATED);
+        let old = app.post(&cm, scores, score("2025-04-01T10:00:00+02:00")).await
+            .expect_problem(StatusCode::UNPROCESSABLE_ENTITY, "at");
+        assert!(errors(&old)[0].1.contains("2025-05-01T09:00:00+02:00"), "{:?}", errors(&old));
+        app.post(&cm, signals, json!({"at":"2025-04-01T10:00:00+02:00","kind":"melding","source":"huisarts","acute":false}))
+            .await.expect(StatusCode::CREATED);
+        app.post(&cm, scores, score("2025-05-02T10:00:00+02:00")).await.expect(StatusCode::CREATED);
+        assert_eq!(app.count("events").await, 7);
+        let household = app.get(&cm, "/api/v1/households/H-0001").await.expect(StatusCode::OK);
+        assert_eq!(household.body["status"], "open");
+    }
+
+    async fn a_household_does_not_open_in_the_future(app: TestApp) {
+        let mut h = household_json("H-0001");
+        h["opened_at"] = json!("2025-01-07");
+        let reply = app.post(&app.admin_token, "/api/v1/households", h).await
+            .expect_problem(StatusCode::UNPROCESSABLE_ENTITY, "opened_at");
+        assert_eq!(errors(&reply)[0].1, "must be today or earlier");
+        let mut h = household_json("H-0001");
+        h["opened_at"] = json!("2019-03-04");
+        app.post(&app.admin_token, "/api/v1/households", h).await.expect(StatusCode::CREATED);
+        assert_eq!(app.count("households").await, 1);
+    }
+
+    async fn a_report_dated_in_the_future_is_refused_alike_for_known_and_unknown_references(app: TestApp) {
+        let reporter = app.user("woonbedrijf", "signal_reporter").await;
+        let mut h = household_json("H-0001");
+        h["reference"] = json!("VT-2025-001");
+        app.post(&app.admin_token, "/api/v1/households", h).await.expect(StatusCode::CREATED);
+        let report = |reference: &str| json!({
+            "reference": reference, "at": "2026-01-06T09:00:00+01:00",
+            "kind": "zorgsignaal", "source": "woningcorporatie", "acute": false
+        });
+        let known = app.post(&reporter, "/api/v1/reports", report("VT-2025-001")).await
+            .expect_problem(StatusCode::UNPROCESSABLE_ENTITY, "at");
+        let unknown = app.post(&reporter, "/api/v1/reports", report("VT-1999-999")).await
+            .expect_problem(StatusCode::UNPROCESSABLE_ENTITY, "at");
+        assert_eq!(known.body, unknown.body, "the answer tells nothing about the reference");
+        assert_eq!(app.count("signal_reports").await, 0);
+        assert_eq!(app.count("events").await, 0);
     }
 }

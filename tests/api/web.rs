@@ -193,7 +193,7 @@ both! {
         let html = monitor_page(&app).await;
         assert!(html.contains("Structurele onveiligheid in Eindhoven"));
         // Five households in phase 1, one in phase 2: the five is shown, the one is not.
-        assert!(html.contains("<td>5</td>"), "{html}");
+        assert!(html.contains("data-label=\"1 · acute onveiligheid\">5</td>"), "{html}");
         assert!(html.contains("&lt; 5"));
         assert!(!html.contains("H-0"), "a household id reached the gemeente page");
         assert!(html.contains("deelt geen huishoudens op trede 3"));
@@ -749,5 +749,199 @@ both! {
         }
         let (_, handled) = open(&app, &regisseur, "/waarschuwingen?tab=afgehandeld").await;
         assert_eq!(queue_of(&handled), [("H-0001".to_owned(), vec![no_safety, divergence])]);
+    }
+}
+
+/// Posts a form as a signed-in user.
+async fn post_form(
+    app: &TestApp,
+    session: &str,
+    path: &str,
+    fields: &[(&str, &str)],
+) -> reqwest::Response {
+    browser()
+        .post(app.url(path))
+        .header("cookie", session)
+        .form(fields)
+        .send()
+        .await
+        .unwrap()
+}
+
+async fn get_page(app: &TestApp, session: &str, path: &str) -> reqwest::Response {
+    browser()
+        .get(app.url(path))
+        .header("cookie", session)
+        .header("accept", "text/html")
+        .send()
+        .await
+        .unwrap()
+}
+
+/// The page's `<title>`.
+fn title(html: &str) -> &str {
+    html.split("<title>")
+        .nth(1)
+        .unwrap()
+        .split("</title>")
+        .next()
+        .unwrap()
+}
+
+both! {
+    async fn the_event_forms_refuse_what_the_api_refuses_in_dutch(app: TestApp) {
+        with_password(&app, "petra", "casemanager").await;
+        app.household("H-0001", None, &["petra"]).await;
+        let session = sign_in(&app, "petra", PASSWORD).await.unwrap();
+        let csrf = page_csrf(&app, &session, "/huishoudens/H-0001/score").await;
+        let score = |at: &'static str| {
+            let (session, csrf) = (session.clone(), csrf.clone());
+            let app = &app;
+            async move {
+                post_form(app, &session, "/huishoudens/H-0001/score", &[
+                    ("csrf", &csrf), ("perspective", "slachtoffer"), ("value", "4"), ("at", at),
+                ]).await
+            }
+        };
+        // Before the trajectory opened, or next year: refused, said in Dutch, focus on the summary.
+        let early = score("2019-05-01T10:00").await;
+        assert_eq!(early.status(), StatusCode::UNPROCESSABLE_ENTITY);
+        let html = early.text().await.unwrap();
+        assert!(html.contains("Dit moment ligt vóór de start van het traject (06-01-2025)."), "{html}");
+        assert!(title(&html).starts_with("Fout: Score vastleggen"), "{}", title(&html));
+        assert!(html.contains("tabindex=\"-1\" autofocus"), "the summary takes the focus");
+        let late = score("2026-01-06T10:00").await;
+        assert_eq!(late.status(), StatusCode::UNPROCESSABLE_ENTITY);
+        assert!(late.text().await.unwrap().contains("Dit moment ligt in de toekomst."));
+        assert_eq!(app.count("events").await, 0);
+        assert_eq!(score("2025-01-06T09:30").await.status(), StatusCode::SEE_OTHER);
+        // The form shows the previous score of each perspective, with its date.
+        let form = get_page(&app, &session, "/huishoudens/H-0001/score").await.text().await.unwrap();
+        assert!(form.contains("Vorige score per perspectief"), "{form}");
+        assert!(form.contains("data-label=\"Score\">4</td><td>06-01-2025</td>"), "{form}");
+
+        let event = |fields: Vec<(&'static str, &'static str)>| {
+            let (session, csrf) = (session.clone(), csrf.clone());
+            let app = &app;
+            async move {
+                let mut all = vec![("csrf", csrf.as_str())];
+                all.extend(fields);
+                post_form(app, &session, "/huishoudens/H-0001/gebeurtenis", &all).await
+            }
+        };
+        let no_description = event(vec![("type", "intervention"), ("at", "2025-01-06T09:00")]).await;
+        assert_eq!(no_description.status(), StatusCode::UNPROCESSABLE_ENTITY);
+        assert!(no_description.text().await.unwrap().contains("Beschrijf wat er als interventie wordt ingezet."));
+        let no_reason = event(vec![("type", "closure"), ("at", "2025-01-06T09:00")]).await;
+        assert_eq!(no_reason.status(), StatusCode::UNPROCESSABLE_ENTITY);
+        assert!(no_reason.text().await.unwrap().contains("Geef aan waarom het traject wordt afgesloten."));
+        // With a reason: first the question, with what closing means; nothing stored yet.
+        let closing = vec![("type", "closure"), ("at", "2025-01-06T09:00"), ("text", "Cliënten willen geen hulp.")];
+        let ask = event(closing.clone()).await;
+        assert_eq!(ask.status(), StatusCode::OK);
+        let html = ask.text().await.unwrap();
+        assert!(html.contains("Weet u het zeker?") && html.contains("Voortijdig loslaten"), "{html}");
+        assert!(html.contains("value=\"Cliënten willen geen hulp.\""), "the reason travels along");
+        assert_eq!(app.count("events").await, 1);
+        // "No": back to the form, as it was typed.
+        let mut no = closing.clone();
+        no.push(("bevestigd", "nee"));
+        let back = event(no).await.text().await.unwrap();
+        assert!(back.contains("Cliënten willen geen hulp.</textarea>"), "{back}");
+        assert_eq!(app.count("events").await, 1);
+        let mut yes = closing.clone();
+        yes.push(("bevestigd", "ja"));
+        assert_eq!(event(yes).await.status(), StatusCode::SEE_OTHER);
+        assert_eq!(app.scalar("SELECT COUNT(*) FROM events WHERE type = 'closure'").await, 1);
+        // Closed: the form offers a reopen, not a second closure.
+        let form = get_page(&app, &session, "/huishoudens/H-0001/gebeurtenis").await.text().await.unwrap();
+        assert!(form.contains("value=\"reopen\"") && !form.contains("value=\"closure\""));
+    }
+
+    async fn the_report_form_refuses_a_date_in_the_future(app: TestApp) {
+        with_password(&app, "woonbedrijf", "signal_reporter").await;
+        let mut h = crate::helpers::household_json("H-0001");
+        h["reference"] = serde_json::json!("VT-2025-001");
+        app.post(&app.admin_token, "/api/v1/households", h).await.expect(StatusCode::CREATED);
+        let session = sign_in(&app, "woonbedrijf", PASSWORD).await.unwrap();
+        let csrf = page_csrf(&app, &session, "/melden").await;
+        for reference in ["VT-2025-001", "VT-1999-999"] {
+            let reply = post_form(&app, &session, "/melden", &[
+                ("csrf", &csrf), ("reference", reference), ("kind", "zorgsignaal"),
+                ("source", "woningcorporatie"), ("at", "2026-01-06T10:00"),
+            ]).await;
+            assert_eq!(reply.status(), StatusCode::UNPROCESSABLE_ENTITY);
+            let html = reply.text().await.unwrap();
+            assert!(html.contains("Dit moment ligt in de toekomst."), "{html}");
+            assert!(title(&html).starts_with("Fout: "));
+        }
+        assert_eq!(app.count("signal_reports").await, 0);
+        assert_eq!(app.count("events").await, 0);
+    }
+
+    async fn refusals_and_unknown_pages_keep_the_navigation(app: TestApp) {
+        with_password(&app, "petra", "casemanager").await;
+        with_password(&app, "aov-eindhoven", "gemeente_monitor").await;
+        app.household("H-0001", None, &["petra"]).await;
+        let petra = sign_in(&app, "petra", PASSWORD).await.unwrap();
+        for (path, status, heading) in [
+            ("/huishoudens/H-9999", StatusCode::NOT_FOUND, "Niet gevonden"),
+            ("/huishoudens/H-0001/onzin", StatusCode::NOT_FOUND, "Niet gevonden"),
+            ("/bestaat-niet", StatusCode::NOT_FOUND, "Niet gevonden"),
+            ("/gemeente", StatusCode::FORBIDDEN, "Geen toegang"),
+        ] {
+            let reply = get_page(&app, &petra, path).await;
+            assert_eq!(reply.status(), status, "{path}");
+            let html = reply.text().await.unwrap();
+            assert!(html.contains(heading), "{path}: {html}");
+            assert!(html.contains("href=\"/huishoudens\"") && html.contains("Uitloggen"), "{path}: no navigation: {html}");
+        }
+        let monitor = sign_in(&app, "aov-eindhoven", PASSWORD).await.unwrap();
+        let html = get_page(&app, &monitor, "/huishoudens/H-0001").await.text().await.unwrap();
+        assert!(html.contains("Niet gevonden") && html.contains("href=\"/gemeente\""), "{html}");
+        // A forged form is refused with the navigation too; without a session there is none.
+        let forged = post_form(&app, &petra, "/huishoudens/H-0001/score", &[("csrf", "geraden")]).await;
+        assert_eq!(forged.status(), StatusCode::FORBIDDEN);
+        assert!(forged.text().await.unwrap().contains("Uitloggen"));
+        let anonymous = browser().get(app.url("/bestaat-niet")).header("accept", "text/html").send().await.unwrap();
+        assert!(!anonymous.text().await.unwrap().contains("Uitloggen"));
+    }
+
+    async fn the_timeline_pages_and_filters_whatever_it_is_asked(app: TestApp) {
+        with_password(&app, "petra", "casemanager").await;
+        app.household("H-0001", None, &["petra"]).await;
+        let cm = app.user("cm-api", "casemanager").await;
+        app.put(&app.admin_token, "/api/v1/households/H-0001/assignments",
+            serde_json::json!({"casemanagers": ["petra", "cm-api"]})).await.expect(StatusCode::OK);
+        app.at("2025-03-01T12:00:00+01:00");
+        for day in 0..45 {
+            let at = format!("2025-01-{:02}T10:00:00+01:00", 6 + day % 25);
+            let perspective = if day < 25 { "slachtoffer" } else { "casemanager" };
+            app.score(&cm, "H-0001", perspective, 5, &at).await.expect(StatusCode::CREATED);
+        }
+        app.record(&cm, "H-0001", serde_json::json!({"type":"signal","at":"2025-02-01T22:00:00+01:00","kind":"melding","source":"politie","acute":true}))
+            .await.expect(StatusCode::CREATED);
+        let session = sign_in(&app, "petra", PASSWORD).await.unwrap();
+        for (query, shows) in [
+            ("", "Alles, nieuwste eerst: 46 in totaal, pagina 1 van 3"),
+            ("?pagina=2", "pagina 2 van 3"),
+            ("?pagina=0", "pagina 1 van 3"),
+            ("?pagina=-4", "pagina 1 van 3"),
+            ("?pagina=twee", "pagina 1 van 3"),
+            ("?pagina=99999999999999999999999999", "pagina 3 van 3"),
+            ("?soort=signaal", "Signalen, nieuwste eerst: 1 in totaal"),
+            ("?soort=score&pagina=3", "Scores, nieuwste eerst: 45 in totaal, pagina 3 van 3"),
+            ("?soort=roddel", "Die soort bestaat niet"),
+            ("?soort=consultatie", "Niets van deze soort vastgelegd."),
+            ("?soort=&pagina=&opgeslagen=", "pagina 1 van 3"),
+        ] {
+            let reply = get_page(&app, &session, &format!("/huishoudens/H-0001{query}")).await;
+            assert_eq!(reply.status(), StatusCode::OK, "{query}");
+            let html = reply.text().await.unwrap();
+            assert!(html.contains(shows), "{query}: {html}");
+        }
+        // The pager keeps the filter.
+        let html = get_page(&app, &session, "/huishoudens/H-0001?soort=score").await.text().await.unwrap();
+        assert!(html.contains("href=\"/huishoudens/H-0001?soort=score&amp;pagina=2#tijdlijn\""), "{html}");
     }
 }

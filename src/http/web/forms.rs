@@ -5,6 +5,7 @@ use std::collections::HashMap;
 
 use maud::{Markup, html};
 
+use crate::app::events;
 use crate::domain::{Instant, Vocabulary, amsterdam};
 
 /// What a form holds: the values sent (or defaults) and the errors per field.
@@ -76,11 +77,22 @@ impl FormState {
     }
 }
 
-/// The list of errors at the top of a form, each linking to its field.
+/// The page title of a form: "Fout: " first after a failed submit, so a screen reader hears it
+/// at once.
+pub(super) fn title(form: &FormState, title: &str) -> String {
+    if form.is_valid() {
+        title.to_owned()
+    } else {
+        format!("Fout: {title}")
+    }
+}
+
+/// The list of errors at the top of a form, each linking to its field. It takes the focus when
+/// the page loads (`autofocus`, no script needed), so the keyboard starts at what went wrong.
 pub(super) fn summary(form: &FormState) -> Markup {
     html! {
         @if !form.errors.is_empty() {
-            div.summary role="alert" aria-labelledby=(form.id("fouten")) tabindex="-1" {
+            div.summary role="alert" aria-labelledby=(form.id("fouten")) tabindex="-1" autofocus {
                 h2 id=(form.id("fouten")) { "Controleer het formulier" }
                 ul { @for (field, message) in &form.errors { li { a href={ "#" (form.id(field)) } { (message) } } } }
             }
@@ -154,6 +166,44 @@ pub(super) fn select(
             }
             @if let Some(e) = form.error(name) { p.error id={ (form.id(name)) "-fout" } { (e) } }
         }
+    }
+}
+
+/// A yes/no field, sent as `ja` when ticked.
+pub(super) fn checkbox(form: &FormState, name: &str, label: &str) -> Markup {
+    html! {
+        div.field.check {
+            input id=(form.id(name)) type="checkbox" name=(name) value="ja" checked[form.value(name) == "ja"];
+            label for=(form.id(name)) { (label) }
+        }
+    }
+}
+
+/// What is wrong with an event, in Dutch (the API says it in English from the same check).
+pub(super) fn event_problem_text(p: events::Problem) -> String {
+    use events::Problem;
+    match p {
+        Problem::OpensInFuture => "De startdatum ligt in de toekomst.".into(),
+        Problem::InFuture => "Dit moment ligt in de toekomst. Vul in wanneer het gebeurde.".into(),
+        Problem::BeforeOpened(t0) => format!(
+            "Dit moment ligt vóór de start van het traject ({}). Vul een moment vanaf de start in.",
+            moment(t0)
+        ),
+        Problem::BeforeClosed(closed) => {
+            format!("Een heropening ligt na de afsluiting ({}).", moment(closed))
+        }
+        Problem::ReasonMissing => "Geef aan waarom het traject wordt afgesloten.".into(),
+        Problem::DescriptionMissing => "Beschrijf wat er als interventie wordt ingezet.".into(),
+        Problem::EffectBeforeStart => "Deze datum ligt vóór de start van de interventie.".into(),
+    }
+}
+
+/// A date, with the time only when it is not the start of the day.
+fn moment(t: Instant) -> String {
+    if t.local_date().start() == t {
+        super::date(t)
+    } else {
+        super::datetime(t)
     }
 }
 

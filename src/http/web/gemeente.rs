@@ -52,7 +52,7 @@ fn month_chart(months: &[((i16, i8), usize)]) -> Markup {
     let max = months.iter().map(|(_, n)| *n).max().unwrap_or(0).max(5) as f64;
     let bar = |n: usize| (n as f64 / max * 150.0).round();
     let mut svg = format!(
-        r#"<svg role="img" aria-labelledby="mm-title mm-desc" viewBox="0 0 {width} 210" width="100%" style="max-width:{width}px;font-family:system-ui,sans-serif"><title id="mm-title">Meldingen per maand</title><desc id="mm-desc">Aantal meldingen bij Veilig Thuis per maand in de gemeente; aantallen onder 5 staan als &lt; 5.</desc>"#
+        r#"<svg role="img" aria-labelledby="mm-title mm-desc" viewBox="0 0 {width} 210" width="100%" style="max-width:{width}px;min-width:{width}px;font-family:system-ui,sans-serif"><title id="mm-title">Meldingen per maand</title><desc id="mm-desc">Aantal meldingen bij Veilig Thuis per maand in de gemeente; aantallen onder 5 staan als &lt; 5.</desc>"#
     );
     for (i, ((y, m), n)) in months.iter().enumerate() {
         let x = 30 + i * 40;
@@ -82,7 +82,12 @@ fn month_chart(months: &[((i16, i8), usize)]) -> Markup {
         }
     }
     svg.push_str(r##"<line x1="25" y1="170" x2="100%" y2="170" stroke="#4a4a4a"/></svg>"##);
-    html! { (PreEscaped(svg)) }
+    // Readable on a phone: at its own size, scrolled sideways in its box, never the page.
+    html! {
+        div.chart-scroll role="region" aria-label="Grafiek meldingen per maand; schuif opzij op een smal scherm" tabindex="0" {
+            (PreEscaped(svg))
+        }
+    }
 }
 
 pub(super) async fn dashboard(State(state): State<Arc<AppState>>, user: WebUser) -> Response {
@@ -209,10 +214,10 @@ pub(super) async fn dashboard(State(state): State<Arc<AppState>>, user: WebUser)
                 thead { tr { th scope="col" { "Wijk" } @for p in Phase::ALL { th scope="col" { (p.label()) } } } }
                 tbody {
                     @for w in &wijken {
-                        tr { th scope="row" { (w) } @for p in Phase::ALL { td { (count(by_phase_wijk.get(&(w.clone(), p)).copied().unwrap_or(0))) } } }
+                        tr { th scope="row" { (w) } @for p in Phase::ALL { td data-label=(p.label()) { (count(by_phase_wijk.get(&(w.clone(), p)).copied().unwrap_or(0))) } } }
                     }
                     tr { th scope="row" { "Totaal" } @for p in Phase::ALL {
-                        td { (count(by_phase_wijk.iter().filter(|((_, q), _)| *q == p).map(|(_, n)| n).sum())) }
+                        td data-label=(p.label()) { (count(by_phase_wijk.iter().filter(|((_, q), _)| *q == p).map(|(_, n)| n).sum())) }
                     } }
                 }
             }
@@ -225,7 +230,7 @@ pub(super) async fn dashboard(State(state): State<Arc<AppState>>, user: WebUser)
                 table {
                     thead { tr { th scope="col" { "Datum" } th scope="col" { "Wijk" } th scope="col" { "Van" } th scope="col" { "Soort" } } }
                     tbody { @for (at, wijk, source, kind) in &stream {
-                        tr { td { (date(*at)) } td { (wijk) } td { (source.label()) } td { (kind.label()) } }
+                        tr { td data-label="Datum" { (date(*at)) } td data-label="Wijk" { (wijk) } td data-label="Van" { (source.label()) } td data-label="Soort" { (kind.label()) } }
                     } }
                 }
             }

@@ -17,9 +17,10 @@ mod session;
 use std::sync::Arc;
 
 use axum::Router;
-use axum::extract::FromRequestParts;
+use axum::extract::{FromRequestParts, Request, State};
 use axum::http::request::Parts;
 use axum::http::{HeaderValue, StatusCode, header};
+use axum::middleware::Next;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use maud::{DOCTYPE, Markup, PreEscaped, html};
@@ -125,14 +126,64 @@ const STYLE: &str = r#"
 * { box-sizing: border-box; }
 body { margin:0; font: 1.0625rem/1.5 system-ui, sans-serif; color: var(--ink); background:#fff; }
 a { color: var(--accent); }
-a:focus, button:focus, input:focus, select:focus, textarea:focus { outline: 3px solid #0b0c0c; outline-offset: 0; box-shadow: 0 0 0 6px #ffbf47; }
+a:focus, button:focus, input:focus, select:focus, textarea:focus, [tabindex]:focus { outline: 3px solid #0b0c0c; outline-offset: 0; box-shadow: 0 0 0 6px #ffbf47; }
+header a:focus, header button:focus { background:#ffbf47; color:#0b0c0c; box-shadow:none; }
 .skip { position:absolute; left:-999px; } .skip:focus { left: 0.5rem; top: 0.5rem; background:#fff; padding:0.5rem; z-index:2; }
-header { background: var(--accent); color:#fff; padding: 0.5rem 1rem; display:flex; flex-wrap:wrap; gap:0.75rem; align-items:center; }
-header a, header button { color:#fff; } header nav { display:flex; flex-wrap:wrap; gap:0.75rem; flex:1; }
+header { background: var(--accent); color:#fff; padding: 0.5rem 1rem; display:flex; flex-wrap:wrap; gap:0.25rem 0.75rem; align-items:center; }
+header a, header button { color:#fff; } header nav { display:flex; flex-wrap:wrap; gap:0.25rem 1rem; flex:1; }
 header form { margin:0; } header button { background:none; border:1px solid #fff; padding:0.25rem 0.6rem; font:inherit; cursor:pointer; }
+@media (max-width: 40rem) {
+  header { padding: 0.4rem 0.75rem; font-size: 0.875rem; }
+  header > strong { flex: 1; }
+  header nav { order: 3; flex-basis: 100%; }
+  header button { padding: 0.1rem 0.5rem; }
+  header nav { gap: 0.25rem 0.7rem; }
+  header nav a { padding: 0.2rem 0; }
+  header .wide { position:absolute; width:1px; height:1px; overflow:hidden; clip-path:inset(50%); white-space:nowrap; }
+  main { padding: 0.75rem; }
+}
 main { max-width: 60rem; margin: 0 auto; padding: 1rem; }
 h1 { font-size: 1.5rem; margin-top: 0.5rem; } h2 { font-size: 1.2rem; margin-top: 1.5rem; }
 table { border-collapse: collapse; width: 100%; } th, td { text-align:left; padding: 0.4rem; border-bottom: 1px solid var(--line); vertical-align: top; }
+table.compact { width:auto; min-width:min(100%, 24rem); margin-bottom:1.25rem; }
+caption { text-align:left; color: var(--muted); font-size: 0.95rem; padding-bottom: 0.25rem; }
+.id, .nowrap { white-space: nowrap; }
+td, th { overflow-wrap: anywhere; }
+/* On a phone every row of a table is a card; each cell says what it is (data-label). */
+@media (max-width: 40rem) {
+  table, tbody, tr, th, td, caption { display:block; width:100%; }
+  thead { position:absolute; width:1px; height:1px; overflow:hidden; clip-path:inset(50%); }
+  tr { border:1px solid var(--line); border-radius:4px; margin:0 0 0.75rem; padding:0.25rem 0.75rem; }
+  th, td { border:0; padding:0.2rem 0; }
+  td[data-label]::before, th[data-label]::before { content: attr(data-label) ": "; font-weight:600; }
+  /* A short reference table reads as one line per row. */
+  table.compact tr { display:flex; flex-wrap:wrap; gap:0 0.75rem; margin:0; border:0; border-bottom:1px solid var(--line); border-radius:0; padding:0.3rem 0; }
+  table.compact th, table.compact td { width:auto; }
+  table.compact th { flex-basis:100%; }
+}
+.field.check { display:flex; gap:0.5rem; align-items:center; }
+.field.check input { width:1.5rem; height:1.5rem; min-height:0; margin:0; }
+.field.check label { margin:0; font-weight:600; }
+button.secondary { background:#fff; color: var(--accent); border:2px solid var(--accent); padding: 0.6rem 1.1rem; font: inherit; font-weight:600; border-radius:4px; cursor:pointer; min-height:2.75rem; }
+.chart { margin: 0.5rem 0 1rem; }
+/* The chart keeps a readable size: a phone scrolls it sideways inside this box, never the page. */
+.chart-scroll { overflow-x: auto; }
+.chart-scroll svg { display:block; min-width: 40rem; }
+.legend { list-style:none; margin:0.5rem 0 0; padding:0; display:flex; flex-wrap:wrap; gap:0.25rem 1.25rem; font-size:0.95rem; }
+.legend li { display:flex; align-items:center; gap:0.35rem; }
+.swatch { flex: none; vertical-align: middle; }
+.latest { list-style:none; margin:0 0 1rem; padding:0; display:grid; grid-template-columns: repeat(auto-fill, minmax(10.5rem, 1fr)); gap:0.5rem; }
+.latest li { border:1px solid var(--line); border-radius:4px; padding:0.4rem 0.6rem; display:grid; min-width:0; }
+.latest .who { display:flex; flex-wrap:wrap; align-items:center; gap:0 0.35rem; font-weight:600; overflow-wrap:anywhere; }
+.latest .value { font-size:1.6rem; font-weight:700; line-height:1.2; }
+.latest .meta, .meta { color: var(--muted); font-size:0.95rem; }
+h3 { font-size:1.05rem; margin: 1rem 0 0.5rem; }
+details.data { margin: 0 0 1rem; } details.data summary { cursor:pointer; color: var(--accent); text-decoration: underline; padding: 0.25rem 0; }
+.filters { display:flex; flex-wrap:wrap; gap:0 1rem; align-items:flex-end; background:#f3f5f7; padding:0.75rem 1rem 0; border-radius:4px; margin-bottom:1rem; }
+.filters .field { flex:1 1 11rem; margin-bottom:0.75rem; }
+.filter-actions { display:flex; flex-wrap:wrap; gap:0.5rem 1rem; align-items:center; margin-bottom:0.75rem; }
+.pager { display:flex; flex-wrap:wrap; gap:0.5rem 1.5rem; align-items:center; justify-content:center; margin:1.5rem 0; }
+.pager a { padding:0.5rem 0; }
 .field { margin: 0 0 1rem; } label { display:block; font-weight:600; margin-bottom:0.25rem; }
 input, select, textarea { font: inherit; padding: 0.5rem; border: 2px solid var(--muted); border-radius: 4px; width: 100%; max-width: 30rem; min-height: 2.75rem; }
 textarea { min-height: 5rem; }
@@ -222,7 +273,8 @@ pub(super) fn layout(title: &str, user: Option<&WebUser>, content: Markup) -> Ma
                             @if u.actor().role != Role::SignalReporter {
                                 a href="/berichten" {
                                     "Berichten"
-                                    @if u.unread > 0 { " (" (u.unread) " ongelezen)" }
+                                    // "(3)" on a phone, where the header has one line for the menu.
+                                    @if u.unread > 0 { " (" (u.unread) span.wide { " ongelezen" } ")" }
                                 }
                             }
                         }
@@ -259,6 +311,29 @@ pub(super) fn page(markup: Markup) -> Response {
     response
 }
 
+/// What a failure page says. Kept on the response, so that [`with_navigation`] can show the same
+/// page with the signed-in user's navigation: a handler that fails early need not know who asked.
+#[derive(Clone, Copy)]
+struct Failure {
+    title: &'static str,
+    text: &'static str,
+}
+
+fn failure_page(status: StatusCode, failure: Failure, user: Option<&WebUser>) -> Response {
+    let mut response = page(layout(
+        failure.title,
+        user,
+        html! {
+            h1 { (failure.title) }
+            p { (failure.text) }
+            p { a href="/" { "Naar de startpagina" } }
+        },
+    ));
+    *response.status_mut() = status;
+    response.extensions_mut().insert(failure);
+    response
+}
+
 /// A page-level failure in Dutch, never a stack of details.
 pub(super) fn page_error(error: ApiError) -> Response {
     let status = error.status();
@@ -285,17 +360,29 @@ pub(super) fn page_error(error: ApiError) -> Response {
             "Er ging iets mis aan onze kant. Probeer het later opnieuw.",
         ),
     };
-    let mut response = page(layout(
-        title,
-        None,
-        html! {
-            h1 { (title) }
-            p { (text) }
-            p { a href="/" { "Naar de startpagina" } }
-        },
-    ));
-    *response.status_mut() = status;
-    response
+    failure_page(status, Failure { title, text }, None)
+}
+
+/// Shows a failure page (a refusal, "not found", an unknown URL) with the navigation of the user
+/// whose session the request carries, so that nobody is stranded on it.
+pub(crate) async fn with_navigation(
+    State(state): State<Arc<AppState>>,
+    request: Request,
+    next: Next,
+) -> Response {
+    let signed_in = session::cookie(request.headers(), session::SESSION_COOKIE).is_some();
+    let headers = signed_in.then(|| request.headers().clone());
+    let response = next.run(request).await;
+    let (Some(headers), Some(failure)) = (headers, response.extensions().get::<Failure>().copied())
+    else {
+        return response;
+    };
+    let (mut parts, ()) = Request::new(()).into_parts();
+    parts.headers = headers;
+    match WebUser::from_request_parts(&mut parts, &state).await {
+        Ok(user) => failure_page(response.status(), failure, Some(&user)),
+        Err(_) => response,
+    }
 }
 
 /// Checks the CSRF token of a form against the session's; a mismatch is answered 403.
@@ -344,4 +431,41 @@ pub(super) async fn audited(
     let mut conn = state.db.acquire().await?;
     state.audit(&mut conn, who, action, household).await?;
     Ok(())
+}
+
+#[cfg(test)]
+pub(in crate::http::web) mod tests {
+    /// The WCAG 2 contrast ratio of two `#rrggbb` colours.
+    pub(in crate::http::web) fn contrast(a: &str, b: &str) -> f64 {
+        let luminance = |hex: &str| {
+            let channel = |i: usize| {
+                let c = f64::from(u8::from_str_radix(&hex[i..i + 2], 16).unwrap()) / 255.0;
+                if c <= 0.03928 {
+                    c / 12.92
+                } else {
+                    ((c + 0.055) / 1.055).powf(2.4)
+                }
+            };
+            0.2126 * channel(1) + 0.7152 * channel(3) + 0.0722 * channel(5)
+        };
+        let (x, y) = (luminance(a), luminance(b));
+        (x.max(y) + 0.05) / (x.min(y) + 0.05)
+    }
+
+    #[test]
+    fn the_focus_style_stands_out_at_least_3_to_1_wherever_it_appears() {
+        let (outline, halo, page, header) = ("#0b0c0c", "#ffbf47", "#ffffff", "#0b5394");
+        assert!(super::STYLE.contains(&format!("outline: 3px solid {outline}")));
+        assert!(super::STYLE.contains(&format!("box-shadow: 0 0 0 6px {halo}")));
+        assert!(super::STYLE.contains(&format!("--accent:{header}")));
+        // On the page the black outline carries it; in the blue header the yellow fill does.
+        assert!(contrast(outline, page) >= 3.0);
+        assert!(contrast(halo, header) >= 3.0);
+        assert!(
+            contrast(outline, halo) >= 4.5,
+            "the focused header link's text"
+        );
+        // Not the halo on white: that was the 1.64:1 of the old focus ring.
+        assert!(contrast(halo, page) < 3.0);
+    }
 }

@@ -24,7 +24,7 @@ fn fields(user: &WebUser, form: &FormState) -> Markup {
             (forms::input(form, "reference", "Kenmerk van het huishouden", "text", Some("Het kenmerk dat u van Veilig Thuis kreeg, bijvoorbeeld VT-2025-0001."), &[]))
             (forms::select(form, "kind", "Wat is er aan de hand?", &forms::choices::<SignalKind>()))
             (forms::select(form, "source", "U meldt als", &forms::choices::<SignalSource>()))
-            div.field { label { input type="checkbox" name="acute" value="ja" style="width:auto;min-height:0"; " Er is nu acuut gevaar (bel bij direct gevaar 112)" } }
+            (forms::checkbox(form, "acute", "Er is nu acuut gevaar (bel bij direct gevaar 112)"))
             (forms::input(form, "at", "Wanneer", "datetime-local", None, &[]))
             button.primary type="submit" { "Zorg melden" }
         }
@@ -80,17 +80,31 @@ pub(super) async fn submit(
     let source = form.parse("source", "Kies als wie u meldt.", |s| {
         s.parse::<SignalSource>().ok()
     });
-    let at = form.parse("at", "Vul een datum en tijd in.", forms::local_datetime);
+    let at = form.parse(
+        "at",
+        "Vul een datum en tijd in, bijvoorbeeld 06-01-2025 10:00.",
+        forms::local_datetime,
+    );
     let acute = form.value("acute") == "ja";
-    match (form.is_valid(), reference, kind, source, at) {
-        (true, Some(reference), Some(kind), Some(source), Some(at)) => {
-            let report = reports::Report {
-                reference,
-                at,
-                kind,
-                source,
-                acute,
-            };
+    let report = match (reference, kind, source, at) {
+        (Some(reference), Some(kind), Some(source), Some(at)) => Some(reports::Report {
+            reference,
+            at,
+            kind,
+            source,
+            acute,
+        }),
+        _ => None,
+    };
+    // The rule the API applies too, worded for the form.
+    if let Some(Err(p)) = report
+        .as_ref()
+        .map(|r| reports::check(r, state.clock.now()))
+    {
+        form.add(p.field(), forms::event_problem_text(p));
+    }
+    match (form.is_valid(), report) {
+        (true, Some(report)) => {
             let filed = async {
                 let mut tx = state.db.begin_write().await?;
                 let now = state.clock.now();
@@ -120,7 +134,7 @@ pub(super) async fn submit(
         }
         _ => {
             let mut r = page(layout(
-                "Zorg melden",
+                &forms::title(&form, "Zorg melden"),
                 Some(&user),
                 html! { h1 { "Zorg melden over een huishouden" } (fields(&user, &form)) },
             ));

@@ -60,13 +60,18 @@ fn set_cookie(state: &AppState, name: &str, value: &str, max_age: i64) -> Header
 }
 
 fn login_form(csrf: &str, username: &str, error: Option<&str>) -> maud::Markup {
+    let title = if error.is_some() {
+        "Fout: Inloggen"
+    } else {
+        "Inloggen"
+    };
     layout(
-        "Inloggen",
+        title,
         None,
         html! {
             h1 { "Inloggen" }
             @if let Some(e) = error {
-                div.summary role="alert" { p.error { (e) } }
+                div.summary role="alert" tabindex="-1" autofocus { p.error { (e) } }
             }
             form method="post" action="/inloggen" {
                 input type="hidden" name="csrf" value=(csrf);

@@ -13,27 +13,33 @@ use crate::auth::policy::Action;
 use crate::domain::{
     Closure, Consultation, Escalation, EscalationStep, Event, Flag, FreeText, HouseholdId, Instant,
     Intervention, LocalDate, Milestone, Partner, PartnerWithdrawal, Perspective, SafetyScore,
-    Score, Signal, SignalKind, SignalSource, Specialism,
+    Score, Signal, SignalKind, SignalSource, Specialism, Trajectory,
 };
-use crate::engine::History;
+use crate::engine::{History, Phase, phase};
 use crate::http::web::forms::{self, FormState};
-use crate::http::web::{WebUser, csrf_refused, layout, page, page_error};
+use crate::http::web::{WebUser, csrf_refused, date, datetime, layout, page, page_error};
 use crate::http::{ApiError, AppState};
 use crate::store::{self};
 
-use super::{allowed, history};
+use super::{allowed, history, latest_scores};
 
-fn form_page(user: &WebUser, id: &HouseholdId, kind: &EventForm, form: &FormState) -> Response {
+fn form_page(
+    user: &WebUser,
+    id: &HouseholdId,
+    kind: &EventForm,
+    form: &FormState,
+    hist: &History,
+) -> Response {
     page(layout(
-        kind.title,
+        &forms::title(form, kind.title),
         Some(user),
         html! {
-            p { a href={ "/huishoudens/" (id) } { "← Terug naar " (id) } }
+            p { a href={ "/huishoudens/" (id) } { "← Terug naar " span.id { (id) } } }
             h1 { (kind.title) }
             (forms::summary(form))
             form method="post" action={ "/huishoudens/" (id) "/" (kind.slug) } novalidate {
                 input type="hidden" name="csrf" value=(user.csrf);
-                ((kind.fields)(form))
+                ((kind.fields)(form, hist))
                 button.primary type="submit" { "Opslaan" }
             }
         },
@@ -45,9 +51,10 @@ struct EventForm {
     title: &'static str,
     /// The last part of its path, and what the household page says was saved.
     slug: &'static str,
-    fields: fn(&FormState) -> Markup,
+    /// The fields, given the household's history (the score form shows the previous scores).
+    fields: fn(&FormState, &History) -> Markup,
     /// Builds the event from the form (recording errors in it), given the household's history.
-    build: fn(&mut FormState, &HouseholdId, &History, Instant) -> Option<Event>,
+    build: fn(&mut FormState, &HouseholdId, &History) -> Option<Event>,
 }
 
 const SCORE: EventForm = EventForm {
@@ -86,10 +93,14 @@ async fn show_form(state: &AppState, user: &WebUser, raw: &str, kind: &EventForm
         Ok(id) => id,
         Err(r) => return r,
     };
+    let hist = match history(state, &id).await {
+        Ok((hist, _)) => hist,
+        Err(e) => return page_error(e),
+    };
     let mut form = FormState::default();
     form.values
         .insert("at".into(), forms::datetime_value(state.clock.now()));
-    form_page(user, &id, kind, &form)
+    form_page(user, &id, kind, &form, &hist)
 }
 
 /// Checks the CSRF token and access, builds the event, and stores it (then back to the household
@@ -113,15 +124,87 @@ async fn submit_form(
         Err(e) => return page_error(e),
     };
     let mut form = FormState::from(values);
-    let event = (kind.build)(&mut form, &id, &hist, state.clock.now());
+    let now = state.clock.now();
+    let event = (kind.build)(&mut form, &id, &hist);
+    // The rules of the use case, as the API applies them, worded for the form.
+    if let Some(event) = &event {
+        for p in events::check(event, &hist, now) {
+            form.add(form_field(p), forms::event_problem_text(p));
+        }
+    }
     match (form.is_valid(), event) {
+        (true, Some(event @ Event::Closure(_))) if form.value("bevestigd") != "ja" => {
+            if form.value("bevestigd") == "nee" {
+                // Back to the form, with what was typed.
+                form.values.remove("bevestigd");
+                return form_page(user, &id, kind, &form, &hist);
+            }
+            confirm_closure(state, user, &id, &form, &hist, &event)
+        }
         (true, Some(event)) => save(state, user, &id, event, kind.slug).await,
         _ => {
-            let mut response = form_page(user, &id, kind, &form);
+            let mut response = form_page(user, &id, kind, &form, &hist);
             *response.status_mut() = axum::http::StatusCode::UNPROCESSABLE_ENTITY;
             response
         }
     }
+}
+
+/// The form field that holds what an API field says.
+fn form_field(p: events::Problem) -> &'static str {
+    match p.field() {
+        "reason" | "description" => "text",
+        "effect_expected_by" => "effect",
+        other => other,
+    }
+}
+
+/// Closing lets go of a household: say what that means, and ask once more.
+fn confirm_closure(
+    state: &AppState,
+    user: &WebUser,
+    id: &HouseholdId,
+    form: &FormState,
+    hist: &History,
+    event: &Event,
+) -> Response {
+    let at = event.at();
+    let rules = state.rules();
+    let defs = rules.for_region(hist.household.region).definitions;
+    let stable = phase(hist, defs, at) == Phase::StabieleVeiligheid;
+    page(layout(
+        "Weet u het zeker? Traject afsluiten",
+        Some(user),
+        html! {
+            p { a href={ "/huishoudens/" (id) } { "← Terug naar " span.id { (id) } } }
+            h1 { "Weet u het zeker?" }
+            p { "U sluit het traject van " span.id { (id) } " af per " strong { (datetime(at)) } "." }
+            p { "Reden: " (form.value("text")) }
+            h2 { "Wat afsluiten betekent" }
+            ul {
+                li { "zicht waarschuwt niet meer over uitblijvende veiligheid, een dalende trend of een achterstallige score." }
+                li { "Na 6 en na 12 maanden krijgt de regisseur een herinnering voor nazorg." }
+                li { "Een nieuwe melding binnen 12 maanden wordt aan de regisseur gemeld, met de vraag of het traject heropend moet worden." }
+            }
+            @if !stable {
+                p.summary role="note" {
+                    strong { "Let op: " }
+                    "dit huishouden is op dat moment niet stabiel veilig. Afsluiten leidt tot de waarschuwing "
+                    em { "Voortijdig loslaten" } " voor de regisseur en de gemeente. Vasthouden en volhouden: sluit alleen af als dat echt nodig is."
+                }
+            }
+            form method="post" action={ "/huishoudens/" (id) "/gebeurtenis" } {
+                input type="hidden" name="csrf" value=(user.csrf);
+                @for name in ["type", "at", "text"] {
+                    input type="hidden" name=(name) value=(form.value(name));
+                }
+                div.actions {
+                    button.primary type="submit" name="bevestigd" value="ja" { "Ja, traject afsluiten" }
+                    button.secondary type="submit" name="bevestigd" value="nee" { "Nee, terug naar het formulier" }
+                }
+            }
+        },
+    ))
 }
 
 /// Writes the event, checking access again in the write transaction.
@@ -199,16 +282,12 @@ pub(in crate::http::web) async fn submit(
     }
 }
 
-fn at_field(form: &mut FormState, now: Instant) -> Option<Instant> {
-    let at = form.parse(
+fn at_field(form: &mut FormState) -> Option<Instant> {
+    form.parse(
         "at",
         "Vul een datum en tijd in, bijvoorbeeld 06-01-2025 10:00.",
         forms::local_datetime,
-    );
-    if at.is_some_and(|t| t > now) {
-        form.add("at", "Dit moment ligt in de toekomst.");
-    }
-    at
+    )
 }
 
 fn text_field(form: &mut FormState, name: &str) -> Option<FreeText> {
@@ -226,8 +305,27 @@ fn text_field(form: &mut FormState, name: &str) -> Option<FreeText> {
     parsed
 }
 
-fn score_fields(form: &FormState) -> Markup {
+fn score_fields(form: &FormState, hist: &History) -> Markup {
+    let latest = latest_scores(hist);
     html! {
+        // The reason rule compares with the previous score of the same perspective: show it.
+        @if latest.is_empty() {
+            p.hint { "Er is nog geen score vastgelegd voor dit huishouden." }
+        } @else {
+            table.compact {
+                caption { "Vorige score per perspectief" }
+                thead { tr { th scope="col" { "Perspectief" } th scope="col" { "Score" } th scope="col" { "Datum" } } }
+                tbody {
+                    @for (p, value, at, _) in &latest {
+                        tr {
+                            th scope="row" { (p.label()) }
+                            td data-label="Score" { (value) }
+                            td { (date(*at)) }
+                        }
+                    }
+                }
+            }
+        }
         (forms::select(form, "perspective", "Wiens score is dit?", &forms::choices::<Perspective>()))
         (forms::input(form, "value", "Score (0 tot en met 10)", "number",
             Some("0: het geweld gebeurt zeker weer. 10: veilig genoeg om het traject af te sluiten."),
@@ -238,19 +336,14 @@ fn score_fields(form: &FormState) -> Markup {
     }
 }
 
-fn build_score(
-    form: &mut FormState,
-    id: &HouseholdId,
-    hist: &History,
-    now: Instant,
-) -> Option<Event> {
+fn build_score(form: &mut FormState, id: &HouseholdId, hist: &History) -> Option<Event> {
     let perspective = form.parse("perspective", "Kies wiens score dit is.", |s| {
         s.parse().ok()
     });
     let value = form.parse("value", "Vul een heel getal in van 0 tot en met 10.", |s| {
         s.parse::<i64>().ok().and_then(|v| SafetyScore::new(v).ok())
     });
-    let at = at_field(form, now);
+    let at = at_field(form);
     let reason = text_field(form, "reason");
     let (perspective, value, at) = (perspective?, value?, at?);
     // The reason is required when the number moves 2 or more points (Signs of Safety practice).
@@ -276,31 +369,21 @@ fn build_score(
     }))
 }
 
-fn signal_fields(form: &FormState) -> Markup {
+fn signal_fields(form: &FormState, _: &History) -> Markup {
     html! {
         (forms::select(form, "kind", "Soort signaal", &forms::choices::<SignalKind>()))
         (forms::select(form, "source", "Van wie kwam het?", &forms::choices::<SignalSource>()))
-        div.field {
-            label {
-                input type="checkbox" name="acute" value="ja" checked[form.value("acute") == "ja"] style="width:auto;min-height:0";
-                " Acuut onveilig"
-            }
-        }
+        (forms::checkbox(form, "acute", "Acuut onveilig"))
         (forms::input(form, "at", "Wanneer", "datetime-local", None, &[]))
     }
 }
 
-fn build_signal(
-    form: &mut FormState,
-    id: &HouseholdId,
-    _: &History,
-    now: Instant,
-) -> Option<Event> {
+fn build_signal(form: &mut FormState, id: &HouseholdId, _: &History) -> Option<Event> {
     let kind = form.parse("kind", "Kies de soort signaal.", |s| s.parse().ok());
     let source = form.parse("source", "Kies van wie het signaal kwam.", |s| {
         s.parse().ok()
     });
-    let at = at_field(form, now);
+    let at = at_field(form);
     let acute = form.value("acute") == "ja";
     Some(Event::Signal(Signal {
         household: id.clone(),
@@ -339,9 +422,18 @@ const FLAG_LEVELS: &[(&str, &str)] = &[
     ("geen", "Niet (meer)"),
 ];
 
-fn event_fields(form: &FormState) -> Markup {
+fn event_fields(form: &FormState, hist: &History) -> Markup {
+    // Only what can happen now: closing an open trajectory, reopening a closed one.
+    let closed = Trajectory::current(&hist.household, &hist.events)
+        .closed
+        .is_some();
+    let types: Vec<(&str, &str)> = EVENT_TYPES
+        .iter()
+        .filter(|(t, _)| *t != if closed { "closure" } else { "reopen" })
+        .copied()
+        .collect();
     html! {
-        (forms::select(form, "type", "Wat is er gebeurd?", EVENT_TYPES))
+        (forms::select(form, "type", "Wat is er gebeurd?", &types))
         (forms::input(form, "at", "Wanneer", "datetime-local", None, &[]))
         fieldset {
             legend { "Aanvullende gegevens (alleen wat bij de gekozen gebeurtenis hoort)" }
@@ -355,9 +447,9 @@ fn event_fields(form: &FormState) -> Markup {
     }
 }
 
-fn build_event(form: &mut FormState, id: &HouseholdId, _: &History, now: Instant) -> Option<Event> {
+fn build_event(form: &mut FormState, id: &HouseholdId, _: &History) -> Option<Event> {
     let kind = form.value("type").to_owned();
-    let at = at_field(form, now);
+    let at = at_field(form);
     let text = text_field(form, "text");
     let household = id.clone();
     match (kind.as_str(), at) {

@@ -3,6 +3,7 @@
 
 mod event_forms;
 mod situatieplaat;
+mod timeline;
 
 pub(super) use event_forms::{form, submit};
 pub(super) use situatieplaat::show;
@@ -17,7 +18,7 @@ use super::{WebUser, audited, layout, page, page_error};
 use crate::app::audit::AuditAction;
 use crate::app::{access, events};
 use crate::auth::policy::{self, Action, HouseholdScope};
-use crate::domain::HouseholdId;
+use crate::domain::{Event, HouseholdId, Instant, Perspective};
 use crate::engine::{History, phase};
 use crate::http::{ApiError, AppState};
 use crate::store::{self, HouseholdFilter};
@@ -39,6 +40,23 @@ pub(super) async fn allowed(
         }
         Err(e) => Err(page_error(e.into())),
     }
+}
+
+/// The latest score of each perspective that scored: value, when, and the value before it.
+/// The household page shows them as cards; the score form shows them because its reason rule
+/// compares with them.
+pub(super) fn latest_scores(hist: &History) -> Vec<(Perspective, u8, Instant, Option<u8>)> {
+    Perspective::ALL
+        .iter()
+        .filter_map(|p| {
+            let mut own = hist.events.iter().rev().filter_map(|e| match e {
+                Event::Score(s) if s.perspective == *p => Some((s.value.get(), s.at)),
+                _ => None,
+            });
+            let (value, at) = own.next()?;
+            Some((*p, value, at, own.next().map(|(v, _)| v)))
+        })
+        .collect()
 }
 
 pub(super) async fn history(
@@ -98,15 +116,15 @@ pub(super) async fn list(State(state): State<Arc<AppState>>, user: WebUser) -> R
                 p { "Er zijn nog geen huishoudens aan u toegewezen." }
             } @else {
                 table {
-                    caption.hint { "Huishoudens waarvoor u casemanager of regisseur bent" }
+                    caption { "Huishoudens waarvoor u casemanager of regisseur bent" }
                     thead { tr { th scope="col" { "Huishouden" } th scope="col" { "Gemeente, wijk" } th scope="col" { "Fase" } th scope="col" { "Open waarschuwingen" } } }
                     tbody {
                         @for ((h, open), phase) in rows.iter().zip(&phases) {
                             tr {
-                                td { a href={ "/huishoudens/" (h.household.id) } { (h.household.id) } }
-                                td { (h.household.gemeente.as_str()) @if let Some(w) = &h.household.wijk { ", " (w.as_str()) } }
-                                td { (phase.label()) }
-                                td { @if *open > 0 { strong { (open) } } @else { "geen" } }
+                                th scope="row" data-label="Huishouden" { a.id href={ "/huishoudens/" (h.household.id) } { (h.household.id) } }
+                                td data-label="Gemeente, wijk" { (h.household.gemeente.as_str()) @if let Some(w) = &h.household.wijk { ", " (w.as_str()) } }
+                                td data-label="Fase" { (phase.label()) }
+                                td data-label="Open waarschuwingen" { @if *open > 0 { strong { (open) } } @else { "geen" } }
                             }
                         }
                     }

@@ -5,12 +5,12 @@ use std::sync::Arc;
 
 use axum::extract::{Path, Query, State};
 use axum::response::Response;
-use maud::{PreEscaped, html};
+use maud::{Markup, PreEscaped, html};
 
 use crate::app::audit::AuditAction;
 use crate::auth::policy::Action;
 use crate::domain::Decision;
-use crate::domain::{Event, Instant};
+use crate::domain::{Event, Instant, Perspective};
 use crate::engine::{History, Phase, escalation_step, phase};
 use crate::http::web::chart;
 use crate::http::web::forms::{self};
@@ -21,7 +21,7 @@ use crate::http::{ApiError, AppState};
 use crate::rules::RuleSet;
 use crate::store::{self, AlertRow};
 
-use super::{allowed, history};
+use super::{allowed, history, latest_scores, timeline};
 
 /// Phase bands over time: the phase at every event and now.
 fn phase_spans(
@@ -49,74 +49,19 @@ fn phase_spans(
     spans
 }
 
-fn describe(event: &Event) -> (String, String) {
-    match event {
-        Event::Score(s) => (
-            format!("Score {}", s.perspective.label().to_lowercase()),
-            format!(
-                "{}{}",
-                s.value.get(),
-                s.reason
-                    .as_ref()
-                    .map(|r| format!(" — {}", r.as_str()))
-                    .unwrap_or_default()
-            ),
-        ),
-        Event::Signal(s) => (
-            s.kind.label().to_owned(),
-            format!(
-                "{}{}",
-                s.source.label(),
-                if s.acute { " — acuut onveilig" } else { "" }
-            ),
-        ),
-        Event::Flag(f) => (
-            format!("Markering {}", f.flag.as_str().replace('_', " ")),
-            f.level.as_str().to_owned(),
-        ),
-        Event::Consultation(c) => ("Consultatie".into(), c.specialism.label().to_owned()),
-        Event::Intervention(i) => (
-            "Interventie".into(),
-            format!(
-                "{}{}",
-                i.description
-                    .as_ref()
-                    .map(|d| d.as_str().to_owned())
-                    .unwrap_or_default(),
-                i.effect_expected_by
-                    .map(|d| format!(" (effect verwacht vóór {})", date(d.start())))
-                    .unwrap_or_default()
-            ),
-        ),
-        Event::Escalation(x) => (x.step.label().into(), x.reason.as_str().to_owned()),
-        Event::ProactiveScenario(_) => ("Proactief scenario vastgelegd".into(), String::new()),
-        Event::PartnerWithdrawal(p) => (
-            "Partner trekt zich terug".into(),
-            p.partner.label().to_owned(),
-        ),
-        Event::Closure(c) => (
-            "Traject afgesloten".into(),
-            c.reason
-                .as_ref()
-                .map(|r| r.as_str().to_owned())
-                .unwrap_or_default(),
-        ),
-        Event::Reopen(_) => ("Traject heropend".into(), String::new()),
-        Event::Household(_) => ("Huishouden".into(), String::new()),
-    }
-}
-
+/// What the household page is asked for: a confirmation after a save, and which part of the
+/// timeline. Every value is text, so a wrong one shows the page rather than a bare 400.
 #[derive(serde::Deserialize, Default)]
-pub(in crate::http::web) struct Saved {
+pub(in crate::http::web) struct PageQuery {
     opgeslagen: Option<String>,
+    /// A kind of the timeline ([`timeline`]); empty or unknown is every kind.
+    soort: Option<String>,
+    /// 1-based; out of range is the nearest page.
+    pagina: Option<String>,
 }
 
-async fn render(
-    state: Arc<AppState>,
-    user: WebUser,
-    raw: String,
-    saved: Option<String>,
-) -> Response {
+async fn render(state: Arc<AppState>, user: WebUser, raw: String, query: PageQuery) -> Response {
+    let saved = query.opgeslagen.clone();
     let id = match allowed(
         &state,
         &user,
@@ -204,24 +149,34 @@ async fn render(
                 }
             }
             h2 { "Verloop" }
-            figure {
-                (PreEscaped(chart_svg))
-                figcaption.hint { "Scores per perspectief; de lijnen bij 6 en 8 markeren directe en stabiele veiligheid. Onder de grafiek de signalen (rood: acuut), erboven de waarschuwingen en besluiten." }
-            }
-            h2 { "Tijdlijn" }
-            @if hist.events.is_empty() { p { "Nog niets vastgelegd." } } @else {
-                table {
-                    thead { tr { th scope="col" { "Wanneer" } th scope="col" { "Wat" } th scope="col" { "Details" } } }
-                    tbody {
-                        @for e in hist.events.iter().rev() {
-                            @let (what, details) = describe(e);
-                            tr { td { (datetime(e.at())) } td { (what) } td { (details) } }
+            (latest_cards(&hist))
+            (chart_svg)
+            (timeline::render(&hist, &h.id, query.soort.as_deref(), query.pagina.as_deref()))
+        },
+    ))
+}
+
+/// The latest score of each perspective, as cards: what a phone shows first.
+fn latest_cards(hist: &History) -> Markup {
+    let latest = latest_scores(hist);
+    html! {
+        @if !latest.is_empty() {
+            h3 { "Laatste score per perspectief" }
+            ul.latest {
+                @for (p, value, at, before) in &latest {
+                    @let style = chart::perspective_style(*p);
+                    li {
+                        span.who { (chart::swatch(style)) " " (style.name) }
+                        span.value { (value) }
+                        span.meta {
+                            (date(*at))
+                            @if let Some(b) = before { " · was " (b) }
                         }
                     }
                 }
             }
-        },
-    ))
+        }
+    }
 }
 
 fn saved_text(what: &str) -> &'static str {
@@ -236,11 +191,58 @@ pub(in crate::http::web) async fn show(
     State(state): State<Arc<AppState>>,
     user: WebUser,
     Path(raw): Path<String>,
-    Query(saved): Query<Saved>,
+    Query(query): Query<PageQuery>,
 ) -> Response {
-    render(state, user, raw, saved.opgeslagen).await
+    render(state, user, raw, query).await
 }
 
+/// The steps of the escalation ladder over time, from the household's opening.
+fn step_bands(hist: &History, now: Instant) -> Vec<chart::Band<u8>> {
+    let mut times: Vec<Instant> = std::iter::once(hist.household.opened_at.start())
+        .chain(hist.events.iter().filter_map(|e| match e {
+            Event::Escalation(x) => Some(x.at),
+            Event::Reopen(r) => Some(r.at),
+            _ => None,
+        }))
+        .filter(|t| *t <= now)
+        .collect();
+    times.dedup();
+    let mut bands: Vec<chart::Band<u8>> = Vec::new();
+    for t in times {
+        let step = escalation_step(hist, t).get();
+        match bands.last_mut() {
+            Some(last) if last.value == step => {}
+            last => {
+                if let Some(last) = last {
+                    last.to_ms = Some(t.millis());
+                }
+                bands.push(chart::Band {
+                    from_ms: t.millis(),
+                    to_ms: None,
+                    value: step,
+                });
+            }
+        }
+    }
+    bands
+}
+
+/// One rule's alerts and the decisions on them, for its lane in the chart.
+struct Lane {
+    rule: String,
+    title: String,
+    firings: Vec<(i64, Option<i64>)>,
+    decisions: Vec<(i64, String)>,
+}
+
+/// How far before the opening the chart still shows signals: the year herhaald-gemeld counts.
+const SIGNALS_BEFORE_OPENING_MS: i64 = 365 * 86_400_000;
+/// The chart shows at least this much time from its start, so that a new household's first days
+/// read (the rest is marked as still to come).
+const MIN_SPAN_MS: i64 = 14 * 86_400_000;
+
+/// The figure: the chart in a container that scrolls sideways on a phone, its legend, and the
+/// same data as a table.
 fn render_chart(
     rules: &RuleSet,
     hist: &History,
@@ -248,26 +250,23 @@ fn render_chart(
     decisions: &[(String, store::TransitionRow)],
     spans: &[(i64, Option<i64>, Phase)],
     now: Instant,
-) -> String {
-    let from = hist
-        .household
-        .opened_at
-        .start()
-        .millis()
-        .min(hist.events.first().map_or(i64::MAX, |e| e.at().millis()));
-    let labels: Vec<(String, crate::domain::Perspective)> = crate::domain::Perspective::ALL
+) -> Markup {
+    let opened = hist.household.opened_at.start().millis();
+    let earliest_signal = hist
+        .events
         .iter()
-        .map(|p| {
-            (
-                p.label().split(' ').next().unwrap_or_default().to_owned(),
-                *p,
-            )
+        .filter_map(|e| match e {
+            Event::Signal(s) => Some(s.at.millis()),
+            _ => None,
         })
-        .collect();
-    let series: Vec<chart::Series<'_>> = labels
+        .filter(|at| *at >= opened - SIGNALS_BEFORE_OPENING_MS)
+        .min();
+    let from = earliest_signal.map_or(opened, |s| s.min(opened));
+    let to = now.millis().max(from + MIN_SPAN_MS);
+    let series: Vec<chart::Series> = Perspective::ALL
         .iter()
-        .map(|(label, p)| chart::Series {
-            label,
+        .map(|p| chart::Series {
+            perspective: *p,
             points: hist
                 .events
                 .iter()
@@ -291,66 +290,109 @@ fn render_chart(
             _ => None,
         })
         .collect();
-    let alert_labels: Vec<(i64, Option<i64>, String)> = alerts
-        .iter()
-        .map(|a| {
-            (
-                a.fired_at.millis(),
-                a.resolved_at.map(Instant::millis),
-                rule_label(rules, &a.rule),
-            )
-        })
-        .collect();
-    let decision_labels: Vec<(i64, String)> = decisions
-        .iter()
-        .map(|(rule, t)| {
-            let what = t
-                .decision
-                .as_deref()
-                .map_or_else(|| "gepauzeerd".to_owned(), forms::label_of::<Decision>);
-            (
-                t.at.millis(),
-                format!("{}: {what} ({})", rule_label(rules, rule), t.actor),
-            )
-        })
-        .collect();
-    let chart = chart::Chart {
+    // One lane per rule, in the order the rules first fired.
+    let mut lanes: Vec<Lane> = Vec::new();
+    let mut by_time: Vec<&AlertRow> = alerts.iter().collect();
+    by_time.sort_by_key(|a| a.fired_at);
+    for a in by_time {
+        let firing = (a.fired_at.millis(), a.resolved_at.map(Instant::millis));
+        match lanes.iter_mut().find(|lane| lane.rule == a.rule) {
+            Some(lane) => lane.firings.push(firing),
+            None => lanes.push(Lane {
+                rule: a.rule.clone(),
+                title: rule_label(rules, &a.rule),
+                firings: vec![firing],
+                decisions: Vec::new(),
+            }),
+        }
+    }
+    for (rule, t) in decisions {
+        let what = t
+            .decision
+            .as_deref()
+            .map_or_else(|| "gepauzeerd".to_owned(), forms::label_of::<Decision>);
+        if let Some(lane) = lanes.iter_mut().find(|lane| lane.rule == *rule) {
+            lane.decisions
+                .push((t.at.millis(), format!("{what} ({})", t.actor)));
+        }
+    }
+    let c = chart::Chart {
         from_ms: from,
-        to_ms: now.millis().max(from + 1),
+        to_ms: to,
+        now_ms: now.millis(),
         series,
         signals: signal_labels
             .iter()
-            .map(|(at, l, acute)| chart::Marker {
+            .map(|(at, l, acute)| chart::Signal {
                 at_ms: *at,
                 label: l,
-                strong: *acute,
+                acute: *acute,
             })
             .collect(),
-        alerts: alert_labels
+        alerts: lanes
             .iter()
-            .map(|(f, t, l)| chart::Span {
-                from_ms: *f,
-                to_ms: *t,
-                label: l,
-            })
-            .collect(),
-        decisions: decision_labels
-            .iter()
-            .map(|(at, l)| chart::Marker {
-                at_ms: *at,
-                label: l,
-                strong: false,
+            .map(|lane| chart::AlertLane {
+                label: &lane.title,
+                firings: lane.firings.clone(),
+                decisions: lane
+                    .decisions
+                    .iter()
+                    .map(|(at, l)| (*at, l.as_str()))
+                    .collect(),
             })
             .collect(),
         phases: spans
             .iter()
-            .map(|(f, t, p)| chart::Span {
+            .map(|(f, t, p)| chart::Band {
                 from_ms: *f,
                 to_ms: *t,
-                label: p.label(),
+                value: *p,
             })
             .collect(),
+        steps: step_bands(hist, now),
         title: "Verloop van de veiligheid",
     };
-    chart::render(&chart)
+    let svg = chart::render(&c);
+    let at = |ms: i64| Instant::from_millis(ms).map(datetime).unwrap_or_default();
+    let shown = |ms: &i64| (c.from_ms..=c.to_ms).contains(ms);
+    let until = |to: Option<i64>| to.map_or_else(|| "nu".to_owned(), at);
+    html! {
+        figure.chart {
+            div.chart-scroll role="region" aria-label="Grafiek verloop van de veiligheid; schuif opzij op een smal scherm" tabindex="0" {
+                (PreEscaped(svg))
+            }
+            figcaption { (chart::legend(&c)) }
+        }
+        details.data {
+            summary { "De grafiek als tabel" }
+            table {
+                caption { "Alles wat de grafiek toont, op tijd" }
+                thead { tr { th scope="col" { "Wanneer" } th scope="col" { "Onderdeel" } th scope="col" { "Waarde" } } }
+                tbody {
+                    @for band in &c.phases {
+                        tr { td data-label="Wanneer" { (at(band.from_ms)) " – " (until(band.to_ms)) } td data-label="Onderdeel" { "Fase" } td data-label="Waarde" { (band.value.label()) } }
+                    }
+                    @for band in &c.steps {
+                        tr { td data-label="Wanneer" { (at(band.from_ms)) " – " (until(band.to_ms)) } td data-label="Onderdeel" { "Escalatieladder" } td data-label="Waarde" { "Trede " (band.value) } }
+                    }
+                    @for lane in &c.alerts {
+                        @for (from, to) in &lane.firings {
+                            tr { td data-label="Wanneer" { (at(*from)) " – " (until(*to)) } td data-label="Onderdeel" { "Waarschuwing" } td data-label="Waarde" { (lane.label) } }
+                        }
+                        @for (when, what) in &lane.decisions {
+                            tr { td data-label="Wanneer" { (at(*when)) } td data-label="Onderdeel" { "Besluit" } td data-label="Waarde" { (lane.label) ": " (what) } }
+                        }
+                    }
+                    @for s in &c.series {
+                        @for (when, value) in s.points.iter().filter(|(when, _)| shown(when)) {
+                            tr { td data-label="Wanneer" { (at(*when)) } td data-label="Onderdeel" { "Score " (chart::perspective_style(s.perspective).name.to_lowercase()) } td data-label="Waarde" { (value) } }
+                        }
+                    }
+                    @for sig in c.signals.iter().filter(|sig| shown(&sig.at_ms)) {
+                        tr { td data-label="Wanneer" { (at(sig.at_ms)) } td data-label="Onderdeel" { @if sig.acute { "Signaal, acuut onveilig" } @else { "Signaal" } } td data-label="Waarde" { (sig.label) } }
+                    }
+                }
+            }
+        }
+    }
 }
