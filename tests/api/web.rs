@@ -675,13 +675,13 @@ both! {
         let first = app.scalar("SELECT id FROM alerts WHERE household_id = 'H-0001' AND rule = 'uiteenlopende-scores'").await;
         let session = sign_in(&app, "rg1", PASSWORD).await.unwrap();
         let (_, inbox) = open(&app, &session, "/berichten").await;
-        assert!(inbox.contains("Berichten (2 ongelezen)"), "{inbox}");
+        assert!(inbox.contains("Berichten (2<span class=\"wide\"> ongelezen</span>)"), "{inbox}");
         let item = format!("<a href=\"/waarschuwingen/{first}\">Uiteenlopende scores bij <span class=\"id\">H-0001</span></a>");
         assert!(inbox.contains(&item), "{inbox}");
 
         // Opening the alert reads its message; the header says so at once.
         let (_, page) = open(&app, &session, &format!("/waarschuwingen/{first}")).await;
-        assert!(page.contains("Berichten (1 ongelezen)"), "{page}");
+        assert!(page.contains("Berichten (1<span class=\"wide\"> ongelezen</span>)"), "{page}");
         let unread = "SELECT COUNT(*) FROM notifications n JOIN users u ON u.id = n.user_id WHERE u.username = 'rg1' AND n.read_at_ms IS NULL";
         assert_eq!(app.scalar(unread).await, 1);
 
