@@ -19,6 +19,7 @@ use super::body::JsonBody;
 use super::error::{ApiError, Problem};
 use super::households::query;
 use super::paging::{self, Page};
+use crate::app::notify;
 use crate::auth::Authenticated;
 use crate::domain::Instant;
 use crate::store::{self, notify::NotificationRow};
@@ -87,7 +88,7 @@ pub async fn list(
     let mut conn = state.db.acquire().await?;
     let rows = store::notify::inbox(
         &mut conn,
-        who.actor.user_id,
+        notify::reader(&who.actor),
         q.unread.unwrap_or(false),
         rule.as_deref(),
         before,
@@ -116,7 +117,7 @@ pub async fn unread(
 ) -> Result<Json<Unread>, ApiError> {
     let mut conn = state.db.acquire().await?;
     Ok(Json(Unread {
-        unread: store::notify::unread_count(&mut conn, who.actor.user_id).await?,
+        unread: store::notify::unread_count(&mut conn, notify::reader(&who.actor)).await?,
     }))
 }
 
@@ -130,11 +131,13 @@ pub async fn mark_read(
     Path(id): Path<i64>,
 ) -> Result<Json<Unread>, ApiError> {
     let mut conn = state.db.acquire().await?;
-    if !store::notify::mark_read(&mut conn, who.actor.user_id, id, state.clock.now()).await? {
+    if !store::notify::mark_read(&mut conn, notify::reader(&who.actor), id, state.clock.now())
+        .await?
+    {
         return Err(ApiError::not_found("notification"));
     }
     Ok(Json(Unread {
-        unread: store::notify::unread_count(&mut conn, who.actor.user_id).await?,
+        unread: store::notify::unread_count(&mut conn, notify::reader(&who.actor)).await?,
     }))
 }
 
@@ -155,13 +158,20 @@ pub async fn stream(
         Some(id) => id,
         None => {
             let mut conn = state.db.acquire().await?;
-            let newest =
-                store::notify::inbox(&mut conn, who.actor.user_id, false, None, None, None, 1)
-                    .await?;
+            let newest = store::notify::inbox(
+                &mut conn,
+                notify::reader(&who.actor),
+                false,
+                None,
+                None,
+                None,
+                1,
+            )
+            .await?;
             newest.first().map_or(0, |n| n.id)
         }
     };
-    let stream = new_notifications(state, who.actor.user_id, after);
+    let stream = new_notifications(state, notify::reader(&who.actor), after);
     Ok(Sse::new(stream).keep_alive(KeepAlive::new().interval(Duration::from_secs(15))))
 }
 
@@ -169,7 +179,7 @@ pub async fn stream(
 /// yields them oldest first.
 fn new_notifications(
     state: Arc<AppState>,
-    user: i64,
+    reader: store::notify::Reader,
     after: i64,
 ) -> impl Stream<Item = Result<Event, Infallible>> {
     let start = after;
@@ -183,7 +193,7 @@ fn new_notifications(
                 waiting.as_mut().enable();
                 if let Ok(mut conn) = state.db.acquire().await
                     && let Ok(mut rows) =
-                        store::notify::inbox(&mut conn, user, false, None, None, Some(after), 100)
+                        store::notify::inbox(&mut conn, reader, false, None, None, Some(after), 100)
                             .await
                     && !rows.is_empty()
                 {

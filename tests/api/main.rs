@@ -12,5 +12,6 @@ mod import;
 mod notify;
 mod ops;
 mod reports;
+mod security;
 mod validation;
 mod web;

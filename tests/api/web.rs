@@ -5,9 +5,9 @@ use reqwest::redirect::Policy;
 
 use crate::helpers::{TestApp, both};
 
-const PASSWORD: &str = "correct-paard-batterij";
+pub(crate) const PASSWORD: &str = "correct-paard-batterij";
 
-fn browser() -> reqwest::Client {
+pub(crate) fn browser() -> reqwest::Client {
     reqwest::Client::builder()
         .redirect(Policy::none())
         .build()
@@ -15,7 +15,7 @@ fn browser() -> reqwest::Client {
 }
 
 /// A user who signs in with [`PASSWORD`]; returns their API token.
-async fn with_password(app: &TestApp, name: &str, role: &str) -> String {
+pub(crate) async fn with_password(app: &TestApp, name: &str, role: &str) -> String {
     let token = app.user(name, role).await;
     let mut conn = app.state.db.acquire().await.unwrap();
     let user = zicht::store::find_user_by_name(&mut conn, name)
@@ -32,7 +32,7 @@ async fn with_password(app: &TestApp, name: &str, role: &str) -> String {
     token
 }
 
-fn cookie(response: &reqwest::Response, name: &str) -> Option<String> {
+pub(crate) fn cookie(response: &reqwest::Response, name: &str) -> Option<String> {
     response
         .headers()
         .get_all("set-cookie")
@@ -43,7 +43,11 @@ fn cookie(response: &reqwest::Response, name: &str) -> Option<String> {
 }
 
 /// Signs in and returns the session cookie (`name=value`).
-async fn sign_in(app: &TestApp, name: &str, password: &str) -> Result<String, reqwest::Response> {
+pub(crate) async fn sign_in(
+    app: &TestApp,
+    name: &str,
+    password: &str,
+) -> Result<String, reqwest::Response> {
     let client = browser();
     let form = client.get(app.url("/inloggen")).send().await.unwrap();
     let login_cookie = cookie(&form, "zicht_login").unwrap();

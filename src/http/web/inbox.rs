@@ -23,7 +23,7 @@ pub(super) async fn inbox(State(state): State<Arc<AppState>>, user: WebUser) -> 
         let mut conn = state.db.acquire().await?;
         let rows = store::notify::inbox(
             &mut conn,
-            user.actor().user_id,
+            crate::app::notify::reader(user.actor()),
             false,
             None,
             None,

@@ -92,13 +92,14 @@ impl FromRequestParts<Arc<AppState>> for WebUser {
         let Some((user, csrf)) = found else {
             return Err(SignIn.into_response());
         };
-        let unread = crate::store::notify::unread_count(&mut conn, user.id)
-            .await
-            .map_err(|e| page_error(e.into()))?;
         let who = Authenticated {
             actor: user.into(),
             request_id: crate::http::extractor::request_id(parts),
         };
+        let reader = crate::app::notify::reader(&who.actor);
+        let unread = crate::store::notify::unread_count(&mut conn, reader)
+            .await
+            .map_err(|e| page_error(e.into()))?;
         Ok(WebUser { who, csrf, unread })
     }
 }
