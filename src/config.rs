@@ -28,6 +28,9 @@ pub struct Settings {
     /// Mark session cookies `Secure` (`ZICHT_COOKIE_SECURE`); browsers still accept them on
     /// http://localhost and http://127.0.0.1. Turn off only behind nothing but plain HTTP.
     pub cookie_secure: bool,
+    /// How long an account name or a client address stays locked after too many failed sign-ins
+    /// (`ZICHT_SIGN_IN_LOCKOUT_MINUTES`); an admin can lift it sooner.
+    pub sign_in_lockout_minutes: u32,
 }
 
 impl Default for Settings {
@@ -41,13 +44,15 @@ impl Default for Settings {
             db_pool_size: 8,
             log_json: false,
             cookie_secure: true,
+            sign_in_lockout_minutes: 30,
         }
     }
 }
 
 /// The settings that `ZICHT_<KEY>` may set; other `ZICHT_*` variables belong to tools around zicht.
-const KEYS: [&str; 8] = [
+const KEYS: [&str; 9] = [
     "cookie_secure",
+    "sign_in_lockout_minutes",
     "listen",
     "data_dir",
     "database_url",

@@ -27,6 +27,9 @@ pub enum AuditAction {
     AlertSilence,
     WebhookChange,
     GemeenteRead,
+    SignIn,
+    SignInThrottled,
+    UserUnlock,
 }
 
 impl AuditAction {
@@ -51,6 +54,9 @@ impl AuditAction {
             AuditAction::AlertSilence => "alert.silence",
             AuditAction::WebhookChange => "webhook.manage",
             AuditAction::GemeenteRead => "gemeente.read",
+            AuditAction::SignIn => "session.sign_in",
+            AuditAction::SignInThrottled => "session.sign_in_throttled",
+            AuditAction::UserUnlock => "user.unlock",
         }
     }
 }
@@ -83,6 +89,12 @@ pub enum Origin<'a> {
     Request(&'a Authenticated),
     /// The operator of the machine: the command line, an import, the demo.
     Operator,
+    /// Someone signing in: the account when the name is one (else nobody), never what was typed.
+    SignIn {
+        user_id: Option<i64>,
+        username: Option<&'a str>,
+        request_id: &'a str,
+    },
 }
 
 impl Origin<'_> {
@@ -91,6 +103,7 @@ impl Origin<'_> {
         match self {
             Origin::Request(who) => Some(who.actor.user_id),
             Origin::Operator => None,
+            Origin::SignIn { user_id, .. } => user_id,
         }
     }
 }
@@ -118,6 +131,18 @@ pub async fn record_ok(
     append(conn, origin, action, household, AuditOutcome::Ok, at).await
 }
 
+/// Records an action with its outcome, for whoever did it.
+pub async fn record_as(
+    conn: &mut Conn,
+    origin: Origin<'_>,
+    action: AuditAction,
+    household: Option<&str>,
+    outcome: AuditOutcome,
+    at: Instant,
+) -> Result<(), StoreError> {
+    append(conn, origin, action, household, outcome, at).await
+}
+
 async fn append(
     conn: &mut Conn,
     origin: Origin<'_>,
@@ -130,6 +155,11 @@ async fn append(
         Origin::Request(who) => (who.actor.username.as_str(), Some(who.request_id.as_str())),
         // The operator of the machine, on its command line.
         Origin::Operator => ("cli", None),
+        Origin::SignIn {
+            username,
+            request_id,
+            ..
+        } => (username.unwrap_or("(unknown)"), Some(request_id)),
     };
     store::append_audit(
         conn,

@@ -13,6 +13,7 @@ pub mod import;
 pub mod notify;
 pub mod queue;
 pub mod reports;
+pub mod sign_in;
 pub mod users;
 
 use std::sync::{Arc, PoisonError, RwLock};
@@ -68,6 +69,7 @@ impl AppState {
         let db = Db::connect(&settings.database_url(), settings.db_pool_size).await?;
         db.migrate().await?;
         let admin_token = users::bootstrap_admin(&db, clock.now()).await?;
+        sign_in::prepare();
         let pseudonym_key = {
             let mut tx = db.begin_write().await?;
             let key = store::server_secret(&mut tx, "pseudonym").await?;

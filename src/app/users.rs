@@ -147,6 +147,22 @@ pub async fn revoke_token(
     Ok(row)
 }
 
+/// Lifts the sign-in lock of the account `username` (see [`super::sign_in`]), and forgets its
+/// failed attempts; whether there were any. Audited.
+pub async fn unlock(
+    tx: &mut Tx,
+    by: Origin<'_>,
+    username: &str,
+    now: Instant,
+) -> Result<bool, AppError> {
+    store::find_user_by_name(tx, username)
+        .await?
+        .ok_or(AppError::NotFound("user"))?;
+    let unlocked = super::sign_in::unlock(tx, username).await?;
+    audit::record_ok(tx, by, AuditAction::UserUnlock, None, now).await?;
+    Ok(unlocked)
+}
+
 /// On an empty database, creates the user `admin` and returns its first token (shown once).
 pub async fn bootstrap_admin(db: &Db, now: Instant) -> Result<Option<String>, StoreError> {
     let token = auth::new_token();

@@ -89,6 +89,16 @@ pub(super) async fn admin(settings: Settings, cmd: AdminCommand) -> anyhow::Resu
                 .map_err(refused)?;
             println!("token {id} revoked");
         }
+        AdminCommand::Unlock { username } => {
+            let unlocked = users::unlock(&mut tx, by, &username, now)
+                .await
+                .map_err(refused)?;
+            if unlocked {
+                println!("{username} unlocked");
+            } else {
+                println!("{username} was not locked");
+            }
+        }
         AdminCommand::Assign {
             household,
             regisseur,

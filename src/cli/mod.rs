@@ -114,6 +114,9 @@ pub(crate) enum AdminCommand {
     /// Set a user's password for the web pages (read from standard input, one line; at least 12
     /// characters).
     SetPassword { username: String },
+    /// Lift the sign-in lock of an account name (after too many failed sign-ins); it also lifts
+    /// by itself after `sign_in_lockout_minutes`.
+    Unlock { username: String },
     /// Set the regisseur and casemanagers of a household.
     Assign {
         household: HouseholdId,

@@ -2,6 +2,7 @@
 
 use super::extractor::{
     Allowed, CreateUsers, IssueTokens, ListUsers, ReadAudit, RevokeTokens, SetPasswords,
+    UnlockUsers,
 };
 use std::sync::Arc;
 
@@ -342,4 +343,30 @@ pub async fn set_password(
     users::set_password(&mut tx, Origin::Request(&who), user_id, &new.password, now).await?;
     tx.commit().await.map_err(store::StoreError::from)?;
     Ok(StatusCode::NO_CONTENT)
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Unlocked {
+    /// Whether the account had failed sign-ins that are now forgotten.
+    unlocked: bool,
+}
+
+/// Lift a user's sign-in lock after too many failed sign-ins (admins only). The lock also lifts by
+/// itself after `sign_in_lockout_minutes`.
+#[utoipa::path(post, path = "/api/v1/users/{id}/unlock", tag = "admin",
+    params(("id" = i64, Path, description = "User id")),
+    responses((status = 200, body = Unlocked), (status = 403, body = Problem), (status = 404, body = Problem)))]
+pub async fn unlock(
+    State(state): State<Arc<AppState>>,
+    Allowed(who, _): Allowed<UnlockUsers>,
+    Path(user_id): Path<i64>,
+) -> Result<Json<Unlocked>, ApiError> {
+    let now = state.clock.now();
+    let mut tx = state.db.begin_write().await?;
+    let user = store::user(&mut tx, user_id)
+        .await?
+        .ok_or(ApiError::not_found("user"))?;
+    let unlocked = users::unlock(&mut tx, Origin::Request(&who), &user.username, now).await?;
+    tx.commit().await.map_err(store::StoreError::from)?;
+    Ok(Json(Unlocked { unlocked }))
 }

@@ -42,6 +42,27 @@ impl FromRequestParts<Arc<AppState>> for Authenticated {
     }
 }
 
+/// Who sent a request before anyone is signed in: the peer's address (when the server was
+/// started with it, as `App::run` does) and the request id.
+pub(crate) struct Client {
+    pub addr: Option<std::net::IpAddr>,
+    pub request_id: String,
+}
+
+impl<S: Send + Sync> FromRequestParts<S> for Client {
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
+        Ok(Client {
+            addr: parts
+                .extensions
+                .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
+                .map(|c| c.0.ip()),
+            request_id: request_id(parts),
+        })
+    }
+}
+
 pub(crate) fn request_id(parts: &Parts) -> String {
     parts
         .headers
@@ -99,6 +120,7 @@ permissions! {
     IssueTokens => ManageUsers, TokenCreate;
     RevokeTokens => ManageUsers, TokenRevoke;
     SetPasswords => ManageUsers, UserPassword;
+    UnlockUsers => ManageUsers, UserUnlock;
     ReadAudit => ReadAudit, AuditRead;
     ManageWebhooks => ManageWebhooks, WebhookChange;
 }

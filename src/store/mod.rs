@@ -9,6 +9,7 @@ pub mod notify;
 mod queue;
 mod reports;
 pub mod sessions;
+pub mod sign_in;
 mod users;
 
 use std::str::FromStr;

@@ -17,7 +17,7 @@ pub struct UserRow {
     pub created_at: Instant,
 }
 
-fn user_row(row: &AnyRow) -> Result<UserRow, StoreError> {
+pub(super) fn user_row(row: &AnyRow) -> Result<UserRow, StoreError> {
     let gemeente: Option<String> = row.try_get("gemeente")?;
     let region: Option<String> = row.try_get("region")?;
     Ok(UserRow {

@@ -145,6 +145,7 @@ impl TestApp {
             db_pool_size: 4,
             log_json: false,
             cookie_secure: true,
+            ..Settings::default()
         };
         let clock = ManualClock::new(start_time());
         let app = App::build(settings.clone(), Arc::new(clock.clone()))

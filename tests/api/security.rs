@@ -99,3 +99,123 @@ both! {
         assert!(named(&app, &rg).await.is_empty());
     }
 }
+
+/// Signs in at `base` (a zicht instance), returning the session cookie or the refusal.
+async fn sign_in_at(base: &str, name: &str, password: &str) -> Result<String, reqwest::Response> {
+    let client = browser();
+    let form = client.get(format!("{base}/inloggen")).send().await.unwrap();
+    let login_cookie = crate::web::cookie(&form, "zicht_login").unwrap();
+    let html = form.text().await.unwrap();
+    let csrf = html
+        .split("name=\"csrf\" value=\"")
+        .nth(1)
+        .unwrap()
+        .split('"')
+        .next()
+        .unwrap()
+        .to_owned();
+    let reply = client
+        .post(format!("{base}/inloggen"))
+        .header("cookie", &login_cookie)
+        .form(&[
+            ("csrf", csrf.as_str()),
+            ("username", name),
+            ("password", password),
+        ])
+        .send()
+        .await
+        .unwrap();
+    match crate::web::cookie(&reply, "zicht_session") {
+        Some(c) if reply.status() == StatusCode::SEE_OTHER => Ok(c),
+        _ => Err(reply),
+    }
+}
+
+async fn refused(app: &TestApp, name: &str, password: &str) -> (StatusCode, String) {
+    let reply = sign_in(app, name, password).await.expect_err("refused");
+    let status = reply.status();
+    (status, reply.text().await.unwrap())
+}
+
+const WRONG: &str = "fout-wachtwoord-123";
+
+both! {
+    // Finding 1: unlimited password guessing, an oracle for which names exist, and failed
+    // sign-ins that were not audited.
+    async fn sign_in_slows_down_and_locks_after_six_failures_known_name_or_not(app: TestApp) {
+        with_password(&app, "karin", "regisseur").await;
+        with_password(&app, "petra", "casemanager").await;
+        let minute = jiff::SignedDuration::from_mins(1);
+
+        // Two failures are answered at once; the third makes the next attempt wait a second.
+        for _ in 0..3 {
+            assert_eq!(refused(&app, "karin", WRONG).await.0, StatusCode::UNAUTHORIZED);
+        }
+        let (status, html) = refused(&app, "karin", PASSWORD).await;
+        assert_eq!(status, StatusCode::TOO_MANY_REQUESTS, "even the right password waits");
+        assert!(html.contains("Te veel mislukte pogingen"), "{html}");
+        app.clock.advance(jiff::SignedDuration::from_secs(2));
+        sign_in(&app, "karin", PASSWORD).await.expect("after the wait the right password works");
+
+        // Six failures lock the name, known or not, with the same answers.
+        let mut answers = Vec::new();
+        for name in ["petra", "niemand"] {
+            for _ in 0..6 {
+                let (status, html) = refused(&app, name, WRONG).await;
+                answers.push((name, status, html.contains("Gebruikersnaam of wachtwoord klopt niet.")));
+                app.clock.advance(minute);
+            }
+            let locked = sign_in(&app, name, PASSWORD).await.expect_err("locked");
+            assert_eq!(locked.status(), StatusCode::TOO_MANY_REQUESTS, "{name}");
+            let retry: i64 = locked.headers()["retry-after"].to_str().unwrap().parse().unwrap();
+            assert!((1..=30 * 60).contains(&retry), "{retry}");
+        }
+        assert!(answers.iter().all(|(_, s, text)| *s == StatusCode::UNAUTHORIZED && *text), "{answers:?}");
+
+        // The lock is in the database: a second instance (or a restart) keeps it.
+        let second = zicht::http::App::build(app.settings.clone(), std::sync::Arc::new(app.clock.clone()))
+            .await.unwrap();
+        let base = format!("http://{}", second.addr);
+        tokio::spawn(second.run(std::future::pending()));
+        let again = sign_in_at(&base, "petra", PASSWORD).await.expect_err("still locked");
+        assert_eq!(again.status(), StatusCode::TOO_MANY_REQUESTS);
+
+        // An admin lifts it at once; otherwise it lifts by itself after 30 minutes.
+        let petra = app.scalar("SELECT id FROM users WHERE username = 'petra'").await;
+        let unlocked = app.post(&app.admin_token, &format!("/api/v1/users/{petra}/unlock"), json!({})).await.expect(StatusCode::OK);
+        assert_eq!(unlocked.body["unlocked"], true);
+        sign_in_at(&base, "petra", PASSWORD).await.expect("unlocked by the admin");
+        let cm = app.user("cm-token", "casemanager").await;
+        app.post(&cm, &format!("/api/v1/users/{petra}/unlock"), json!({})).await.expect_problem(StatusCode::FORBIDDEN, "");
+        for _ in 0..6 {
+            refused(&app, "karin", WRONG).await;
+            app.clock.advance(minute);
+        }
+        assert_eq!(refused(&app, "karin", PASSWORD).await.0, StatusCode::TOO_MANY_REQUESTS);
+        app.clock.advance(jiff::SignedDuration::from_mins(30));
+        sign_in(&app, "karin", PASSWORD).await.expect("the lock lifted by itself");
+
+        // Every attempt is audited with its outcome; the account only when it exists, and never
+        // what was typed as a password.
+        let audited = |sql: &'static str| app.scalar(sql);
+        assert_eq!(audited("SELECT COUNT(*) FROM audit_log WHERE action = 'session.sign_in' AND outcome = 'ok'").await, 3);
+        assert!(audited("SELECT COUNT(*) FROM audit_log WHERE action = 'session.sign_in' AND outcome = 'denied' AND actor = 'petra'").await >= 6);
+        assert_eq!(audited("SELECT COUNT(*) FROM audit_log WHERE action = 'session.sign_in' AND outcome = 'denied' AND actor = '(unknown)'").await, 6);
+        assert!(audited("SELECT COUNT(*) FROM audit_log WHERE action = 'session.sign_in_throttled'").await >= 4);
+        assert_eq!(audited("SELECT COUNT(*) FROM audit_log WHERE actor LIKE '%fout%' OR actor LIKE '%niemand%'").await, 0);
+        assert_eq!(audited("SELECT COUNT(*) FROM sign_in_failures WHERE key LIKE '%niemand%'").await, 0);
+    }
+
+    async fn one_address_trying_many_names_is_locked_too(app: TestApp) {
+        with_password(&app, "karin", "regisseur").await;
+        for i in 0..30 {
+            let (status, _) = refused(&app, &format!("naam-{i}"), WRONG).await;
+            assert_eq!(status, StatusCode::UNAUTHORIZED, "attempt {i}");
+            app.clock.advance(jiff::SignedDuration::from_mins(10));
+        }
+        // Password spraying from one address: locked for every name, also a right one.
+        assert_eq!(refused(&app, "karin", PASSWORD).await.0, StatusCode::TOO_MANY_REQUESTS);
+        app.clock.advance(jiff::SignedDuration::from_mins(31));
+        sign_in(&app, "karin", PASSWORD).await.expect("the address lock lifted");
+    }
+}

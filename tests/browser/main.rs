@@ -105,6 +105,7 @@ async fn site() -> Site {
         db_pool_size: 4,
         log_json: false,
         cookie_secure: true,
+        ..Settings::default()
     };
     let clock = ManualClock::new("2025-01-06T12:00:00+01:00".parse().unwrap());
     let app = App::build(settings, Arc::new(clock.clone())).await.unwrap();
