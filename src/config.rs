@@ -31,6 +31,13 @@ pub struct Settings {
     /// How long an account name or a client address stays locked after too many failed sign-ins
     /// (`ZICHT_SIGN_IN_LOCKOUT_MINUTES`); an admin can lift it sooner.
     pub sign_in_lockout_minutes: u32,
+    /// Writes one API token may make per minute (`ZICHT_WRITES_PER_MINUTE`).
+    pub writes_per_minute: u32,
+    /// Reports one signal reporter may make per hour (`ZICHT_REPORTS_PER_HOUR`).
+    pub reports_per_hour: u32,
+    /// Reports about one reference per day, from all reporters together
+    /// (`ZICHT_REPORTS_PER_REFERENCE_PER_DAY`).
+    pub reports_per_reference_per_day: u32,
 }
 
 impl Default for Settings {
@@ -45,14 +52,23 @@ impl Default for Settings {
             log_json: false,
             cookie_secure: true,
             sign_in_lockout_minutes: 30,
+            // A system feeding a caseload's visits; a flood beyond it is a fault or an attack.
+            writes_per_minute: 300,
+            reports_per_hour: 30,
+            // A household's neighbours, wijkagent and huisarts may each report the same evening;
+            // more than that is one concern repeated, which inflates the meldingen count.
+            reports_per_reference_per_day: 5,
         }
     }
 }
 
 /// The settings that `ZICHT_<KEY>` may set; other `ZICHT_*` variables belong to tools around zicht.
-const KEYS: [&str; 9] = [
+const KEYS: [&str; 12] = [
     "cookie_secure",
     "sign_in_lockout_minutes",
+    "writes_per_minute",
+    "reports_per_hour",
+    "reports_per_reference_per_day",
     "listen",
     "data_dir",
     "database_url",

@@ -10,6 +10,7 @@ pub mod decisions;
 mod error;
 pub mod events;
 pub mod import;
+pub mod limits;
 pub mod notify;
 pub mod queue;
 pub mod reports;
@@ -41,6 +42,8 @@ pub struct AppState {
     pub clock: Arc<dyn Clock>,
     /// Key of the pseudonyms shown outside the households' own people (gemeente monitors).
     pub pseudonym_key: Vec<u8>,
+    /// Rate limits of this instance.
+    pub limits: limits::Limits,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -83,6 +86,7 @@ impl AppState {
                 wake: tokio::sync::Notify::new(),
                 outbox: tokio::sync::Notify::new(),
                 inbox: tokio::sync::Notify::new(),
+                limits: limits::Limits::new(&settings, clock.clone()),
                 settings,
                 clock,
                 pseudonym_key,

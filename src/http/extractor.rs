@@ -31,10 +31,14 @@ impl FromRequestParts<Arc<AppState>> for Authenticated {
             .map(str::trim)
             .filter(|t| !t.is_empty())
             .ok_or(ApiError::Unauthenticated)?;
+        let hash = token_hash(token);
         let mut conn = state.db.acquire().await?;
-        let user = crate::store::user_by_token_hash(&mut conn, &token_hash(token))
+        let user = crate::store::user_by_token_hash(&mut conn, &hash)
             .await?
             .ok_or(ApiError::Unauthenticated)?;
+        if !parts.method.is_safe() {
+            state.limits.write(&hash)?;
+        }
         Ok(Authenticated {
             actor: user.into(),
             request_id: request_id(parts),

@@ -38,7 +38,10 @@ pub use queue::{
     QueueFilter, QueueGroup, QueueOwner, QueuePage, QueueTab, open_alerts, queue_count,
     queue_gemeenten, work_queue,
 };
-pub use reports::{ReportRow, household_by_reference, insert_report};
+pub use reports::{
+    ReportRow, UncheckedReport, claim as claim_report, household_by_reference, insert_report,
+    matched as report_matched, unchecked as unchecked_reports,
+};
 pub(crate) use users::hex;
 pub use users::{
     NewUserError, TokenRow, UserRow, active_user_with_role, bootstrap_admin, create_token,

@@ -171,8 +171,11 @@ impl TestApp {
     }
 
     /// Runs the scheduler once at the clock's time, as the live service does when a household is
-    /// due; returns how many households it evaluated.
+    /// due or a report came in; returns how many households it evaluated.
     pub async fn tick(&self) -> usize {
+        zicht::app::reports::attach_pending(&self.state, zicht::clock::Clock::now(&self.clock))
+            .await
+            .expect("reports are attached");
         zicht::app::alerting::run_due(&self.state, zicht::clock::Clock::now(&self.clock))
             .await
             .expect("the scheduler runs")

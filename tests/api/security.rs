@@ -219,3 +219,80 @@ both! {
         sign_in(&app, "karin", PASSWORD).await.expect("the address lock lifted");
     }
 }
+
+fn report(reference: &str) -> serde_json::Value {
+    json!({"reference": reference, "at": "2025-01-06T09:00:00+01:00", "kind": "zorgsignaal",
+           "source": "woningcorporatie", "acute": false})
+}
+
+both! {
+    // Finding 6: a known reference answered slower than an unknown one, and 100 reports on one
+    // reference were all stored as signals.
+    async fn reports_do_the_same_work_for_any_reference_and_are_rate_limited(app: TestApp) {
+        let cm = app.user("cm1", "casemanager").await;
+        let reporter = app.user("woonbedrijf", "signal_reporter").await;
+        let other = app.user("huisarts", "signal_reporter").await;
+        let mut h = crate::helpers::household_json("H-0001");
+        h["reference"] = json!("VT-2025-001");
+        app.post(&cm, "/api/v1/households", h).await.expect(StatusCode::CREATED);
+        let events = app.count("events").await;
+        let audit = app.count("audit_log").await;
+
+        // The request stores the report and audits it, and nothing else, whatever the reference:
+        // no household is looked at before the answer.
+        for reference in ["VT-2025-001", "VT-1999-999"] {
+            app.post(&reporter, "/api/v1/reports", report(reference)).await.expect(StatusCode::ACCEPTED);
+        }
+        assert_eq!(app.count("events").await, events);
+        assert_eq!(app.count("audit_log").await, audit + 2);
+        assert_eq!(app.scalar("SELECT COUNT(*) FROM audit_log WHERE action = 'report.create' AND household_id IS NOT NULL").await, 0);
+        app.tick().await;
+        assert_eq!(app.count("events").await, events + 1, "the known reference got its signal");
+
+        // Five reports a day per reference, from all reporters together, known or not.
+        for reference in ["VT-2025-001", "VT-1999-999"] {
+            let reporters = [&reporter, &other, &other, &other];
+            for token in reporters {
+                app.post(token, "/api/v1/reports", report(reference)).await.expect(StatusCode::ACCEPTED);
+            }
+            let limited = app.post(&other, "/api/v1/reports", report(reference)).await
+                .expect_problem(StatusCode::TOO_MANY_REQUESTS, "");
+            let retry: u64 = limited.header("retry-after").parse().unwrap();
+            assert!((1..=24 * 3600).contains(&retry), "{retry}");
+            assert_eq!(limited.body["type"], "urn:zicht:problem:rate-limited");
+        }
+        app.tick().await;
+        assert_eq!(app.count("events").await, events + 5, "a flood stops at five");
+        app.clock.advance(jiff::SignedDuration::from_hours(24));
+        app.post(&other, "/api/v1/reports", report("VT-2025-001")).await.expect(StatusCode::ACCEPTED);
+
+        // Thirty an hour per reporter, whatever the references.
+        let flooder = app.user("buurman", "signal_reporter").await;
+        for i in 0..30 {
+            app.post(&flooder, "/api/v1/reports", report(&format!("VT-X-{i}"))).await.expect(StatusCode::ACCEPTED);
+        }
+        app.post(&flooder, "/api/v1/reports", report("VT-X-99")).await
+            .expect_problem(StatusCode::TOO_MANY_REQUESTS, "");
+    }
+
+    async fn writes_are_rate_limited_per_token(app: TestApp) {
+        let rg = app.user("rg1", "regisseur").await;
+        let second = {
+            let id = app.scalar("SELECT id FROM users WHERE username = 'rg1'").await;
+            let t = app.post(&app.admin_token, &format!("/api/v1/users/{id}/tokens"), json!({"name": "tweede"})).await;
+            t.body["secret"].as_str().unwrap().to_owned()
+        };
+        // 300 writes a minute per token (a cheap write: marking an unknown notification read).
+        for _ in 0..300 {
+            app.post(&rg, "/api/v1/inbox/1/read", json!({})).await.expect(StatusCode::NOT_FOUND);
+        }
+        let limited = app.post(&rg, "/api/v1/inbox/1/read", json!({})).await
+            .expect_problem(StatusCode::TOO_MANY_REQUESTS, "");
+        assert!(limited.header("retry-after").parse::<u64>().unwrap() >= 1);
+        // Reads go on, and so does another token.
+        app.get(&rg, "/api/v1/me").await.expect(StatusCode::OK);
+        app.post(&second, "/api/v1/inbox/1/read", json!({})).await.expect(StatusCode::NOT_FOUND);
+        app.clock.advance(jiff::SignedDuration::from_secs(1));
+        app.post(&rg, "/api/v1/inbox/1/read", json!({})).await.expect(StatusCode::NOT_FOUND);
+    }
+}

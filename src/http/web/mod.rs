@@ -247,6 +247,10 @@ pub(super) fn page_error(error: ApiError) -> Response {
             "Niet mogelijk",
             "Dit kan nu niet: de situatie is intussen veranderd. Ga terug en kijk opnieuw.",
         ),
+        StatusCode::TOO_MANY_REQUESTS => (
+            "Even wachten",
+            "U heeft dit te vaak achter elkaar gedaan. Probeer het later opnieuw.",
+        ),
         StatusCode::SERVICE_UNAVAILABLE => (
             "Even geduld",
             "Het is nu erg druk. Probeer het over een ogenblik opnieuw.",
