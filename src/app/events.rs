@@ -1,6 +1,7 @@
 //! Households and their events: register a household, record an event, say who works on it.
 //! Every write evaluates the household at once, in the transaction that stores it.
 
+use super::access::{self, Refusal};
 use super::audit::{self, AuditAction, Origin};
 use super::{AppError, alerting};
 use crate::auth::Authenticated;
@@ -33,25 +34,45 @@ pub async fn history(
 }
 
 /// Registers a household (the caller checked [`policy::Action::CreateHousehold`]). The
-/// casemanager or regisseur who registers it is assigned to it.
+/// casemanager or regisseur who registers it is assigned to it. A household that exists already
+/// is named as such to whoever may read it; to anyone else the answer is a [`Refusal`] that says
+/// only that zicht knows it ([`access::KNOWN`]), the same for its id and its reference, to be
+/// audited once this transaction is dropped.
 pub async fn create_household(
     tx: &mut Tx,
     rules: &RuleSet,
     who: &Authenticated,
     household: &Household,
     now: Instant,
-) -> Result<(HouseholdRow, Vec<AssignmentRow>), AppError> {
-    let row = store::create_household(tx, household, now)
-        .await
-        .map_err(|e| match e {
-            NewHouseholdError::IdTaken => {
-                AppError::Conflict("a household with this id exists".into())
+) -> Result<Result<(HouseholdRow, Vec<AssignmentRow>), Refusal>, AppError> {
+    let taken = match store::create_household(tx, household, now).await {
+        Ok(row) => Ok(row),
+        Err(NewHouseholdError::IdTaken) => Err((household.id.clone(), "id")),
+        Err(NewHouseholdError::ReferenceTaken) => {
+            let existing = match &household.reference {
+                Some(reference) => store::household_by_reference(tx, reference).await?,
+                None => None,
+            };
+            Err((
+                existing.unwrap_or_else(|| household.id.clone()),
+                "reference",
+            ))
+        }
+        Err(NewHouseholdError::Store(e)) => return Err(e.into()),
+    };
+    let row = match taken {
+        Ok(row) => row,
+        Err((existing, field)) => {
+            let relations = store::relation_of(tx, existing.as_str(), who.actor.user_id).await?;
+            if policy::allows(&who.actor, policy::Action::ReadHousehold, &relations) {
+                // Their own: say precisely what clashes.
+                return Err(AppError::Conflict(format!(
+                    "a household with this {field} exists"
+                )));
             }
-            NewHouseholdError::ReferenceTaken => {
-                AppError::Conflict("a household with this reference exists".into())
-            }
-            NewHouseholdError::Store(e) => e.into(),
-        })?;
+            return Ok(Err(access::known(&existing)));
+        }
+    };
     let me = who.actor.user_id;
     match policy::creator_relation(&who.actor) {
         Some(Relation::Regisseur) => {
@@ -72,7 +93,7 @@ pub async fn create_household(
         now,
     )
     .await?;
-    Ok((row, assignments))
+    Ok(Ok((row, assignments)))
 }
 
 /// Stores an event on a household the actor may write (checked by the caller, in this

@@ -296,3 +296,32 @@ both! {
         app.post(&rg, "/api/v1/inbox/1/read", json!({})).await.expect(StatusCode::NOT_FOUND);
     }
 }
+both! {
+    // Finding 5: registering someone else's household said "a household with this id exists",
+    // and the same for its reference.
+    async fn registering_a_known_household_says_only_that_it_is_known(app: TestApp) {
+        let cm1 = app.user("cm1", "casemanager").await;
+        let cm2 = app.user("cm2", "casemanager").await;
+        let mut h = crate::helpers::household_json("D-0002");
+        h["reference"] = json!("VT-2025-002");
+        app.post(&cm1, "/api/v1/households", h.clone()).await.expect(StatusCode::CREATED);
+
+        // Its own casemanager hears precisely what clashes.
+        let own = app.post(&cm1, "/api/v1/households", h.clone()).await.expect_problem(StatusCode::CONFLICT, "");
+        assert!(own.body["detail"].as_str().unwrap().contains("with this id exists"), "{}", own.text);
+
+        // Anyone else: the same answer for the id and for the reference, naming neither.
+        let by_id = app.post(&cm2, "/api/v1/households", h.clone()).await.expect_problem(StatusCode::CONFLICT, "");
+        let mut by_reference = crate::helpers::household_json("D-9999");
+        by_reference["reference"] = json!("VT-2025-002");
+        let by_reference = app.post(&cm2, "/api/v1/households", by_reference).await.expect_problem(StatusCode::CONFLICT, "");
+        assert_eq!(by_id.body, by_reference.body);
+        let detail = by_id.body["detail"].as_str().unwrap();
+        assert!(detail.contains("already known to zicht"), "{detail}");
+        assert!(!by_id.text.contains("D-0002") && !by_id.text.contains("cm1") && !by_id.text.contains("VT-2025"), "{}", by_id.text);
+        // Nothing was stored, the attempts are audited as refused, and D-9999 does not exist.
+        assert_eq!(app.scalar("SELECT COUNT(*) FROM households").await, 1);
+        assert_eq!(app.scalar("SELECT COUNT(*) FROM audit_log WHERE action = 'household.create' AND outcome = 'denied' AND household_id = 'D-0002'").await, 2);
+        app.get(&cm2, "/api/v1/households/D-0002").await.expect_problem(StatusCode::NOT_FOUND, "");
+    }
+}
