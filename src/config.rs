@@ -31,6 +31,8 @@ pub struct Settings {
     /// How long an account name or a client address stays locked after too many failed sign-ins
     /// (`ZICHT_SIGN_IN_LOCKOUT_MINUTES`); an admin can lift it sooner.
     pub sign_in_lockout_minutes: u32,
+    /// How many days an API token works unless it is issued for fewer (`ZICHT_TOKEN_DAYS`).
+    pub token_days: u32,
     /// Writes one API token may make per minute (`ZICHT_WRITES_PER_MINUTE`).
     pub writes_per_minute: u32,
     /// Reports one signal reporter may make per hour (`ZICHT_REPORTS_PER_HOUR`).
@@ -52,6 +54,7 @@ impl Default for Settings {
             log_json: false,
             cookie_secure: true,
             sign_in_lockout_minutes: 30,
+            token_days: 90,
             // A system feeding a caseload's visits; a flood beyond it is a fault or an attack.
             writes_per_minute: 300,
             reports_per_hour: 30,
@@ -63,8 +66,9 @@ impl Default for Settings {
 }
 
 /// The settings that `ZICHT_<KEY>` may set; other `ZICHT_*` variables belong to tools around zicht.
-const KEYS: [&str; 12] = [
+const KEYS: [&str; 13] = [
     "cookie_secure",
+    "token_days",
     "sign_in_lockout_minutes",
     "writes_per_minute",
     "reports_per_hour",

@@ -30,6 +30,7 @@ pub enum AuditAction {
     SignIn,
     SignInThrottled,
     UserUnlock,
+    UserDeactivate,
 }
 
 impl AuditAction {
@@ -57,6 +58,7 @@ impl AuditAction {
             AuditAction::SignIn => "session.sign_in",
             AuditAction::SignInThrottled => "session.sign_in_throttled",
             AuditAction::UserUnlock => "user.unlock",
+            AuditAction::UserDeactivate => "user.deactivate",
         }
     }
 }

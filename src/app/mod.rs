@@ -71,7 +71,7 @@ impl AppState {
         let rules = load_rules(&settings)?;
         let db = Db::connect(&settings.database_url(), settings.db_pool_size).await?;
         db.migrate().await?;
-        let admin_token = users::bootstrap_admin(&db, clock.now()).await?;
+        let admin_token = users::bootstrap_admin(&db, clock.now(), settings.token_days).await?;
         sign_in::prepare();
         let pseudonym_key = {
             let mut tx = db.begin_write().await?;

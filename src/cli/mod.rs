@@ -108,7 +108,12 @@ pub(crate) enum AdminCommand {
         /// What the token is for.
         #[arg(long, default_value = "cli")]
         name: String,
+        /// Days until it expires (1 to 366; default `token_days`, 90).
+        #[arg(long)]
+        days: Option<u32>,
     },
+    /// Deactivate a user: their sessions end, their tokens are revoked, they sign in no more.
+    Deactivate { username: String },
     /// Revoke an API token by its id.
     RevokeToken { id: i64 },
     /// Set a user's password for the web pages (read from standard input, one line; at least 12

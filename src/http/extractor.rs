@@ -33,7 +33,7 @@ impl FromRequestParts<Arc<AppState>> for Authenticated {
             .ok_or(ApiError::Unauthenticated)?;
         let hash = token_hash(token);
         let mut conn = state.db.acquire().await?;
-        let user = crate::store::user_by_token_hash(&mut conn, &hash)
+        let user = crate::store::user_by_token_hash(&mut conn, &hash, state.clock.now())
             .await?
             .ok_or(ApiError::Unauthenticated)?;
         if !parts.method.is_safe() {
@@ -125,6 +125,7 @@ permissions! {
     RevokeTokens => ManageUsers, TokenRevoke;
     SetPasswords => ManageUsers, UserPassword;
     UnlockUsers => ManageUsers, UserUnlock;
+    DeactivateUsers => ManageUsers, UserDeactivate;
     ReadAudit => ReadAudit, AuditRead;
     ManageWebhooks => ManageWebhooks, WebhookChange;
 }

@@ -162,6 +162,7 @@ fn api_router() -> OpenApiRouter<Arc<AppState>> {
         .routes(routes!(admin::revoke_token))
         .routes(routes!(admin::set_password))
         .routes(routes!(admin::unlock))
+        .routes(routes!(admin::deactivate))
         .routes(routes!(admin::audit_log))
         .routes(routes!(admin::me))
         .routes(routes!(ops::openapi))

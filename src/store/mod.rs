@@ -44,9 +44,9 @@ pub use reports::{
 };
 pub(crate) use users::hex;
 pub use users::{
-    NewUserError, TokenRow, UserRow, active_user_with_role, bootstrap_admin, create_token,
-    create_user, find_user_by_name, list_tokens, list_users, revoke_token, server_secret, user,
-    user_by_token_hash,
+    NewUserError, TokenRow, UserRow, active_admins, active_user_with_role, bootstrap_admin,
+    create_token, create_user, deactivate_user, find_user_by_name, list_tokens, list_users,
+    other_valid_tokens, revoke_token, server_secret, user, user_by_token_hash,
 };
 
 static SQLITE_MIGRATIONS: Migrator = sqlx::migrate!("migrations/sqlite");

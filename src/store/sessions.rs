@@ -80,6 +80,15 @@ pub async fn session(
     }
 }
 
+/// Ends every session of a user (a new password, a deactivation); how many there were.
+pub async fn end_sessions_of(conn: &mut Conn, user_id: i64) -> Result<u64, StoreError> {
+    Ok(sqlx::query("DELETE FROM sessions WHERE user_id = $1")
+        .bind(user_id)
+        .execute(conn)
+        .await?
+        .rows_affected())
+}
+
 pub async fn end_session(conn: &mut Conn, id_hash: &str) -> Result<(), StoreError> {
     sqlx::query("DELETE FROM sessions WHERE id_hash = $1")
         .bind(id_hash)

@@ -145,6 +145,8 @@ impl TestApp {
             db_pool_size: 4,
             log_json: false,
             cookie_secure: true,
+            // Tests move the clock over months; tokens that expire are tested on their own.
+            token_days: 3650,
             ..Settings::default()
         };
         let clock = ManualClock::new(start_time());

@@ -72,6 +72,7 @@ async fn the_openapi_document_describes_every_route() {
         "POST /api/v1/inbox/{id}/read",
         "POST /api/v1/reports",
         "POST /api/v1/users",
+        "POST /api/v1/users/{id}/deactivate",
         "POST /api/v1/users/{id}/tokens",
         "POST /api/v1/users/{id}/unlock",
         "POST /api/v1/webhooks",

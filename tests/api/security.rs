@@ -325,3 +325,82 @@ both! {
         app.get(&cm2, "/api/v1/households/D-0002").await.expect_problem(StatusCode::NOT_FOUND, "");
     }
 }
+
+/// The status of a page opened with `session`, and where it sends the browser.
+async fn open_with(app: &TestApp, session: &str, path: &str) -> (StatusCode, String) {
+    let reply = browser()
+        .get(app.url(path))
+        .header("cookie", session)
+        .send()
+        .await
+        .unwrap();
+    let location = reply
+        .headers()
+        .get("location")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default()
+        .to_owned();
+    (reply.status(), location)
+}
+
+both! {
+    // Finding 7: after a password change the old session still worked, a user with every token
+    // revoked still signed in, nobody could be deactivated, tokens never expired, and an admin
+    // could revoke its own last token.
+    async fn credentials_end_when_they_should(app: TestApp) {
+        let petra_token = with_password(&app, "petra", "casemanager").await;
+        let petra = app.scalar("SELECT id FROM users WHERE username = 'petra'").await;
+        let session = sign_in(&app, "petra", PASSWORD).await.unwrap();
+        assert_eq!(open_with(&app, &session, "/huishoudens").await.0, StatusCode::OK);
+
+        // A new password ends the sessions signed in with the old one.
+        app.put(&app.admin_token, &format!("/api/v1/users/{petra}/password"), json!({"password": "een-heel-nieuw-wachtwoord"}))
+            .await.expect(StatusCode::NO_CONTENT);
+        assert_eq!(open_with(&app, &session, "/huishoudens").await, (StatusCode::SEE_OTHER, "/inloggen".to_owned()));
+        let session = sign_in(&app, "petra", "een-heel-nieuw-wachtwoord").await.unwrap();
+
+        // Deactivated: sessions end, tokens stop, sign-in is refused like a wrong password.
+        let deactivated = app.post(&app.admin_token, &format!("/api/v1/users/{petra}/deactivate"), json!({})).await.expect(StatusCode::OK);
+        assert_eq!(deactivated.body["active"], false);
+        assert_eq!(open_with(&app, &session, "/huishoudens").await.1, "/inloggen");
+        app.get(&petra_token, "/api/v1/me").await.expect_problem(StatusCode::UNAUTHORIZED, "");
+        let (status, _) = (sign_in(&app, "petra", "een-heel-nieuw-wachtwoord").await.unwrap_err().status(), ());
+        assert_eq!(status, StatusCode::UNAUTHORIZED);
+        assert_eq!(app.scalar("SELECT COUNT(*) FROM api_tokens WHERE user_id = (SELECT id FROM users WHERE username = 'petra') AND revoked_at_ms IS NULL").await, 0);
+        assert_eq!(app.scalar("SELECT COUNT(*) FROM audit_log WHERE action = 'user.deactivate'").await, 1);
+        app.post(&app.admin_token, &format!("/api/v1/users/{petra}/tokens"), json!({"name": "weer"})).await
+            .expect_problem(StatusCode::CONFLICT, "");
+
+        // No admin deactivates itself, nor the last active admin.
+        let admin = app.scalar("SELECT id FROM users WHERE username = 'admin'").await;
+        let refusal = app.post(&app.admin_token, &format!("/api/v1/users/{admin}/deactivate"), json!({})).await
+            .expect_problem(StatusCode::CONFLICT, "");
+        assert!(refusal.body["detail"].as_str().unwrap().contains("yourself"));
+        let cm = app.user("cm1", "casemanager").await;
+        app.post(&cm, &format!("/api/v1/users/{admin}/deactivate"), json!({})).await.expect_problem(StatusCode::FORBIDDEN, "");
+
+        // Tokens expire: by default after token_days, or after the days asked for.
+        let short = app.post(&app.admin_token, "/api/v1/users/1/tokens", json!({"name": "kort", "expires_in_days": 1})).await
+            .expect(StatusCode::CREATED);
+        let expires: zicht::domain::Instant = short.body["expires_at"].as_str().unwrap().parse().unwrap();
+        assert_eq!(expires.millis() - zicht::clock::Clock::now(&app.clock).millis(), 24 * 3600 * 1000);
+        let short = short.body["secret"].as_str().unwrap().to_owned();
+        app.post(&app.admin_token, "/api/v1/users/1/tokens", json!({"name": "te lang", "expires_in_days": 400})).await
+            .expect_problem(StatusCode::UNPROCESSABLE_ENTITY, "expires_in_days");
+        app.get(&short, "/api/v1/me").await.expect(StatusCode::OK);
+        app.clock.advance(jiff::SignedDuration::from_hours(25));
+        app.get(&short, "/api/v1/me").await.expect_problem(StatusCode::UNAUTHORIZED, "");
+        let tokens = app.get(&app.admin_token, "/api/v1/users/1/tokens").await.expect(StatusCode::OK);
+        assert!(tokens.body.as_array().unwrap().iter().all(|t| t["expires_at"].is_string()));
+
+        // The admin's last valid token cannot be revoked by mistake; with another it can.
+        let own = tokens.body.as_array().unwrap().iter().find(|t| t["name"] == "bootstrap").unwrap()["id"].as_i64().unwrap();
+        app.request(reqwest::Method::DELETE, &format!("/api/v1/tokens/{own}"), Some(&app.admin_token), None).await
+            .expect_problem(StatusCode::CONFLICT, "");
+        let spare = app.post(&app.admin_token, "/api/v1/users/1/tokens", json!({"name": "reserve"})).await.expect(StatusCode::CREATED);
+        let spare = spare.body["secret"].as_str().unwrap().to_owned();
+        app.request(reqwest::Method::DELETE, &format!("/api/v1/tokens/{own}"), Some(&app.admin_token), None).await
+            .expect(StatusCode::OK);
+        app.get(&spare, "/api/v1/me").await.expect(StatusCode::OK);
+    }
+}

@@ -105,6 +105,7 @@ async fn site() -> Site {
         db_pool_size: 4,
         log_json: false,
         cookie_secure: true,
+        token_days: 3650,
         ..Settings::default()
     };
     let clock = ManualClock::new("2025-01-06T12:00:00+01:00".parse().unwrap());
