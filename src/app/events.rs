@@ -137,7 +137,9 @@ pub struct Assignments {
 
 /// Sets who holds regie of a household and who are its casemanagers, replacing what was set
 /// (the caller checked [`policy::Action::AssignHousehold`]). Each name must be an active user of
-/// the matching role.
+/// the matching role, and not the one who assigns: nobody grants themselves access. No change
+/// is silent: it is audited on the household, and its regisseurs before and after it (but the
+/// one who made it) are told in their inbox.
 pub async fn set_assignments(
     tx: &mut Tx,
     by: Origin<'_>,
@@ -148,6 +150,7 @@ pub async fn set_assignments(
     store::household(tx, id)
         .await?
         .ok_or(AppError::NotFound("household"))?;
+    let before = store::assignments(tx, id).await?;
     let regisseur = match &wanted.regisseur {
         Some(name) => Some(user_with_role(tx, name, "regisseur", Role::Regisseur).await?),
         None => None,
@@ -157,8 +160,37 @@ pub async fn set_assignments(
         let field = format!("casemanagers[{i}]");
         casemanagers.push(user_with_role(tx, name, &field, Role::Casemanager).await?);
     }
+    if let Some(me) = by.user_id() {
+        if regisseur == Some(me) {
+            return Err(AppError::invalid("regisseur", "you cannot assign yourself"));
+        }
+        if let Some(i) = casemanagers.iter().position(|c| *c == me) {
+            return Err(AppError::invalid(
+                format!("casemanagers[{i}]"),
+                "you cannot assign yourself",
+            ));
+        }
+    }
     store::set_assignments(tx, id, regisseur, &casemanagers, now).await?;
     let rows = store::assignments(tx, id).await?;
+    let ties = |rows: &[AssignmentRow]| {
+        let mut t: Vec<(i64, Relation)> = rows.iter().map(|a| (a.user_id, a.relation)).collect();
+        t.sort_by_key(|(u, r)| (*u, r.as_str()));
+        t
+    };
+    if ties(&before) != ties(&rows) {
+        let mut told: Vec<i64> = before
+            .iter()
+            .chain(&rows)
+            .filter(|a| a.relation == Relation::Regisseur && Some(a.user_id) != by.user_id())
+            .map(|a| a.user_id)
+            .collect();
+        told.sort_unstable();
+        told.dedup();
+        for user in told {
+            store::notify::insert_assignment_notice(tx, user, id, now).await?;
+        }
+    }
     audit::record_ok(tx, by, AuditAction::AssignmentSet, Some(id.as_str()), now).await?;
     Ok(rows)
 }

@@ -455,6 +455,8 @@ pub async fn set_assignments(
     let now = state.clock.now();
     let rows = events::set_assignments(&mut tx, Origin::Request(&who), &id, &wanted, now).await?;
     tx.commit().await.map_err(store::StoreError::from)?;
+    // Its regisseurs were told.
+    state.notified();
     Ok(Json(
         rows.into_iter()
             .map(|a| AssignmentView {

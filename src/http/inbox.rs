@@ -27,11 +27,14 @@ use crate::store::{self, notify::NotificationRow};
 #[derive(Debug, Serialize, ToSchema)]
 pub struct NotificationView {
     id: i64,
-    alert_id: i64,
+    /// Absent when the notification is about the household's assignments (`why` = `assignment`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    alert_id: Option<i64>,
     household: String,
     rule: String,
     severity: String,
-    /// `first`, `repeat`, `escalation`, `resolved` or `silence_expired`.
+    /// `first`, `repeat`, `escalation`, `resolved` or `silence_expired`; `assignment` when who
+    /// works on the household changed.
     why: String,
     /// Other alerts of the household that changed in the same evaluation: one notification per
     /// person per household per evaluation names the most pressing change and counts the rest.
@@ -39,7 +42,7 @@ pub struct NotificationView {
     created_at: Instant,
     #[serde(skip_serializing_if = "Option::is_none")]
     read_at: Option<Instant>,
-    /// Where the alert is.
+    /// Where the alert is (or the household, for an `assignment` notification).
     link: String,
 }
 
@@ -48,7 +51,10 @@ impl From<NotificationRow> for NotificationView {
         NotificationView {
             id: n.id,
             alert_id: n.alert,
-            link: format!("/api/v1/alerts/{}", n.alert),
+            link: match n.alert {
+                Some(alert) => format!("/api/v1/alerts/{alert}"),
+                None => format!("/api/v1/households/{}", n.household),
+            },
             household: n.household,
             rule: n.rule,
             severity: n.severity,

@@ -93,10 +93,13 @@ both! {
             assert!(html.contains("Geen berichten."), "{name}");
         }
 
-        // Taken off the household, the regisseur is no longer named it either.
+        // Taken off the household, the regisseur sees its alerts' news no more, only the notice
+        // that they were taken off it.
         app.put(&app.admin_token, "/api/v1/households/H-0001/assignments", json!({"regisseur": "rg2", "casemanagers": ["cm1"]}))
             .await.expect(StatusCode::OK);
-        assert!(named(&app, &rg).await.is_empty());
+        let left = app.get(&rg, "/api/v1/inbox?limit=500").await.expect(StatusCode::OK);
+        let whys: Vec<&str> = left.body["items"].as_array().unwrap().iter().map(|n| n["why"].as_str().unwrap()).collect();
+        assert!(!whys.is_empty() && whys.iter().all(|w| *w == "assignment"), "{whys:?}");
     }
 }
 
@@ -402,5 +405,65 @@ both! {
         app.request(reqwest::Method::DELETE, &format!("/api/v1/tokens/{own}"), Some(&app.admin_token), None).await
             .expect(StatusCode::OK);
         app.get(&spare, "/api/v1/me").await.expect(StatusCode::OK);
+    }
+}
+
+/// The notices about changed assignments in an inbox, newest first, as (household, link).
+async fn assignment_notices(app: &TestApp, token: &str) -> Vec<(String, String)> {
+    let inbox = app
+        .get(token, "/api/v1/inbox?limit=500")
+        .await
+        .expect(StatusCode::OK);
+    inbox.body["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|n| n["why"] == "assignment")
+        .map(|n| {
+            (
+                n["household"].as_str().unwrap().to_owned(),
+                n["link"].as_str().unwrap().to_owned(),
+            )
+        })
+        .collect()
+}
+
+both! {
+    // Finding 2: an admin read any household in three calls (create a user, put it on the
+    // household's assignments, issue it a token), and nobody was told.
+    async fn no_assignment_change_is_silent(app: TestApp) {
+        let rg = app.user("rg1", "regisseur").await;
+        app.user("cm1", "casemanager").await;
+        app.household("H-0001", Some("rg1"), &["cm1"]).await;
+        let before = assignment_notices(&app, &rg).await.len();
+
+        // The admin puts a fresh account of its own making on the household.
+        let puppet = app.user("stroman", "casemanager").await;
+        app.put(&app.admin_token, "/api/v1/households/H-0001/assignments", json!({"regisseur": "rg1", "casemanagers": ["cm1", "stroman"]}))
+            .await.expect(StatusCode::OK);
+        app.get(&puppet, "/api/v1/households/H-0001").await.expect(StatusCode::OK);
+        // Not silently: the regisseur is told, and the household's audit log shows who did it.
+        let told = assignment_notices(&app, &rg).await;
+        assert_eq!(told.len(), before + 1, "{told:?}");
+        assert_eq!(told[0], ("H-0001".to_owned(), "/api/v1/households/H-0001".to_owned()));
+        let log = app.get(&app.admin_token, "/api/v1/audit?household=H-0001&limit=500").await.expect(StatusCode::OK);
+        assert!(log.body["items"].as_array().unwrap().iter().any(|r| r["action"] == "assignment.set" && r["actor"] == "admin"));
+
+        // Taking the regisseur off tells them too, and they still see why.
+        app.user("rg2", "regisseur").await;
+        app.put(&app.admin_token, "/api/v1/households/H-0001/assignments", json!({"regisseur": "rg2", "casemanagers": ["cm1"]}))
+            .await.expect(StatusCode::OK);
+        assert_eq!(assignment_notices(&app, &rg).await.len(), before + 2);
+        // The same assignments again change nothing and tell nobody.
+        app.put(&app.admin_token, "/api/v1/households/H-0001/assignments", json!({"regisseur": "rg2", "casemanagers": ["cm1"]}))
+            .await.expect(StatusCode::OK);
+        assert_eq!(assignment_notices(&app, &rg).await.len(), before + 2);
+        // The pages say it in Dutch.
+        with_password(&app, "rg-web", "regisseur").await;
+        app.put(&app.admin_token, "/api/v1/households/H-0001/assignments", json!({"regisseur": "rg-web", "casemanagers": ["cm1"]}))
+            .await.expect(StatusCode::OK);
+        let session = sign_in(&app, "rg-web", PASSWORD).await.unwrap();
+        let html = page(&app, &session, "/berichten").await;
+        assert!(html.contains("Toewijzing gewijzigd bij"), "{html}");
     }
 }

@@ -29,8 +29,10 @@ pub async fn recipients(
 }
 
 /// Whose inbox is read, and the tie to a household through which they may read it. A
-/// notification shows only while its reader holds its household in that relation: one written
-/// before a rule changed, or before they were taken off the household, names it to nobody.
+/// notification about an alert shows only while its reader holds its household in that relation:
+/// one written before a rule changed, or before they were taken off the household, names it to
+/// nobody. A notice that the household's assignments changed stays: it went only to its
+/// regisseurs of that moment, and tells one who was taken off it why.
 #[derive(Debug, Clone, Copy)]
 pub struct Reader {
     pub user_id: i64,
@@ -53,6 +55,8 @@ vocabulary! {
         Escalation => "escalation",
         Resolved => "resolved",
         SilenceExpired => "silence_expired",
+        // Not about an alert: who works on the household changed.
+        Assignment => "assignment",
     }
 }
 
@@ -94,7 +98,8 @@ pub async fn insert_notification(
 #[derive(Debug, Clone)]
 pub struct NotificationRow {
     pub id: i64,
-    pub alert: i64,
+    /// `None` for a notification about the household's assignments.
+    pub alert: Option<i64>,
     pub household: String,
     pub rule: String,
     pub severity: String,
@@ -138,8 +143,8 @@ pub async fn inbox(
     let rows = sqlx::query(
         "SELECT n.id, n.alert_id, n.household_id, n.rule, n.severity, n.why, n.others, n.created_at_ms, n.read_at_ms
          FROM notifications n
-         WHERE n.user_id = $1 AND EXISTS (SELECT 1 FROM assignments a
-                 WHERE a.household_id = n.household_id AND a.user_id = $1 AND a.relation = $2)
+         WHERE n.user_id = $1 AND (n.why = 'assignment' OR EXISTS (SELECT 1 FROM assignments a
+                 WHERE a.household_id = n.household_id AND a.user_id = $1 AND a.relation = $2))
            AND ($3 = 0 OR n.read_at_ms IS NULL) AND ($4 = '' OR n.rule = $4) AND n.id < $5 AND n.id > $6
          ORDER BY n.id DESC LIMIT $7",
     )
@@ -155,6 +160,25 @@ pub async fn inbox(
     rows.iter().map(notification_row).collect()
 }
 
+/// Tells `user_id` that who works on `household` changed.
+pub async fn insert_assignment_notice(
+    conn: &mut Conn,
+    user_id: i64,
+    household: &HouseholdId,
+    now: Instant,
+) -> Result<(), StoreError> {
+    sqlx::query(
+        "INSERT INTO notifications (user_id, alert_id, household_id, rule, severity, why, others, created_at_ms)
+         VALUES ($1, NULL, $2, '', 'warning', 'assignment', 0, $3)",
+    )
+    .bind(user_id)
+    .bind(household.as_str())
+    .bind(now.millis())
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
 /// Marks every notification created before `before` read (the demo's past).
 pub async fn mark_read_before(conn: &mut Conn, before: Instant) -> Result<u64, StoreError> {
     Ok(sqlx::query("UPDATE notifications SET read_at_ms = created_at_ms WHERE created_at_ms < $1 AND read_at_ms IS NULL")
@@ -167,8 +191,8 @@ pub async fn mark_read_before(conn: &mut Conn, before: Instant) -> Result<u64, S
 pub async fn unread_count(conn: &mut Conn, reader: Reader) -> Result<i64, StoreError> {
     Ok(sqlx::query_scalar(
         "SELECT COUNT(*) FROM notifications n
-         WHERE n.user_id = $1 AND EXISTS (SELECT 1 FROM assignments a
-                 WHERE a.household_id = n.household_id AND a.user_id = $1 AND a.relation = $2)
+         WHERE n.user_id = $1 AND (n.why = 'assignment' OR EXISTS (SELECT 1 FROM assignments a
+                 WHERE a.household_id = n.household_id AND a.user_id = $1 AND a.relation = $2))
            AND n.read_at_ms IS NULL",
     )
     .bind(reader.user_id)
@@ -186,8 +210,8 @@ pub async fn mark_read(
 ) -> Result<bool, StoreError> {
     let found: Option<i64> = sqlx::query_scalar(
         "SELECT n.id FROM notifications n
-         WHERE n.user_id = $1 AND EXISTS (SELECT 1 FROM assignments a
-                 WHERE a.household_id = n.household_id AND a.user_id = $1 AND a.relation = $2)
+         WHERE n.user_id = $1 AND (n.why = 'assignment' OR EXISTS (SELECT 1 FROM assignments a
+                 WHERE a.household_id = n.household_id AND a.user_id = $1 AND a.relation = $2))
            AND n.id = $3",
     )
     .bind(reader.user_id)
