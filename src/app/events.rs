@@ -138,8 +138,8 @@ pub struct Assignments {
 /// Sets who holds regie of a household and who are its casemanagers, replacing what was set
 /// (the caller checked [`policy::Action::AssignHousehold`]). Each name must be an active user of
 /// the matching role, and not the one who assigns: nobody grants themselves access. No change
-/// is silent: it is audited on the household, and its regisseurs before and after it (but the
-/// one who made it) are told in their inbox.
+/// is silent: it is audited on the household, and everyone assigned before it and its regisseur
+/// after it (but the one who made it) are told in their inbox.
 pub async fn set_assignments(
     tx: &mut Tx,
     by: Origin<'_>,
@@ -178,11 +178,13 @@ pub async fn set_assignments(
         t.sort_by_key(|(u, r)| (*u, r.as_str()));
         t
     };
-    if ties(&before) != ties(&rows) {
+    // A household's first people are its start, not a change; after that, everyone who worked on
+    // it and its new regisseur hear of every change.
+    if !before.is_empty() && ties(&before) != ties(&rows) {
         let mut told: Vec<i64> = before
             .iter()
-            .chain(&rows)
-            .filter(|a| a.relation == Relation::Regisseur && Some(a.user_id) != by.user_id())
+            .chain(rows.iter().filter(|a| a.relation == Relation::Regisseur))
+            .filter(|a| Some(a.user_id) != by.user_id())
             .map(|a| a.user_id)
             .collect();
         told.sort_unstable();

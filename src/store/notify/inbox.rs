@@ -32,7 +32,7 @@ pub async fn recipients(
 /// notification about an alert shows only while its reader holds its household in that relation:
 /// one written before a rule changed, or before they were taken off the household, names it to
 /// nobody. A notice that the household's assignments changed stays: it went only to its
-/// regisseurs of that moment, and tells one who was taken off it why.
+/// people of that moment, and tells one who was taken off it why.
 #[derive(Debug, Clone, Copy)]
 pub struct Reader {
     pub user_id: i64,
