@@ -30,9 +30,9 @@ both! {
         let rg = app.user("rg1", "regisseur").await;
         let other = app.user("rg2", "regisseur").await;
         app.household("H-0001", Some("rg1"), &["cm1"]).await;
-        app.score(&cm, "H-0001", "professional", 8, "2025-01-06T10:00:00+01:00").await.expect(StatusCode::CREATED);
+        app.score(&cm, "H-0001", "professional", 9, "2025-01-06T10:00:00+01:00").await.expect(StatusCode::CREATED);
         assert!(app.alerts(&rg, "").await.is_empty());
-        let victim = app.score(&cm, "H-0001", "slachtoffer", 4, "2025-01-06T10:00:00+01:00").await.expect(StatusCode::CREATED);
+        let victim = app.score(&cm, "H-0001", "slachtoffer", 3, "2025-01-06T10:00:00+01:00").await.expect(StatusCode::CREATED);
 
         assert_eq!(app.alerts(&rg, "").await, [pair("uiteenlopende-scores", "firing")]);
         assert_eq!(app.alerts(&cm, "&state=firing").await, [pair("uiteenlopende-scores", "firing")]);
@@ -49,7 +49,7 @@ both! {
         app.get(&other, "/api/v1/alerts/999999").await.expect_problem(StatusCode::NOT_FOUND, "");
 
         // The victim's next score is close to the professionals': resolved at once.
-        app.score(&cm, "H-0001", "slachtoffer", 7, "2025-01-07T10:00:00+01:00").await.expect(StatusCode::CREATED);
+        app.score(&cm, "H-0001", "slachtoffer", 10, "2025-01-07T10:00:00+01:00").await.expect(StatusCode::CREATED);
         assert_eq!(app.alerts(&rg, "").await, [pair("uiteenlopende-scores", "resolved")]);
         let detail = app.get(&rg, &format!("/api/v1/alerts/{id}")).await.expect(StatusCode::OK);
         let whys: Vec<&str> = detail.body["history"].as_array().unwrap().iter().map(|t| t["why"].as_str().unwrap()).collect();
@@ -100,8 +100,8 @@ both! {
         let cm = app.user("cm1", "casemanager").await;
         let rg = app.user("rg1", "regisseur").await;
         app.household("H-0001", Some("rg1"), &["cm1"]).await;
-        app.score(&cm, "H-0001", "professional", 8, "2025-01-06T10:00:00+01:00").await.expect(StatusCode::CREATED);
-        app.score(&cm, "H-0001", "slachtoffer", 4, "2025-01-06T10:00:00+01:00").await.expect(StatusCode::CREATED);
+        app.score(&cm, "H-0001", "professional", 9, "2025-01-06T10:00:00+01:00").await.expect(StatusCode::CREATED);
+        app.score(&cm, "H-0001", "slachtoffer", 3, "2025-01-06T10:00:00+01:00").await.expect(StatusCode::CREATED);
         let id = alert_id(&app, &rg, "uiteenlopende-scores").await;
         let ack_path = format!("/api/v1/alerts/{id}/acknowledge");
         let ack = |body: Value| app.post(&rg, &ack_path, body);

@@ -114,7 +114,7 @@ async fn divergence(app: &TestApp, cm: &str, household: &str, day: &str) {
         cm,
         household,
         "professional",
-        8,
+        9,
         &format!("{day}T10:00:00+01:00"),
     )
     .await
@@ -239,8 +239,8 @@ both! {
             .expect_problem(StatusCode::UNPROCESSABLE_ENTITY, "role");
 
         let marker = format!("geheim-{}", uuid::Uuid::new_v4().simple());
-        app.score(&cm, "H-0001", "professional", 8, "2025-01-06T10:00:00+01:00").await.expect(StatusCode::CREATED);
-        app.post(&cm, "/api/v1/households/H-0001/scores", json!({"at":"2025-01-06T10:00:00+01:00","perspective":"slachtoffer","value":4,"reason":marker}))
+        app.score(&cm, "H-0001", "professional", 9, "2025-01-06T10:00:00+01:00").await.expect(StatusCode::CREATED);
+        app.post(&cm, "/api/v1/households/H-0001/scores", json!({"at":"2025-01-06T10:00:00+01:00","perspective":"slachtoffer","value":3,"reason":marker}))
             .await.expect(StatusCode::CREATED);
         assert_eq!(deliver(&app).await, webhook::Report { delivered: 1, retrying: 0, dead: 0 });
         assert_eq!(deliver(&app).await, webhook::Report::default());

@@ -356,7 +356,7 @@ async fn casemanager_records_a_score_and_the_regisseur_decides() {
     // Six weeks of work on three households: none reached directe veiligheid, none was scored for
     // weeks, and on H-0002 the victim sees far less safety than the professional.
     let start = "2025-01-06T10:00:00+01:00";
-    site.score(&cm, "H-0002", "professional", 8, start).await;
+    site.score(&cm, "H-0002", "professional", 9, start).await;
     site.score(&cm, "H-0002", "slachtoffer", 3, start).await;
     site.score(&cm, "H-0003", "slachtoffer", 5, start).await;
     site.later("2025-02-20T12:00:00+01:00").await;
