@@ -364,7 +364,7 @@ async fn casemanager_records_a_score_and_the_regisseur_decides() {
         &cm,
         "H-0001",
         "professional",
-        8,
+        9,
         "2025-02-20T10:00:00+01:00",
     )
     .await;
@@ -405,7 +405,7 @@ async fn casemanager_records_a_score_and_the_regisseur_decides() {
     // A valid score: the victim far below the professional makes uiteenlopende-scores fire.
     let value = client.find(Locator::Id("value")).await.unwrap();
     value.clear().await.unwrap();
-    value.send_keys("4").await.unwrap();
+    value.send_keys("3").await.unwrap();
     client
         .find(Locator::Css("form[action$='/score'] button[type=submit]"))
         .await
