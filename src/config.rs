@@ -28,6 +28,18 @@ pub struct Settings {
     /// Mark session cookies `Secure` (`ZICHT_COOKIE_SECURE`); browsers still accept them on
     /// http://localhost and http://127.0.0.1. Turn off only behind nothing but plain HTTP.
     pub cookie_secure: bool,
+    /// How long an account name or a client address stays locked after too many failed sign-ins
+    /// (`ZICHT_SIGN_IN_LOCKOUT_MINUTES`); an admin can lift it sooner.
+    pub sign_in_lockout_minutes: u32,
+    /// How many days an API token works unless it is issued for fewer (`ZICHT_TOKEN_DAYS`).
+    pub token_days: u32,
+    /// Writes one API token may make per minute (`ZICHT_WRITES_PER_MINUTE`).
+    pub writes_per_minute: u32,
+    /// Reports one signal reporter may make per hour (`ZICHT_REPORTS_PER_HOUR`).
+    pub reports_per_hour: u32,
+    /// Reports about one reference per day, from all reporters together
+    /// (`ZICHT_REPORTS_PER_REFERENCE_PER_DAY`).
+    pub reports_per_reference_per_day: u32,
 }
 
 impl Default for Settings {
@@ -41,13 +53,26 @@ impl Default for Settings {
             db_pool_size: 8,
             log_json: false,
             cookie_secure: true,
+            sign_in_lockout_minutes: 30,
+            token_days: 90,
+            // A system feeding a caseload's visits; a flood beyond it is a fault or an attack.
+            writes_per_minute: 300,
+            reports_per_hour: 30,
+            // A household's neighbours, wijkagent and huisarts may each report the same evening;
+            // more than that is one concern repeated, which inflates the meldingen count.
+            reports_per_reference_per_day: 5,
         }
     }
 }
 
 /// The settings that `ZICHT_<KEY>` may set; other `ZICHT_*` variables belong to tools around zicht.
-const KEYS: [&str; 8] = [
+const KEYS: [&str; 13] = [
     "cookie_secure",
+    "token_days",
+    "sign_in_lockout_minutes",
+    "writes_per_minute",
+    "reports_per_hour",
+    "reports_per_reference_per_day",
     "listen",
     "data_dir",
     "database_url",

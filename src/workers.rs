@@ -8,15 +8,18 @@ use std::time::Duration;
 use tokio_util::sync::CancellationToken;
 
 use crate::app::notify::webhook;
-use crate::app::{AppState, alerting};
+use crate::app::{AppState, alerting, reports};
 use crate::store::{self, StoreError};
 
-/// The scheduler: evaluates due households (at once on start, which catches up deadlines missed
+/// The scheduler: attaches new reports to their households, evaluates due households (at once on start, which catches up deadlines missed
 /// while zicht was down), then sleeps until the earliest due time, a new event, or at most a
 /// minute, until cancelled.
 pub async fn scheduler(state: Arc<AppState>, shutdown: CancellationToken) {
     loop {
         let now = state.clock.now();
+        if let Err(e) = reports::attach_pending(&state, now).await {
+            tracing::error!(error = %e, "attaching reports failed; retrying");
+        }
         if let Err(e) = alerting::run_due(&state, now).await {
             tracing::error!(error = %e, "scheduler run failed; retrying");
         }

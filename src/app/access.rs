@@ -22,7 +22,15 @@ pub struct Refusal {
 enum Answer {
     NotFound(&'static str),
     Forbidden,
+    /// The household exists, but is not the actor's to know more of.
+    Known,
 }
+
+/// What someone who may not read a household is told when they register it again, by its id or
+/// its reference alike: that zicht knows it, and nothing else (not whose it is, nor which of the
+/// two matched). DESIGN.md section 1: a known household is joined, not duplicated.
+pub const KNOWN: &str = "this household is already known to zicht (by its id or its reference); \
+                         ask its regisseur to add you to it";
 
 impl Refusal {
     /// Writes the refusal to the audit log and returns the answer for the actor.
@@ -44,6 +52,7 @@ impl Refusal {
             (Err(e), _) => e.into(),
             (Ok(()), Answer::NotFound(what)) => AppError::NotFound(what),
             (Ok(()), Answer::Forbidden) => AppError::Forbidden,
+            (Ok(()), Answer::Known) => AppError::Conflict(KNOWN.to_owned()),
         }
     }
 }
@@ -119,6 +128,15 @@ pub async fn require(
         return Ok(());
     }
     Err(forbidden(audit_action).audit(app, who).await)
+}
+
+/// A registration of a household that exists and that the actor may not read.
+pub fn known(household: &HouseholdId) -> Refusal {
+    Refusal {
+        household: household.as_str().to_owned(),
+        audit_action: AuditAction::HouseholdCreate,
+        answer: Answer::Known,
+    }
 }
 
 /// A refusal of an action that is not about one household.

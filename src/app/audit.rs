@@ -31,6 +31,10 @@ pub enum AuditAction {
     LiveOpen,
     /// The casusoverleg agenda was read; one row per household it showed.
     AgendaRead,
+    SignIn,
+    SignInThrottled,
+    UserUnlock,
+    UserDeactivate,
 }
 
 impl AuditAction {
@@ -57,6 +61,10 @@ impl AuditAction {
             AuditAction::GemeenteRead => "gemeente.read",
             AuditAction::LiveOpen => "live.open",
             AuditAction::AgendaRead => "agenda.read",
+            AuditAction::SignIn => "session.sign_in",
+            AuditAction::SignInThrottled => "session.sign_in_throttled",
+            AuditAction::UserUnlock => "user.unlock",
+            AuditAction::UserDeactivate => "user.deactivate",
         }
     }
 }
@@ -89,6 +97,12 @@ pub enum Origin<'a> {
     Request(&'a Authenticated),
     /// The operator of the machine: the command line, an import, the demo.
     Operator,
+    /// Someone signing in: the account when the name is one (else nobody), never what was typed.
+    SignIn {
+        user_id: Option<i64>,
+        username: Option<&'a str>,
+        request_id: &'a str,
+    },
 }
 
 impl Origin<'_> {
@@ -97,6 +111,7 @@ impl Origin<'_> {
         match self {
             Origin::Request(who) => Some(who.actor.user_id),
             Origin::Operator => None,
+            Origin::SignIn { user_id, .. } => user_id,
         }
     }
 }
@@ -124,6 +139,18 @@ pub async fn record_ok(
     append(conn, origin, action, household, AuditOutcome::Ok, at).await
 }
 
+/// Records an action with its outcome, for whoever did it.
+pub async fn record_as(
+    conn: &mut Conn,
+    origin: Origin<'_>,
+    action: AuditAction,
+    household: Option<&str>,
+    outcome: AuditOutcome,
+    at: Instant,
+) -> Result<(), StoreError> {
+    append(conn, origin, action, household, outcome, at).await
+}
+
 async fn append(
     conn: &mut Conn,
     origin: Origin<'_>,
@@ -136,6 +163,11 @@ async fn append(
         Origin::Request(who) => (who.actor.username.as_str(), Some(who.request_id.as_str())),
         // The operator of the machine, on its command line.
         Origin::Operator => ("cli", None),
+        Origin::SignIn {
+            username,
+            request_id,
+            ..
+        } => (username.unwrap_or("(unknown)"), Some(request_id)),
     };
     store::append_audit(
         conn,

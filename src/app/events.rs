@@ -2,6 +2,7 @@
 //! Every write evaluates the household at once, in the transaction that stores it. The rules an
 //! event must meet are checked here, once, for the API, the pages and the reports.
 
+use super::access::{self, Refusal};
 use super::audit::{self, AuditAction, Origin};
 use super::{AppError, Invalid, alerting};
 use crate::auth::Authenticated;
@@ -146,28 +147,48 @@ pub fn check(event: &Event, history: &History, now: Instant) -> Vec<Problem> {
 }
 
 /// Registers a household (the caller checked [`policy::Action::CreateHousehold`]). The
-/// casemanager or regisseur who registers it is assigned to it.
+/// casemanager or regisseur who registers it is assigned to it. A household that exists already
+/// is named as such to whoever may read it; to anyone else the answer is a [`Refusal`] that says
+/// only that zicht knows it ([`access::KNOWN`]), the same for its id and its reference, to be
+/// audited once this transaction is dropped.
 pub async fn create_household(
     tx: &mut Tx,
     rules: &RuleSet,
     who: &Authenticated,
     household: &Household,
     now: Instant,
-) -> Result<(HouseholdRow, Vec<AssignmentRow>), AppError> {
+) -> Result<Result<(HouseholdRow, Vec<AssignmentRow>), Refusal>, AppError> {
     let opening = Event::Household(household.clone());
     let new = Trajectory::current(household, &[]);
     invalid(dating_problem(&opening, new, now).into_iter().collect())?;
-    let row = store::create_household(tx, household, now)
-        .await
-        .map_err(|e| match e {
-            NewHouseholdError::IdTaken => {
-                AppError::Conflict("a household with this id exists".into())
+    let taken = match store::create_household(tx, household, now).await {
+        Ok(row) => Ok(row),
+        Err(NewHouseholdError::IdTaken) => Err((household.id.clone(), "id")),
+        Err(NewHouseholdError::ReferenceTaken) => {
+            let existing = match &household.reference {
+                Some(reference) => store::household_by_reference(tx, reference).await?,
+                None => None,
+            };
+            Err((
+                existing.unwrap_or_else(|| household.id.clone()),
+                "reference",
+            ))
+        }
+        Err(NewHouseholdError::Store(e)) => return Err(e.into()),
+    };
+    let row = match taken {
+        Ok(row) => row,
+        Err((existing, field)) => {
+            let relations = store::relation_of(tx, existing.as_str(), who.actor.user_id).await?;
+            if policy::allows(&who.actor, policy::Action::ReadHousehold, &relations) {
+                // Their own: say precisely what clashes.
+                return Err(AppError::Conflict(format!(
+                    "a household with this {field} exists"
+                )));
             }
-            NewHouseholdError::ReferenceTaken => {
-                AppError::Conflict("a household with this reference exists".into())
-            }
-            NewHouseholdError::Store(e) => e.into(),
-        })?;
+            return Ok(Err(access::known(&existing)));
+        }
+    };
     let me = who.actor.user_id;
     match policy::creator_relation(&who.actor) {
         Some(Relation::Regisseur) => {
@@ -188,7 +209,7 @@ pub async fn create_household(
         now,
     )
     .await?;
-    Ok((row, assignments))
+    Ok(Ok((row, assignments)))
 }
 
 /// Stores an event on a household the actor may write (checked by the caller, in this
@@ -236,7 +257,9 @@ pub struct Assignments {
 
 /// Sets who holds regie of a household and who are its casemanagers, replacing what was set
 /// (the caller checked [`policy::Action::AssignHousehold`]). Each name must be an active user of
-/// the matching role.
+/// the matching role, and not the one who assigns: nobody grants themselves access. No change
+/// is silent: it is audited on the household, and everyone assigned before it and its regisseur
+/// after it (but the one who made it) are told in their inbox.
 pub async fn set_assignments(
     tx: &mut Tx,
     by: Origin<'_>,
@@ -247,6 +270,7 @@ pub async fn set_assignments(
     store::household(tx, id)
         .await?
         .ok_or(AppError::NotFound("household"))?;
+    let before = store::assignments(tx, id).await?;
     let regisseur = match &wanted.regisseur {
         Some(name) => Some(user_with_role(tx, name, "regisseur", Role::Regisseur).await?),
         None => None,
@@ -256,8 +280,39 @@ pub async fn set_assignments(
         let field = format!("casemanagers[{i}]");
         casemanagers.push(user_with_role(tx, name, &field, Role::Casemanager).await?);
     }
+    if let Some(me) = by.user_id() {
+        if regisseur == Some(me) {
+            return Err(AppError::invalid("regisseur", "you cannot assign yourself"));
+        }
+        if let Some(i) = casemanagers.iter().position(|c| *c == me) {
+            return Err(AppError::invalid(
+                format!("casemanagers[{i}]"),
+                "you cannot assign yourself",
+            ));
+        }
+    }
     store::set_assignments(tx, id, regisseur, &casemanagers, now).await?;
     let rows = store::assignments(tx, id).await?;
+    let ties = |rows: &[AssignmentRow]| {
+        let mut t: Vec<(i64, Relation)> = rows.iter().map(|a| (a.user_id, a.relation)).collect();
+        t.sort_by_key(|(u, r)| (*u, r.as_str()));
+        t
+    };
+    // A household's first people are its start, not a change; after that, everyone who worked on
+    // it and its new regisseur hear of every change.
+    if !before.is_empty() && ties(&before) != ties(&rows) {
+        let mut told: Vec<i64> = before
+            .iter()
+            .chain(rows.iter().filter(|a| a.relation == Relation::Regisseur))
+            .filter(|a| Some(a.user_id) != by.user_id())
+            .map(|a| a.user_id)
+            .collect();
+        told.sort_unstable();
+        told.dedup();
+        for user in told {
+            store::notify::insert_assignment_notice(tx, user, id, now).await?;
+        }
+    }
     audit::record_ok(tx, by, AuditAction::AssignmentSet, Some(id.as_str()), now).await?;
     Ok(rows)
 }

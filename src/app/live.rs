@@ -86,7 +86,7 @@ impl Watch {
         who: &Authenticated,
     ) -> Result<Option<Snapshot>, StoreError> {
         let mut snapshot = Snapshot {
-            unread: store::notify::unread_count(conn, self.user_id).await?,
+            unread: store::notify::unread_count(conn, super::notify::reader(&who.actor)).await?,
             ..Snapshot::default()
         };
         if let Some(owner) = self.work {

@@ -12,9 +12,11 @@ mod error;
 pub mod events;
 pub mod import;
 pub mod live;
+pub mod limits;
 pub mod notify;
 pub mod queue;
 pub mod reports;
+pub mod sign_in;
 pub mod users;
 
 use std::sync::{Arc, PoisonError, RwLock};
@@ -45,6 +47,8 @@ pub struct AppState {
     pub clock: Arc<dyn Clock>,
     /// Key of the pseudonyms shown outside the households' own people (gemeente monitors).
     pub pseudonym_key: Vec<u8>,
+    /// Rate limits of this instance.
+    pub limits: limits::Limits,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -72,7 +76,8 @@ impl AppState {
         let rules = load_rules(&settings)?;
         let db = Db::connect(&settings.database_url(), settings.db_pool_size).await?;
         db.migrate().await?;
-        let admin_token = users::bootstrap_admin(&db, clock.now()).await?;
+        let admin_token = users::bootstrap_admin(&db, clock.now(), settings.token_days).await?;
+        sign_in::prepare();
         let pseudonym_key = {
             let mut tx = db.begin_write().await?;
             let key = store::server_secret(&mut tx, "pseudonym").await?;
@@ -87,6 +92,7 @@ impl AppState {
                 outbox: tokio::sync::Notify::new(),
                 inbox: tokio::sync::Notify::new(),
                 stopping: tokio_util::sync::CancellationToken::new(),
+                limits: limits::Limits::new(&settings, clock.clone()),
                 settings,
                 clock,
                 pseudonym_key,

@@ -1,15 +1,20 @@
 //! A concern reported by the *ogen en oren in de wijk*, by household reference. The receipt is
-//! the same whether or not the reference is known: it reveals nothing.
+//! the same whether or not the reference is known, and so is the work behind it: [`file`] only
+//! stores the report, and [`attach_pending`] (the scheduler, right after) looks the reference up
+//! and attaches the report to its household as a signal. Timing a report says nothing about the
+//! reference either.
+
+use serde::{Deserialize, Serialize};
 
 use super::audit::{self, AuditAction, Origin};
-use super::{AppError, events};
+use super::limits::Limits;
+use super::{AppError, AppState, events};
 use crate::auth::Authenticated;
 use crate::domain::{Event, Instant, Reference, Signal, SignalKind, SignalSource, latest_allowed};
-use crate::rules::RuleSet;
-use crate::store::{self, Tx};
+use crate::store::{self, StoreError, Tx};
 
-/// A concern as received, from the API or the web form.
-#[derive(Debug, Clone)]
+/// A concern as received, from the API or the web form; its payload in the interchange format.
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Report {
     pub reference: Reference,
     pub at: Instant,
@@ -35,40 +40,25 @@ pub fn check(report: &Report, now: Instant) -> Result<(), events::Problem> {
     }
 }
 
-/// Files a report (the caller checked [`crate::auth::policy::Action::ReportSignal`]): attaches
-/// it to the household with this reference as a signal, evaluated at once, or keeps it
-/// unmatched; keeps `payload`, what the reporter sent, with it; and audits it.
+/// Files a report (the caller checked [`crate::auth::policy::Action::ReportSignal`]) within the
+/// reporter's and the reference's rate limits, keeping `payload`, what the reporter sent, with
+/// it; audits it. Matching it to a household is [`attach_pending`]'s work, after the answer.
 pub async fn file(
     tx: &mut Tx,
-    rules: &RuleSet,
+    limits: &Limits,
     who: &Authenticated,
     report: &Report,
     payload: &str,
     now: Instant,
 ) -> Result<Receipt, AppError> {
     check(report, now).map_err(|p| AppError::Invalid(vec![p.into()]))?;
-    let household = store::household_by_reference(tx, &report.reference).await?;
-    let matched = match &household {
-        Some(id) => {
-            let event = Event::Signal(Signal {
-                household: id.clone(),
-                at: report.at,
-                kind: report.kind,
-                source: report.source,
-                acute: report.acute,
-            });
-            let row = events::record_event(tx, rules, Origin::Request(who), &event, now).await?;
-            Some((id, row.id))
-        }
-        None => None,
-    };
+    limits.report(who.actor.user_id, report.reference.as_str())?;
     let receipt = format!("R-{}", uuid::Uuid::new_v4().simple());
     let row = store::insert_report(
         tx,
         &receipt,
         who.actor.user_id,
         &report.reference,
-        matched,
         payload,
         now,
     )
@@ -77,7 +67,7 @@ pub async fn file(
         tx,
         Origin::Request(who),
         AuditAction::ReportCreate,
-        household.as_ref().map(|h| h.as_str()),
+        None,
         now,
     )
     .await?;
@@ -87,11 +77,83 @@ pub async fn file(
     })
 }
 
+/// Attaches the reports filed since the last run to the households with their references, each
+/// as a signal recorded by its reporter and evaluated at once; a report with an unknown reference
+/// is kept unmatched. Safe to run on several instances at once. Returns how many were attached.
+pub async fn attach_pending(app: &AppState, now: Instant) -> Result<usize, StoreError> {
+    let mut attached = 0;
+    loop {
+        let batch = {
+            let mut conn = app.db.acquire().await?;
+            store::unchecked_reports(&mut conn, 20).await?
+        };
+        if batch.is_empty() {
+            break;
+        }
+        for report in &batch {
+            if attach(app, report, now).await? {
+                attached += 1;
+            }
+        }
+    }
+    if attached > 0 {
+        app.notified();
+    }
+    Ok(attached)
+}
+
+async fn attach(
+    app: &AppState,
+    report: &store::UncheckedReport,
+    now: Instant,
+) -> Result<bool, StoreError> {
+    let mut tx = app.db.begin_write().await?;
+    if !store::claim_report(&mut tx, &report.receipt, now).await? {
+        return Ok(false);
+    }
+    let parsed: Option<Report> = serde_json::from_str(&report.payload).ok();
+    let reporter = store::user(&mut tx, report.reporter_id).await?;
+    let (Some(parsed), Some(reporter)) = (parsed, reporter) else {
+        tracing::warn!(receipt = %report.receipt, "a stored report cannot be read; kept unmatched");
+        tx.commit().await?;
+        return Ok(false);
+    };
+    let Some(household) = store::household_by_reference(&mut tx, &parsed.reference).await? else {
+        tx.commit().await?;
+        return Ok(false);
+    };
+    let who = Authenticated {
+        actor: reporter.into(),
+        // Ties the signal's audit row to the report.
+        request_id: report.receipt.clone(),
+    };
+    let event = Event::Signal(Signal {
+        household: household.clone(),
+        at: parsed.at,
+        kind: parsed.kind,
+        source: parsed.source,
+        acute: parsed.acute,
+    });
+    match events::record_event(&mut tx, &app.rules(), Origin::Request(&who), &event, now).await {
+        Ok(row) => {
+            store::report_matched(&mut tx, &report.receipt, &household, row.id).await?;
+            tx.commit().await?;
+            Ok(true)
+        }
+        Err(AppError::Store(e)) => Err(e),
+        Err(refused) => {
+            // Nothing of it was written; keep the report unmatched rather than retry it forever.
+            drop(tx);
+            tracing::warn!(receipt = %report.receipt, error = %refused, "a report could not be attached; kept unmatched");
+            let mut tx = app.db.begin_write().await?;
+            store::claim_report(&mut tx, &report.receipt, now).await?;
+            tx.commit().await?;
+            Ok(false)
+        }
+    }
+}
+
 /// The payload kept for a report that came as form fields: the report in the interchange format.
 pub fn payload_of(report: &Report) -> String {
-    serde_json::json!({
-        "reference": report.reference, "at": report.at, "kind": report.kind,
-        "source": report.source, "acute": report.acute,
-    })
-    .to_string()
+    serde_json::to_string(report).unwrap_or_default()
 }

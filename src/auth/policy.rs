@@ -2,7 +2,7 @@
 //! decide on their own.
 
 use super::Actor;
-use crate::domain::{Relation, Role};
+use crate::domain::{NotifyRole, Relation, Role};
 
 /// Everything an actor can ask to do.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -97,6 +97,26 @@ pub fn working_relation(actor: &Actor) -> Option<Relation> {
     }
 }
 
+/// Through which tie to a household the people a rule notifies by `role` are told of it by name,
+/// in their inbox. Only the household's own people are: a gemeente monitor sees aggregates only
+/// and never a household (DESIGN.md section 2), and a specialist sees only the households they
+/// are consulted on, a tie zicht does not record yet, so the region's specialist pool is named no
+/// household. Veilig Thuis is reached through its webhook.
+pub fn named_in_inbox(role: NotifyRole) -> Option<Relation> {
+    match role {
+        NotifyRole::Regisseur => Some(Relation::Regisseur),
+        NotifyRole::Casemanager => Some(Relation::Casemanager),
+        NotifyRole::SpecialistPool | NotifyRole::GemeenteMonitor | NotifyRole::VeiligThuis => None,
+    }
+}
+
+/// Whether a webhook endpoint of `role` may receive the household's id and its alert's id and
+/// link. The endpoints of the roles that may not see a household (gemeente monitors, the
+/// specialist pool) get the alert's rule, severity, state and region only.
+pub fn webhook_names_household(role: &str) -> bool {
+    !matches!(role, "gemeente_monitor" | "specialist_pool")
+}
+
 /// The relation a creator gets to the household they register, so they can go on working on it.
 pub fn creator_relation(actor: &Actor) -> Option<Relation> {
     match actor.role {
@@ -148,6 +168,30 @@ mod tests {
                 );
             }
         }
+    }
+
+    #[test]
+    fn only_a_households_own_people_are_told_of_it_by_name() {
+        for role in NotifyRole::ALL {
+            let relation = named_in_inbox(*role);
+            // Whoever is named a household can read it through that tie.
+            if let Some(relation) = relation {
+                let reader = Role::ALL
+                    .iter()
+                    .any(|r| allows(&actor(*r), Action::ReadHousehold, &[relation]));
+                assert!(reader, "{role}");
+            }
+            assert_eq!(
+                webhook_names_household(role.as_str()),
+                !matches!(
+                    role,
+                    NotifyRole::GemeenteMonitor | NotifyRole::SpecialistPool
+                ),
+                "{role}"
+            );
+        }
+        assert_eq!(named_in_inbox(NotifyRole::GemeenteMonitor), None);
+        assert_eq!(named_in_inbox(NotifyRole::SpecialistPool), None);
     }
 
     #[test]

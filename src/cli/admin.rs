@@ -61,14 +61,36 @@ pub(super) async fn admin(settings: Settings, cmd: AdminCommand) -> anyhow::Resu
                 }
             }
         }
-        AdminCommand::IssueToken { username, name } => {
+        AdminCommand::IssueToken {
+            username,
+            name,
+            days,
+        } => {
             let user = store::find_user_by_name(&mut tx, &username)
                 .await?
                 .with_context(|| format!("no user `{username}`"))?;
-            let (token, secret) = users::issue_token(&mut tx, by, user.id, &name, now)
+            let lifetime = users::TokenLifetime {
+                days,
+                default_days: settings.token_days,
+            };
+            let (token, secret) = users::issue_token(&mut tx, by, user.id, &name, lifetime, now)
                 .await
                 .map_err(refused)?;
-            println!("token {} for {}: {secret}", token.id, user.username);
+            println!(
+                "token {} for {} (expires {}): {secret}",
+                token.id,
+                user.username,
+                token.expires_at.to_wire()
+            );
+        }
+        AdminCommand::Deactivate { username } => {
+            let user = store::find_user_by_name(&mut tx, &username)
+                .await?
+                .with_context(|| format!("no user `{username}`"))?;
+            users::deactivate(&mut tx, by, user.id, now)
+                .await
+                .map_err(refused)?;
+            println!("{username} deactivated: sessions ended, tokens revoked");
         }
         AdminCommand::SetPassword { username } => {
             let user = store::find_user_by_name(&mut tx, &username)
@@ -88,6 +110,16 @@ pub(super) async fn admin(settings: Settings, cmd: AdminCommand) -> anyhow::Resu
                 .await
                 .map_err(refused)?;
             println!("token {id} revoked");
+        }
+        AdminCommand::Unlock { username } => {
+            let unlocked = users::unlock(&mut tx, by, &username, now)
+                .await
+                .map_err(refused)?;
+            if unlocked {
+                println!("{username} unlocked");
+            } else {
+                println!("{username} was not locked");
+            }
         }
         AdminCommand::Assign {
             household,

@@ -108,12 +108,20 @@ pub(crate) enum AdminCommand {
         /// What the token is for.
         #[arg(long, default_value = "cli")]
         name: String,
+        /// Days until it expires (1 to 366; default `token_days`, 90).
+        #[arg(long)]
+        days: Option<u32>,
     },
+    /// Deactivate a user: their sessions end, their tokens are revoked, they sign in no more.
+    Deactivate { username: String },
     /// Revoke an API token by its id.
     RevokeToken { id: i64 },
     /// Set a user's password for the web pages (read from standard input, one line; at least 12
     /// characters).
     SetPassword { username: String },
+    /// Lift the sign-in lock of an account name (after too many failed sign-ins); it also lifts
+    /// by itself after `sign_in_lockout_minutes`.
+    Unlock { username: String },
     /// Set the regisseur and casemanagers of a household.
     Assign {
         household: HouseholdId,

@@ -1,7 +1,8 @@
 //! Users, tokens and the audit log (admins), and `/me` (everyone).
 
 use super::extractor::{
-    Allowed, CreateUsers, IssueTokens, ListUsers, ReadAudit, RevokeTokens, SetPasswords,
+    Allowed, CreateUsers, DeactivateUsers, IssueTokens, ListUsers, ReadAudit, RevokeTokens,
+    SetPasswords, UnlockUsers,
 };
 use std::sync::Arc;
 
@@ -136,6 +137,8 @@ pub struct TokenView {
     user_id: i64,
     name: String,
     created_at: Instant,
+    /// After this the token no longer works.
+    expires_at: Instant,
     #[serde(skip_serializing_if = "Option::is_none")]
     revoked_at: Option<Instant>,
 }
@@ -147,6 +150,7 @@ impl From<TokenRow> for TokenView {
             user_id: t.user_id,
             name: t.name,
             created_at: t.created_at,
+            expires_at: t.expires_at,
             revoked_at: t.revoked_at,
         }
     }
@@ -168,6 +172,9 @@ pub struct IssuedToken {
 pub struct NewToken {
     /// What the token is for, e.g. the system that uses it. 1 to 100 characters.
     name: String,
+    /// Days until the token expires, 1 to 366; default the configured `token_days` (90).
+    #[serde(default)]
+    expires_in_days: Option<u32>,
 }
 
 /// Issue an API token for a user (admins only). The secret is in this response only.
@@ -188,8 +195,19 @@ pub async fn create_token(
         Begun::Replay(response) => return Ok(response),
     };
     let now = state.clock.now();
-    let (row, secret) =
-        users::issue_token(write.tx(), Origin::Request(&who), user_id, &new.name, now).await?;
+    let lifetime = users::TokenLifetime {
+        days: new.expires_in_days,
+        default_days: state.settings.token_days,
+    };
+    let (row, secret) = users::issue_token(
+        write.tx(),
+        Origin::Request(&who),
+        user_id,
+        &new.name,
+        lifetime,
+        now,
+    )
+    .await?;
     let location = format!("/api/v1/users/{user_id}/tokens");
     let first = IssuedToken {
         token: TokenView::from(row.clone()),
@@ -342,4 +360,48 @@ pub async fn set_password(
     users::set_password(&mut tx, Origin::Request(&who), user_id, &new.password, now).await?;
     tx.commit().await.map_err(store::StoreError::from)?;
     Ok(StatusCode::NO_CONTENT)
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Unlocked {
+    /// Whether the account had failed sign-ins that are now forgotten.
+    unlocked: bool,
+}
+
+/// Lift a user's sign-in lock after too many failed sign-ins (admins only). The lock also lifts by
+/// itself after `sign_in_lockout_minutes`.
+#[utoipa::path(post, path = "/api/v1/users/{id}/unlock", tag = "admin",
+    params(("id" = i64, Path, description = "User id")),
+    responses((status = 200, body = Unlocked), (status = 403, body = Problem), (status = 404, body = Problem)))]
+pub async fn unlock(
+    State(state): State<Arc<AppState>>,
+    Allowed(who, _): Allowed<UnlockUsers>,
+    Path(user_id): Path<i64>,
+) -> Result<Json<Unlocked>, ApiError> {
+    let now = state.clock.now();
+    let mut tx = state.db.begin_write().await?;
+    let user = store::user(&mut tx, user_id)
+        .await?
+        .ok_or(ApiError::not_found("user"))?;
+    let unlocked = users::unlock(&mut tx, Origin::Request(&who), &user.username, now).await?;
+    tx.commit().await.map_err(store::StoreError::from)?;
+    Ok(Json(Unlocked { unlocked }))
+}
+
+/// Deactivate a user (admins only): their sessions end, their tokens are revoked, and they sign
+/// in no more. Not yourself, and not the last active admin.
+#[utoipa::path(post, path = "/api/v1/users/{id}/deactivate", tag = "admin",
+    params(("id" = i64, Path, description = "User id")),
+    responses((status = 200, body = UserView), (status = 403, body = Problem), (status = 404, body = Problem),
+              (status = 409, body = Problem)))]
+pub async fn deactivate(
+    State(state): State<Arc<AppState>>,
+    Allowed(who, _): Allowed<DeactivateUsers>,
+    Path(user_id): Path<i64>,
+) -> Result<Json<UserView>, ApiError> {
+    let now = state.clock.now();
+    let mut tx = state.db.begin_write().await?;
+    let user = users::deactivate(&mut tx, Origin::Request(&who), user_id, now).await?;
+    tx.commit().await.map_err(store::StoreError::from)?;
+    Ok(Json(UserView::from(user)))
 }

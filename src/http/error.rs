@@ -69,6 +69,7 @@ impl ApiError {
             ApiError::App(AppError::Forbidden) => StatusCode::FORBIDDEN,
             ApiError::App(AppError::NotFound(_)) => StatusCode::NOT_FOUND,
             ApiError::App(AppError::Conflict(_)) => StatusCode::CONFLICT,
+            ApiError::App(AppError::RateLimited { .. }) => StatusCode::TOO_MANY_REQUESTS,
             ApiError::App(AppError::Store(_)) => StatusCode::INTERNAL_SERVER_ERROR,
             ApiError::Busy => StatusCode::SERVICE_UNAVAILABLE,
             ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
@@ -86,6 +87,7 @@ impl ApiError {
             ApiError::App(AppError::Forbidden) => "forbidden",
             ApiError::App(AppError::NotFound(_)) => "not-found",
             ApiError::App(AppError::Conflict(_)) => "conflict",
+            ApiError::App(AppError::RateLimited { .. }) => "rate-limited",
             ApiError::App(AppError::Store(_)) => "internal",
             ApiError::IdempotencyMismatch => "idempotency-key-reused",
             ApiError::Busy => "busy",
@@ -155,6 +157,9 @@ impl IntoResponse for ApiError {
             }
             ApiError::Busy => {
                 headers.insert(header::RETRY_AFTER, HeaderValue::from_static("1"));
+            }
+            ApiError::App(AppError::RateLimited { retry_after_secs }) => {
+                headers.insert(header::RETRY_AFTER, HeaderValue::from(retry_after_secs));
             }
             _ => {}
         }

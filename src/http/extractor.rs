@@ -31,12 +31,37 @@ impl FromRequestParts<Arc<AppState>> for Authenticated {
             .map(str::trim)
             .filter(|t| !t.is_empty())
             .ok_or(ApiError::Unauthenticated)?;
+        let hash = token_hash(token);
         let mut conn = state.db.acquire().await?;
-        let user = crate::store::user_by_token_hash(&mut conn, &token_hash(token))
+        let user = crate::store::user_by_token_hash(&mut conn, &hash, state.clock.now())
             .await?
             .ok_or(ApiError::Unauthenticated)?;
+        if !parts.method.is_safe() {
+            state.limits.write(&hash)?;
+        }
         Ok(Authenticated {
             actor: user.into(),
+            request_id: request_id(parts),
+        })
+    }
+}
+
+/// Who sent a request before anyone is signed in: the peer's address (when the server was
+/// started with it, as `App::run` does) and the request id.
+pub(crate) struct Client {
+    pub addr: Option<std::net::IpAddr>,
+    pub request_id: String,
+}
+
+impl<S: Send + Sync> FromRequestParts<S> for Client {
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
+        Ok(Client {
+            addr: parts
+                .extensions
+                .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
+                .map(|c| c.0.ip()),
             request_id: request_id(parts),
         })
     }
@@ -99,6 +124,8 @@ permissions! {
     IssueTokens => ManageUsers, TokenCreate;
     RevokeTokens => ManageUsers, TokenRevoke;
     SetPasswords => ManageUsers, UserPassword;
+    UnlockUsers => ManageUsers, UserUnlock;
+    DeactivateUsers => ManageUsers, UserDeactivate;
     ReadAudit => ReadAudit, AuditRead;
     ManageWebhooks => ManageWebhooks, WebhookChange;
 }

@@ -122,7 +122,14 @@ pub async fn create(
     };
     let now = state.clock.now();
     let (row, assignments) =
-        events::create_household(write.tx(), &state.rules(), &who, &household, now).await?;
+        match events::create_household(write.tx(), &state.rules(), &who, &household, now).await? {
+            Ok(created) => created,
+            Err(known) => {
+                // Audited outside the write transaction, which stores nothing.
+                drop(write);
+                return Err(known.audit(&state, &who).await.into());
+            }
+        };
     let location = format!("/api/v1/households/{}", household.id);
     let view = HouseholdView::new(row, Some(assignments));
     write
@@ -454,6 +461,8 @@ pub async fn set_assignments(
     let now = state.clock.now();
     let rows = events::set_assignments(&mut tx, Origin::Request(&who), &id, &wanted, now).await?;
     tx.commit().await.map_err(store::StoreError::from)?;
+    // Its regisseurs were told.
+    state.notified();
     Ok(Json(
         rows.into_iter()
             .map(|a| AssignmentView {

@@ -19,6 +19,7 @@ use super::body::JsonBody;
 use super::error::{ApiError, Problem};
 use super::households::query;
 use super::paging::{self, Page};
+use crate::app::notify;
 use crate::auth::Authenticated;
 use crate::domain::Instant;
 use crate::store::{self, notify::NotificationRow};
@@ -26,11 +27,14 @@ use crate::store::{self, notify::NotificationRow};
 #[derive(Debug, Serialize, ToSchema)]
 pub struct NotificationView {
     id: i64,
-    alert_id: i64,
+    /// Absent when the notification is about the household's assignments (`why` = `assignment`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    alert_id: Option<i64>,
     household: String,
     rule: String,
     severity: String,
-    /// `first`, `repeat`, `escalation`, `resolved` or `silence_expired`.
+    /// `first`, `repeat`, `escalation`, `resolved` or `silence_expired`; `assignment` when who
+    /// works on the household changed.
     why: String,
     /// Other alerts of the household that changed in the same evaluation: one notification per
     /// person per household per evaluation names the most pressing change and counts the rest.
@@ -38,7 +42,7 @@ pub struct NotificationView {
     created_at: Instant,
     #[serde(skip_serializing_if = "Option::is_none")]
     read_at: Option<Instant>,
-    /// Where the alert is.
+    /// Where the alert is (or the household, for an `assignment` notification).
     link: String,
 }
 
@@ -47,7 +51,10 @@ impl From<NotificationRow> for NotificationView {
         NotificationView {
             id: n.id,
             alert_id: n.alert,
-            link: format!("/api/v1/alerts/{}", n.alert),
+            link: match n.alert {
+                Some(alert) => format!("/api/v1/alerts/{alert}"),
+                None => format!("/api/v1/households/{}", n.household),
+            },
             household: n.household,
             rule: n.rule,
             severity: n.severity,
@@ -87,7 +94,7 @@ pub async fn list(
     let mut conn = state.db.acquire().await?;
     let rows = store::notify::inbox(
         &mut conn,
-        who.actor.user_id,
+        notify::reader(&who.actor),
         q.unread.unwrap_or(false),
         rule.as_deref(),
         before,
@@ -116,7 +123,7 @@ pub async fn unread(
 ) -> Result<Json<Unread>, ApiError> {
     let mut conn = state.db.acquire().await?;
     Ok(Json(Unread {
-        unread: store::notify::unread_count(&mut conn, who.actor.user_id).await?,
+        unread: store::notify::unread_count(&mut conn, notify::reader(&who.actor)).await?,
     }))
 }
 
@@ -130,11 +137,13 @@ pub async fn mark_read(
     Path(id): Path<i64>,
 ) -> Result<Json<Unread>, ApiError> {
     let mut conn = state.db.acquire().await?;
-    if !store::notify::mark_read(&mut conn, who.actor.user_id, id, state.clock.now()).await? {
+    if !store::notify::mark_read(&mut conn, notify::reader(&who.actor), id, state.clock.now())
+        .await?
+    {
         return Err(ApiError::not_found("notification"));
     }
     Ok(Json(Unread {
-        unread: store::notify::unread_count(&mut conn, who.actor.user_id).await?,
+        unread: store::notify::unread_count(&mut conn, notify::reader(&who.actor)).await?,
     }))
 }
 
@@ -155,15 +164,23 @@ pub async fn stream(
         Some(id) => id,
         None => {
             let mut conn = state.db.acquire().await?;
-            let newest =
-                store::notify::inbox(&mut conn, who.actor.user_id, false, None, None, None, 1)
-                    .await?;
+            let newest = store::notify::inbox(
+                &mut conn,
+                notify::reader(&who.actor),
+                false,
+                None,
+                None,
+                None,
+                1,
+            )
+            .await?;
             newest.first().map_or(0, |n| n.id)
         }
     };
     // Ends when the service stops, so that a graceful shutdown does not wait on the client.
     let stopping = state.stopping.clone().cancelled_owned();
-    let stream = new_notifications(state, who.actor.user_id, after).take_until(stopping);
+    let stream =
+        new_notifications(state, notify::reader(&who.actor), after).take_until(stopping);
     Ok(Sse::new(stream).keep_alive(KeepAlive::new().interval(Duration::from_secs(15))))
 }
 
@@ -171,7 +188,7 @@ pub async fn stream(
 /// yields them oldest first.
 fn new_notifications(
     state: Arc<AppState>,
-    user: i64,
+    reader: store::notify::Reader,
     after: i64,
 ) -> impl Stream<Item = Result<Event, Infallible>> {
     let start = after;
@@ -185,7 +202,7 @@ fn new_notifications(
                 waiting.as_mut().enable();
                 if let Ok(mut conn) = state.db.acquire().await
                     && let Ok(mut rows) =
-                        store::notify::inbox(&mut conn, user, false, None, None, Some(after), 100)
+                        store::notify::inbox(&mut conn, reader, false, None, None, Some(after), 100)
                             .await
                     && !rows.is_empty()
                 {

@@ -92,8 +92,12 @@ impl App {
         self,
         shutdown: impl Future<Output = ()> + Send + 'static,
     ) -> std::io::Result<()> {
+        // The peer address reaches the handlers (sign-in throttling per client address).
+        let service = self
+            .router
+            .into_make_service_with_connect_info::<SocketAddr>();
         let stopping = self.state.stopping.clone();
-        axum::serve(self.listener, self.router)
+        axum::serve(self.listener, service)
             .with_graceful_shutdown(async move {
                 shutdown.await;
                 stopping.cancel();
@@ -162,6 +166,8 @@ fn api_router() -> OpenApiRouter<Arc<AppState>> {
         .routes(routes!(admin::create_token, admin::list_tokens))
         .routes(routes!(admin::revoke_token))
         .routes(routes!(admin::set_password))
+        .routes(routes!(admin::unlock))
+        .routes(routes!(admin::deactivate))
         .routes(routes!(admin::audit_log))
         .routes(routes!(admin::me))
         .routes(routes!(ops::openapi))

@@ -10,6 +10,7 @@ pub mod notify;
 mod queue;
 mod reports;
 pub mod sessions;
+pub mod sign_in;
 mod users;
 
 use std::str::FromStr;
@@ -39,12 +40,15 @@ pub use queue::{
     QueueFilter, QueueGroup, QueueOwner, QueuePage, QueueTab, open_alerts, queue_count,
     queue_gemeenten, work_queue,
 };
-pub use reports::{ReportRow, household_by_reference, insert_report};
+pub use reports::{
+    ReportRow, UncheckedReport, claim as claim_report, household_by_reference, insert_report,
+    matched as report_matched, unchecked as unchecked_reports,
+};
 pub(crate) use users::hex;
 pub use users::{
-    NewUserError, TokenRow, UserRow, active_user_with_role, bootstrap_admin, create_token,
-    create_user, find_user_by_name, list_tokens, list_users, revoke_token, server_secret, user,
-    user_by_token_hash,
+    NewUserError, TokenRow, UserRow, active_admins, active_user_with_role, bootstrap_admin,
+    create_token, create_user, deactivate_user, find_user_by_name, list_tokens, list_users,
+    other_valid_tokens, revoke_token, server_secret, user, user_by_token_hash,
 };
 
 static SQLITE_MIGRATIONS: Migrator = sqlx::migrate!("migrations/sqlite");

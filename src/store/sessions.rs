@@ -2,7 +2,7 @@
 
 use sqlx::Row;
 
-use super::users::{UserRow, user};
+use super::users::{UserRow, user, user_row};
 use super::{Conn, StoreError};
 use crate::domain::Instant;
 
@@ -20,19 +20,21 @@ pub async fn set_password_hash(
     Ok(n > 0)
 }
 
-/// The active user with this name and their password hash, if they have one.
+/// The active user with this name and their password hash, if they have one: one query, so a
+/// known name costs the database what an unknown one does.
 pub async fn password_hash(
     conn: &mut Conn,
     username: &str,
-) -> Result<Option<(i64, String)>, StoreError> {
-    let row = sqlx::query("SELECT id, password_hash FROM users WHERE username = $1 AND active = 1")
-        .bind(username)
-        .fetch_optional(conn)
-        .await?;
+) -> Result<Option<(UserRow, String)>, StoreError> {
+    let row = sqlx::query(
+        "SELECT id, username, role, gemeente, region, active, created_at_ms, password_hash
+         FROM users WHERE username = $1 AND active = 1 AND password_hash IS NOT NULL",
+    )
+    .bind(username)
+    .fetch_optional(conn)
+    .await?;
     match row {
-        Some(r) => Ok(r
-            .try_get::<Option<String>, _>("password_hash")?
-            .map(|h| (r.try_get("id").unwrap_or(0), h))),
+        Some(r) => Ok(Some((user_row(&r)?, r.try_get("password_hash")?))),
         None => Ok(None),
     }
 }
@@ -76,6 +78,15 @@ pub async fn session(
         Some(u) if u.active => Ok(Some((u, csrf))),
         _ => Ok(None),
     }
+}
+
+/// Ends every session of a user (a new password, a deactivation); how many there were.
+pub async fn end_sessions_of(conn: &mut Conn, user_id: i64) -> Result<u64, StoreError> {
+    Ok(sqlx::query("DELETE FROM sessions WHERE user_id = $1")
+        .bind(user_id)
+        .execute(conn)
+        .await?
+        .rows_affected())
 }
 
 pub async fn end_session(conn: &mut Conn, id_hash: &str) -> Result<(), StoreError> {

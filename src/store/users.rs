@@ -17,7 +17,7 @@ pub struct UserRow {
     pub created_at: Instant,
 }
 
-fn user_row(row: &AnyRow) -> Result<UserRow, StoreError> {
+pub(super) fn user_row(row: &AnyRow) -> Result<UserRow, StoreError> {
     let gemeente: Option<String> = row.try_get("gemeente")?;
     let region: Option<String> = row.try_get("region")?;
     Ok(UserRow {
@@ -93,17 +93,19 @@ pub async fn list_users(
     rows.iter().map(user_row).collect()
 }
 
-/// The active user holding the unrevoked token with this hash.
+/// The active user holding the unrevoked, unexpired token with this hash.
 pub async fn user_by_token_hash(
     conn: &mut Conn,
     token_hash: &str,
+    now: Instant,
 ) -> Result<Option<UserRow>, StoreError> {
     let row = sqlx::query(
         "SELECT u.id, u.username, u.role, u.gemeente, u.region, u.active, u.created_at_ms
          FROM api_tokens t JOIN users u ON u.id = t.user_id
-         WHERE t.token_hash = $1 AND t.revoked_at_ms IS NULL AND u.active = 1",
+         WHERE t.token_hash = $1 AND t.revoked_at_ms IS NULL AND t.expires_at_ms > $2 AND u.active = 1",
     )
     .bind(token_hash)
+    .bind(now.millis())
     .fetch_optional(conn)
     .await?;
     row.as_ref().map(user_row).transpose()
@@ -115,6 +117,7 @@ pub struct TokenRow {
     pub user_id: i64,
     pub name: String,
     pub created_at: Instant,
+    pub expires_at: Instant,
     pub revoked_at: Option<Instant>,
 }
 
@@ -126,6 +129,10 @@ fn token_row(row: &AnyRow) -> Result<TokenRow, StoreError> {
         name: row.try_get("name")?,
         created_at: Instant::from_millis(row.try_get("created_at_ms")?)
             .map_err(|e| super::corrupt("token", e))?,
+        expires_at: Instant::from_millis(
+            row.try_get::<Option<i64>, _>("expires_at_ms")?.unwrap_or(0),
+        )
+        .map_err(|e| super::corrupt("token", e))?,
         revoked_at: revoked
             .map(Instant::from_millis)
             .transpose()
@@ -139,15 +146,17 @@ pub async fn create_token(
     name: &str,
     token_hash: &str,
     now: Instant,
+    expires: Instant,
 ) -> Result<TokenRow, StoreError> {
     let row = sqlx::query(
-        "INSERT INTO api_tokens (user_id, name, token_hash, created_at_ms) VALUES ($1, $2, $3, $4)
-         RETURNING id, user_id, name, created_at_ms, revoked_at_ms",
+        "INSERT INTO api_tokens (user_id, name, token_hash, created_at_ms, expires_at_ms) VALUES ($1, $2, $3, $4, $5)
+         RETURNING id, user_id, name, created_at_ms, expires_at_ms, revoked_at_ms",
     )
     .bind(user_id)
     .bind(name)
     .bind(token_hash)
     .bind(now.millis())
+    .bind(expires.millis())
     .fetch_one(&mut **tx)
     .await?;
     token_row(&row)
@@ -155,7 +164,7 @@ pub async fn create_token(
 
 pub async fn list_tokens(conn: &mut Conn, user_id: i64) -> Result<Vec<TokenRow>, StoreError> {
     let rows = sqlx::query(
-        "SELECT id, user_id, name, created_at_ms, revoked_at_ms FROM api_tokens WHERE user_id = $1 ORDER BY id",
+        "SELECT id, user_id, name, created_at_ms, expires_at_ms, revoked_at_ms FROM api_tokens WHERE user_id = $1 ORDER BY id",
     )
     .bind(user_id)
     .fetch_all(conn)
@@ -176,12 +185,55 @@ pub async fn revoke_token(
         .execute(&mut **tx)
         .await?;
     let row = sqlx::query(
-        "SELECT id, user_id, name, created_at_ms, revoked_at_ms FROM api_tokens WHERE id = $1",
+        "SELECT id, user_id, name, created_at_ms, expires_at_ms, revoked_at_ms FROM api_tokens WHERE id = $1",
     )
     .bind(token_id)
     .fetch_optional(&mut **tx)
     .await?;
     row.as_ref().map(token_row).transpose()
+}
+
+/// How many unrevoked, unexpired tokens `user_id` holds besides `except`.
+pub async fn other_valid_tokens(
+    conn: &mut Conn,
+    user_id: i64,
+    except: i64,
+    now: Instant,
+) -> Result<i64, StoreError> {
+    Ok(sqlx::query_scalar(
+        "SELECT COUNT(*) FROM api_tokens
+         WHERE user_id = $1 AND id <> $2 AND revoked_at_ms IS NULL AND expires_at_ms > $3",
+    )
+    .bind(user_id)
+    .bind(except)
+    .bind(now.millis())
+    .fetch_one(conn)
+    .await?)
+}
+
+/// Deactivates a user: they sign in no more, and every token of theirs is revoked at `now`.
+pub async fn deactivate_user(tx: &mut Tx, user_id: i64, now: Instant) -> Result<(), StoreError> {
+    sqlx::query("UPDATE users SET active = 0 WHERE id = $1")
+        .bind(user_id)
+        .execute(&mut **tx)
+        .await?;
+    sqlx::query(
+        "UPDATE api_tokens SET revoked_at_ms = $1 WHERE user_id = $2 AND revoked_at_ms IS NULL",
+    )
+    .bind(now.millis())
+    .bind(user_id)
+    .execute(&mut **tx)
+    .await?;
+    Ok(())
+}
+
+/// How many active admins there are.
+pub async fn active_admins(conn: &mut Conn) -> Result<i64, StoreError> {
+    Ok(
+        sqlx::query_scalar("SELECT COUNT(*) FROM users WHERE role = 'admin' AND active = 1")
+            .fetch_one(conn)
+            .await?,
+    )
 }
 
 /// On a database without users, creates the user `admin` with one token. Returns that user, or
@@ -190,6 +242,7 @@ pub async fn bootstrap_admin(
     tx: &mut Tx,
     token_hash: &str,
     now: Instant,
+    expires: Instant,
 ) -> Result<Option<UserRow>, StoreError> {
     let users: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM users")
         .fetch_one(&mut **tx)
@@ -203,7 +256,7 @@ pub async fn bootstrap_admin(
         Err(NewUserError::UsernameTaken) => return Ok(None),
         Err(NewUserError::Store(e)) => return Err(e),
     };
-    create_token(tx, admin.id, "bootstrap", token_hash, now).await?;
+    create_token(tx, admin.id, "bootstrap", token_hash, now, expires).await?;
     Ok(Some(admin))
 }
 

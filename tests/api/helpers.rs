@@ -148,6 +148,9 @@ impl TestApp {
             db_pool_size: 4,
             log_json: false,
             cookie_secure: true,
+            // Tests move the clock over months; tokens that expire are tested on their own.
+            token_days: 3650,
+            ..Settings::default()
         };
         let clock = ManualClock::new(start_time());
         let app = App::build(settings.clone(), Arc::new(clock.clone()))
@@ -176,8 +179,11 @@ impl TestApp {
     }
 
     /// Runs the scheduler once at the clock's time, as the live service does when a household is
-    /// due; returns how many households it evaluated.
+    /// due or a report came in; returns how many households it evaluated.
     pub async fn tick(&self) -> usize {
+        zicht::app::reports::attach_pending(&self.state, zicht::clock::Clock::now(&self.clock))
+            .await
+            .expect("reports are attached");
         zicht::app::alerting::run_due(&self.state, zicht::clock::Clock::now(&self.clock))
             .await
             .expect("the scheduler runs")

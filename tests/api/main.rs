@@ -14,5 +14,6 @@ mod live;
 mod notify;
 mod ops;
 mod reports;
+mod security;
 mod validation;
 mod web;

@@ -26,6 +26,9 @@ both! {
         }
         assert_ne!(known.body["receipt"], unknown.body["receipt"]);
 
+        // Matched after the answer, by the scheduler.
+        assert_eq!(app.count("events").await, 0);
+        app.tick().await;
         let items = app.timeline(&cm, "H-0001").await;
         assert_eq!(items.len(), 1);
         assert_eq!(items[0]["source"], "woningcorporatie");

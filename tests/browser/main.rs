@@ -108,6 +108,8 @@ async fn site() -> Site {
         db_pool_size: 4,
         log_json: false,
         cookie_secure: true,
+        token_days: 3650,
+        ..Settings::default()
     };
     let clock = ManualClock::new("2025-01-06T12:00:00+01:00".parse().unwrap());
     let app = App::build(settings, Arc::new(clock.clone())).await.unwrap();
@@ -501,7 +503,7 @@ async fn casemanager_records_a_score_and_the_regisseur_decides() {
         &cm,
         "H-0001",
         "professional",
-        8,
+        9,
         "2025-02-20T10:00:00+01:00",
     )
     .await;

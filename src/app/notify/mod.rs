@@ -6,11 +6,20 @@ pub mod webhook;
 
 use serde::Serialize;
 
+use crate::auth::{Actor, policy};
 use crate::domain::{Household, Instant, Severity};
 use crate::rules::Effective;
 use crate::store::{self, AlertState, Conn, StoreError};
 
 pub use crate::store::notify::Why;
+
+/// Whose inbox `actor` reads: only notifications about households they may read now show.
+pub fn reader(actor: &Actor) -> store::notify::Reader {
+    store::notify::Reader {
+        user_id: actor.user_id,
+        relation: policy::working_relation(actor),
+    }
+}
 
 /// What an alert notification says about the alert.
 #[derive(Debug, Clone)]
@@ -22,20 +31,25 @@ pub struct AlertNote<'a> {
 }
 
 /// The webhook payload: minimal and pseudonymous. No free text from scores or signals ever goes
-/// out; the advice is the rule's own text. Documented in `docs/webhooks.md`.
+/// out; the advice is the rule's own text. Endpoints of roles that may not see a household get
+/// no household, alert id or link (`policy::webhook_names_household`). Documented in
+/// `docs/webhooks.md`.
 #[derive(Debug, Serialize)]
 pub struct Payload<'a> {
     #[serde(rename = "type")]
     pub kind: &'a str,
     pub why: &'a str,
-    pub alert_id: i64,
-    pub household: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub alert_id: Option<i64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub household: Option<&'a str>,
     pub region: &'a str,
     pub rule: &'a str,
     pub severity: &'a str,
     pub state: &'a str,
     pub advice: &'a str,
-    pub link: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub link: Option<String>,
     pub at: Instant,
 }
 
@@ -58,7 +72,7 @@ impl News<'_> {
         let why = match self.why {
             Why::First | Why::SilenceExpired => 3,
             Why::Repeat | Why::Escalation => 2,
-            Why::Resolved => 1,
+            Why::Resolved | Why::Assignment => 1,
         };
         (self.alert.severity, why)
     }
@@ -83,16 +97,12 @@ pub async fn announce(
             continue;
         };
         for role in &rule.notify {
-            if n.pushed() {
-                let users = store::notify::recipients(
-                    conn,
-                    *role,
-                    &household.id,
-                    household.region,
-                    &household.gemeente,
-                    n.alert.rule,
-                )
-                .await?;
+            // Only people who may read the household are named it (`policy::named_in_inbox`).
+            if let Some(relation) = policy::named_in_inbox(*role)
+                && n.pushed()
+            {
+                let users =
+                    store::notify::recipients(conn, relation, &household.id, n.alert.rule).await?;
                 for user in users {
                     match heard.iter_mut().find(|(u, _)| *u == user) {
                         // Once per news, however many of the rule's roles they hold.
@@ -161,17 +171,18 @@ async fn enqueue_webhooks(
     if endpoints.is_empty() {
         return Ok(());
     }
+    let named = policy::webhook_names_household(role);
     let payload = Payload {
         kind: "alert",
         why: why.as_str(),
-        alert_id: alert.id,
-        household: household.id.as_str(),
+        alert_id: named.then_some(alert.id),
+        household: named.then_some(household.id.as_str()),
         region: household.region.as_str(),
         rule: alert.rule,
         severity: alert.severity.as_str(),
         state: alert.state.as_str(),
         advice,
-        link: format!("/api/v1/alerts/{}", alert.id),
+        link: named.then(|| format!("/api/v1/alerts/{}", alert.id)),
         at: now,
     };
     let body = serde_json::to_string(&payload).map_err(|e| store::corrupt("payload", e))?;

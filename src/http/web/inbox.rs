@@ -23,7 +23,7 @@ pub(super) async fn inbox(State(state): State<Arc<AppState>>, user: WebUser) -> 
         let mut conn = state.db.acquire().await?;
         let rows = store::notify::inbox(
             &mut conn,
-            user.actor().user_id,
+            crate::app::notify::reader(user.actor()),
             false,
             None,
             None,
@@ -67,8 +67,10 @@ pub(super) async fn inbox(State(state): State<Arc<AppState>>, user: WebUser) -> 
                 @for n in &rows {
                     li.unread[n.read_at.is_none()] {
                         @if n.read_at.is_none() { strong { "Nieuw: " } }
-                        @if openable.get(&n.household).copied().unwrap_or(false) {
-                            a href={ "/waarschuwingen/" (n.alert) } { (what(n)) }
+                        @if n.alert.is_none() {
+                            "Toewijzing gewijzigd bij " span.id { (n.household) }
+                        } @else if openable.get(&n.household).copied().unwrap_or(false) {
+                            a href={ "/waarschuwingen/" (n.alert.unwrap_or_default()) } { (what(n)) }
                         } @else {
                             (what(n))
                         }
@@ -110,5 +112,8 @@ fn why_label(why: Why) -> &'static str {
         Why::Escalation => "opgeschaald",
         Why::Resolved => "opgelost",
         Why::SilenceExpired => "pauze voorbij",
+        Why::Assignment => {
+            "wie eraan werkt is veranderd; vraag de beheerder als u dit niet verwachtte"
+        }
     }
 }

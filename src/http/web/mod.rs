@@ -99,13 +99,14 @@ impl FromRequestParts<Arc<AppState>> for WebUser {
         let Some((user, csrf)) = found else {
             return Err(SignIn.into_response());
         };
-        let unread = crate::store::notify::unread_count(&mut conn, user.id)
-            .await
-            .map_err(|e| page_error(e.into()))?;
         let who = Authenticated {
             actor: user.into(),
             request_id: crate::http::extractor::request_id(parts),
         };
+        let reader = crate::app::notify::reader(&who.actor);
+        let unread = crate::store::notify::unread_count(&mut conn, reader)
+            .await
+            .map_err(|e| page_error(e.into()))?;
         Ok(WebUser { who, csrf, unread })
     }
 }
@@ -349,6 +350,10 @@ pub(super) fn page_error(error: ApiError) -> Response {
         StatusCode::CONFLICT => (
             "Niet mogelijk",
             "Dit kan nu niet: de situatie is intussen veranderd. Ga terug en kijk opnieuw.",
+        ),
+        StatusCode::TOO_MANY_REQUESTS => (
+            "Even wachten",
+            "U heeft dit te vaak achter elkaar gedaan. Probeer het later opnieuw.",
         ),
         StatusCode::SERVICE_UNAVAILABLE => (
             "Even geduld",

@@ -110,7 +110,7 @@ pub(super) async fn submit(
                 let now = state.clock.now();
                 let payload = reports::payload_of(&report);
                 let receipt =
-                    reports::file(&mut tx, &state.rules(), &user.who, &report, &payload, now)
+                    reports::file(&mut tx, &state.limits, &user.who, &report, &payload, now)
                         .await?;
                 tx.commit().await.map_err(crate::store::StoreError::from)?;
                 Ok::<_, ApiError>(receipt)

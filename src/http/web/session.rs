@@ -5,12 +5,14 @@ use std::collections::HashMap;
 use std::sync::Arc;
 
 use axum::extract::{Form, State};
-use axum::http::{HeaderMap, HeaderValue, header};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
 use maud::html;
 
 use super::{WebUser, layout, page, page_error};
-use crate::auth::{hash_password, new_token, token_hash, verify_password};
+use crate::app::sign_in;
+use crate::auth::{new_token, token_hash};
+use crate::http::extractor::Client;
 use crate::http::{ApiError, AppState};
 use crate::store::{self};
 
@@ -18,13 +20,6 @@ pub(super) const SESSION_COOKIE: &str = "zicht_session";
 const LOGIN_COOKIE: &str = "zicht_login";
 /// A working day: after this a casemanager signs in again.
 const SESSION_HOURS: i64 = 8;
-
-/// A hash to check a password against when the user does not exist, so that the answer takes as
-/// long as for a wrong password.
-fn unknown_user_hash() -> &'static str {
-    static HASH: std::sync::OnceLock<String> = std::sync::OnceLock::new();
-    HASH.get_or_init(|| hash_password(&new_token()))
-}
 
 /// Compares two tokens in constant time.
 pub(super) fn same(a: &str, b: &str) -> bool {
@@ -102,6 +97,7 @@ pub(super) async fn login_page(State(state): State<Arc<AppState>>) -> Response {
 
 pub(super) async fn login(
     State(state): State<Arc<AppState>>,
+    client: Client,
     headers: HeaderMap,
     Form(form): Form<HashMap<String, String>>,
 ) -> Response {
@@ -111,22 +107,45 @@ pub(super) async fn login(
         return page_error(ApiError::FORBIDDEN);
     }
     let username = field("username").trim().to_owned();
-    let found = async {
-        let mut conn = state.db.acquire().await?;
-        store::sessions::password_hash(&mut conn, &username).await
+    let attempt = sign_in::Attempt {
+        username: &username,
+        password: field("password"),
+        client: client.addr,
+        request_id: &client.request_id,
     };
-    let user_id = match found.await {
-        Ok(Some((id, hash))) if verify_password(field("password"), &hash) => id,
-        Ok(_) => {
-            // Argon2 either way, so the answer takes as long for a wrong name as for a wrong password.
-            let _ = verify_password(field("password"), unknown_user_hash());
+    let refused = |status: StatusCode, message: &str| {
+        let mut response = page(login_form(&expected, &username, Some(message)));
+        *response.status_mut() = status;
+        response
+    };
+    let user_id = match sign_in::sign_in(&state, attempt).await {
+        Ok(sign_in::Outcome::Welcome(user)) => user.id,
+        Ok(sign_in::Outcome::Refused) => {
             tracing::info!("sign-in refused");
-            let mut response = page(login_form(
-                &expected,
-                &username,
-                Some("Gebruikersnaam of wachtwoord klopt niet."),
-            ));
-            *response.status_mut() = axum::http::StatusCode::UNAUTHORIZED;
+            return refused(
+                StatusCode::UNAUTHORIZED,
+                "Gebruikersnaam of wachtwoord klopt niet.",
+            );
+        }
+        Ok(sign_in::Outcome::Throttled { retry_after_secs }) => {
+            tracing::info!("sign-in throttled");
+            let minutes = (retry_after_secs + 59) / 60;
+            let wait = if retry_after_secs < 60 {
+                format!("{retry_after_secs} seconden")
+            } else if minutes == 1 {
+                "1 minuut".to_owned()
+            } else {
+                format!("{minutes} minuten")
+            };
+            let mut response = refused(
+                StatusCode::TOO_MANY_REQUESTS,
+                &format!(
+                    "Te veel mislukte pogingen om in te loggen. Probeer het over {wait} opnieuw, of vraag de beheerder de blokkade op te heffen."
+                ),
+            );
+            response
+                .headers_mut()
+                .insert(header::RETRY_AFTER, HeaderValue::from(retry_after_secs));
             return response;
         }
         Err(e) => return page_error(e.into()),

@@ -3,61 +3,48 @@
 use sqlx::Row;
 use sqlx::any::AnyRow;
 
-use crate::domain::{HouseholdId, Instant, PlaceName, Region, Severity, vocabulary};
+use crate::domain::{HouseholdId, Instant, Relation, Severity, vocabulary};
 use crate::store::{Conn, StoreError, corrupt, flag, parse_stored};
 
+/// The people tied to `household` by `relation` who have not muted `rule`. Only people with a tie
+/// are ever named a household; who else hears of it is `auth::policy`'s decision, made by the
+/// caller.
 pub async fn recipients(
     conn: &mut Conn,
-    role: crate::domain::NotifyRole,
+    relation: Relation,
     household: &HouseholdId,
-    region: Region,
-    gemeente: &PlaceName,
     rule: &str,
 ) -> Result<Vec<i64>, StoreError> {
-    use crate::domain::NotifyRole;
-    let ids: Vec<i64> = match role {
-        NotifyRole::Regisseur | NotifyRole::Casemanager => {
-            let relation = if role == NotifyRole::Regisseur {
-                "regisseur"
-            } else {
-                "casemanager"
-            };
-            sqlx::query_scalar(
-                "SELECT u.id FROM assignments a JOIN users u ON u.id = a.user_id
-                 WHERE a.household_id = $1 AND a.relation = $2 AND u.active = 1
-                   AND NOT EXISTS (SELECT 1 FROM notification_mutes m WHERE m.user_id = u.id AND m.rule = $3)
-                 ORDER BY u.id",
-            )
-            .bind(household.as_str())
-            .bind(relation)
-            .bind(rule)
-            .fetch_all(conn)
-            .await?
-        }
-        // The specialists of the household's region; the monitors of its gemeente.
-        NotifyRole::SpecialistPool | NotifyRole::GemeenteMonitor => {
-            let user_role = if role == NotifyRole::SpecialistPool {
-                "specialist"
-            } else {
-                "gemeente_monitor"
-            };
-            sqlx::query_scalar(
-                "SELECT u.id FROM users u WHERE u.role = $1 AND u.active = 1
-                   AND ((u.role = 'specialist' AND u.region = $2) OR (u.role = 'gemeente_monitor' AND u.gemeente = $3))
-                   AND NOT EXISTS (SELECT 1 FROM notification_mutes m WHERE m.user_id = u.id AND m.rule = $4)
-                 ORDER BY u.id",
-            )
-            .bind(user_role)
-            .bind(region.as_str())
-            .bind(gemeente.as_str())
-            .bind(rule)
-            .fetch_all(conn)
-            .await?
-        }
-        // Veilig Thuis is reached through its region's webhook, not an inbox.
-        NotifyRole::VeiligThuis => Vec::new(),
-    };
-    Ok(ids)
+    Ok(sqlx::query_scalar(
+        "SELECT u.id FROM assignments a JOIN users u ON u.id = a.user_id
+         WHERE a.household_id = $1 AND a.relation = $2 AND u.active = 1
+           AND NOT EXISTS (SELECT 1 FROM notification_mutes m WHERE m.user_id = u.id AND m.rule = $3)
+         ORDER BY u.id",
+    )
+    .bind(household.as_str())
+    .bind(relation.as_str())
+    .bind(rule)
+    .fetch_all(conn)
+    .await?)
+}
+
+/// Whose inbox is read, and the tie to a household through which they may read it. A
+/// notification about an alert shows only while its reader holds its household in that relation:
+/// one written before a rule changed, or before they were taken off the household, names it to
+/// nobody. A notice that the household's assignments changed stays: it went only to its
+/// people of that moment, and tells one who was taken off it why.
+#[derive(Debug, Clone, Copy)]
+pub struct Reader {
+    pub user_id: i64,
+    /// `None` for a role that reads no household: their inbox names none.
+    pub relation: Option<Relation>,
+}
+
+impl Reader {
+    fn relation(self) -> &'static str {
+        // '' matches no assignment (the column allows only real relations).
+        self.relation.map_or("", Relation::as_str)
+    }
 }
 
 vocabulary! {
@@ -68,6 +55,8 @@ vocabulary! {
         Escalation => "escalation",
         Resolved => "resolved",
         SilenceExpired => "silence_expired",
+        // Not about an alert: who works on the household changed.
+        Assignment => "assignment",
     }
 }
 
@@ -109,7 +98,8 @@ pub async fn insert_notification(
 #[derive(Debug, Clone)]
 pub struct NotificationRow {
     pub id: i64,
-    pub alert: i64,
+    /// `None` for a notification about the household's assignments.
+    pub alert: Option<i64>,
     pub household: String,
     pub rule: String,
     pub severity: String,
@@ -142,19 +132,24 @@ fn notification_row(r: &AnyRow) -> Result<NotificationRow, StoreError> {
 /// A user's notifications, newest first, before `before`; only unread ones with `unread`.
 pub async fn inbox(
     conn: &mut Conn,
-    user_id: i64,
+    reader: Reader,
     unread: bool,
     rule: Option<&str>,
     before: Option<i64>,
     after: Option<i64>,
     limit: i64,
 ) -> Result<Vec<NotificationRow>, StoreError> {
+    // Readable: see [`Reader`].
     let rows = sqlx::query(
-        "SELECT id, alert_id, household_id, rule, severity, why, others, created_at_ms, read_at_ms FROM notifications
-         WHERE user_id = $1 AND ($2 = 0 OR read_at_ms IS NULL) AND ($3 = '' OR rule = $3) AND id < $4 AND id > $5
-         ORDER BY id DESC LIMIT $6",
+        "SELECT n.id, n.alert_id, n.household_id, n.rule, n.severity, n.why, n.others, n.created_at_ms, n.read_at_ms
+         FROM notifications n
+         WHERE n.user_id = $1 AND (n.why = 'assignment' OR EXISTS (SELECT 1 FROM assignments a
+                 WHERE a.household_id = n.household_id AND a.user_id = $1 AND a.relation = $2))
+           AND ($3 = 0 OR n.read_at_ms IS NULL) AND ($4 = '' OR n.rule = $4) AND n.id < $5 AND n.id > $6
+         ORDER BY n.id DESC LIMIT $7",
     )
-    .bind(user_id)
+    .bind(reader.user_id)
+    .bind(reader.relation())
     .bind(flag(unread))
     .bind(rule.unwrap_or("").to_owned())
     .bind(before.unwrap_or(i64::MAX))
@@ -163,6 +158,25 @@ pub async fn inbox(
     .fetch_all(conn)
     .await?;
     rows.iter().map(notification_row).collect()
+}
+
+/// Tells `user_id` that who works on `household` changed.
+pub async fn insert_assignment_notice(
+    conn: &mut Conn,
+    user_id: i64,
+    household: &HouseholdId,
+    now: Instant,
+) -> Result<(), StoreError> {
+    sqlx::query(
+        "INSERT INTO notifications (user_id, alert_id, household_id, rule, severity, why, others, created_at_ms)
+         VALUES ($1, NULL, $2, '', 'warning', 'assignment', 0, $3)",
+    )
+    .bind(user_id)
+    .bind(household.as_str())
+    .bind(now.millis())
+    .execute(conn)
+    .await?;
+    Ok(())
 }
 
 /// Marks every notification created before `before` read (the demo's past).
@@ -174,11 +188,15 @@ pub async fn mark_read_before(conn: &mut Conn, before: Instant) -> Result<u64, S
         .rows_affected())
 }
 
-pub async fn unread_count(conn: &mut Conn, user_id: i64) -> Result<i64, StoreError> {
+pub async fn unread_count(conn: &mut Conn, reader: Reader) -> Result<i64, StoreError> {
     Ok(sqlx::query_scalar(
-        "SELECT COUNT(*) FROM notifications WHERE user_id = $1 AND read_at_ms IS NULL",
+        "SELECT COUNT(*) FROM notifications n
+         WHERE n.user_id = $1 AND (n.why = 'assignment' OR EXISTS (SELECT 1 FROM assignments a
+                 WHERE a.household_id = n.household_id AND a.user_id = $1 AND a.relation = $2))
+           AND n.read_at_ms IS NULL",
     )
-    .bind(user_id)
+    .bind(reader.user_id)
+    .bind(reader.relation())
     .fetch_one(conn)
     .await?)
 }
@@ -186,16 +204,21 @@ pub async fn unread_count(conn: &mut Conn, user_id: i64) -> Result<i64, StoreErr
 /// Marks a notification read; `false` when the user has no such notification.
 pub async fn mark_read(
     conn: &mut Conn,
-    user_id: i64,
+    reader: Reader,
     id: i64,
     now: Instant,
 ) -> Result<bool, StoreError> {
-    let found: Option<i64> =
-        sqlx::query_scalar("SELECT id FROM notifications WHERE id = $1 AND user_id = $2")
-            .bind(id)
-            .bind(user_id)
-            .fetch_optional(&mut *conn)
-            .await?;
+    let found: Option<i64> = sqlx::query_scalar(
+        "SELECT n.id FROM notifications n
+         WHERE n.user_id = $1 AND (n.why = 'assignment' OR EXISTS (SELECT 1 FROM assignments a
+                 WHERE a.household_id = n.household_id AND a.user_id = $1 AND a.relation = $2))
+           AND n.id = $3",
+    )
+    .bind(reader.user_id)
+    .bind(reader.relation())
+    .bind(id)
+    .fetch_optional(&mut *conn)
+    .await?;
     if found.is_none() {
         return Ok(false);
     }
