@@ -179,8 +179,7 @@ pub async fn stream(
     };
     // Ends when the service stops, so that a graceful shutdown does not wait on the client.
     let stopping = state.stopping.clone().cancelled_owned();
-    let stream =
-        new_notifications(state, notify::reader(&who.actor), after).take_until(stopping);
+    let stream = new_notifications(state, notify::reader(&who.actor), after).take_until(stopping);
     Ok(Sse::new(stream).keep_alive(KeepAlive::new().interval(Duration::from_secs(15))))
 }
 

@@ -30,7 +30,7 @@ both! {
         let rg = app.user("rg1", "regisseur").await;
         let other = app.user("rg2", "regisseur").await;
         app.household("H-0001", Some("rg1"), &["cm1"]).await;
-        app.score(&cm, "H-0001", "professional", 9, "2025-01-06T10:00:00+01:00").await.expect(StatusCode::CREATED);
+        app.score(&cm, "H-0001", "professional", 8, "2025-01-06T10:00:00+01:00").await.expect(StatusCode::CREATED);
         assert!(app.alerts(&rg, "").await.is_empty());
         let victim = app.score(&cm, "H-0001", "slachtoffer", 2, "2025-01-06T10:00:00+01:00").await.expect(StatusCode::CREATED);
 

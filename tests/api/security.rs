@@ -54,7 +54,7 @@ both! {
         app.at("2025-02-17T10:00:00+01:00");
         app.tick().await;
         app.at("2025-02-17T11:00:00+01:00");
-        app.post(&rg, "/api/v1/households/H-0001/events", json!({"type":"closure","at":"2025-02-17T11:00:00+01:00"}))
+        app.post(&rg, "/api/v1/households/H-0001/events", json!({"type":"closure","at":"2025-02-17T11:00:00+01:00","reason":"cliënten willen stoppen"}))
             .await.expect(StatusCode::CREATED);
         let rg_named = named(&app, &rg).await;
         assert!(!rg_named.is_empty() && rg_named.iter().all(|h| h == "H-0001"), "{rg_named:?}");
