@@ -4,7 +4,7 @@
 use std::sync::{Arc, Mutex};
 
 use axum::http::{HeaderMap, StatusCode as AxumStatus};
-use reqwest::StatusCode;
+use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 use zicht::app::notify::webhook::{self, deliver_due};
 use zicht::clock::{Clock, ManualClock};
@@ -702,6 +702,45 @@ both! {
         assert_eq!((sent, ids.len()), (30, 30), "a webhook-id was sent twice");
         assert_eq!(a.delivered + b.delivered, 30, "{a:?} {b:?}");
         assert_eq!(app.scalar("SELECT COUNT(*) FROM outbox WHERE status = 'delivered'").await, 30);
+    }
+
+    // Issue 13, item 4: redelivery went to an endpoint that had answered 410 Gone.
+    async fn redelivery_to_a_disabled_endpoint_waits_until_it_is_enabled(app: TestApp) {
+        let receiver = Receiver::start(0).await;
+        *receiver.status.lock().unwrap() = 410;
+        endpoint(&app, &receiver.url(), "regisseur").await;
+        many_alerts(&app, 1).await;
+        assert_eq!(deliver(&app).await.dead, 1);
+        let endpoints = app.get(&app.admin_token, "/api/v1/webhooks").await.expect(StatusCode::OK);
+        assert_eq!(endpoints.body[0]["active"], false);
+        let endpoint_id = endpoints.body[0]["id"].as_i64().unwrap();
+        let dead = app.get(&app.admin_token, "/api/v1/webhooks/deliveries?status=dead").await.expect(StatusCode::OK);
+        let id = dead.body["items"][0]["id"].as_i64().unwrap();
+
+        *receiver.status.lock().unwrap() = 200;
+        let refused = app.post(&app.admin_token, &format!("/api/v1/webhooks/deliveries/{id}/redeliver"), json!({})).await
+            .expect_problem(StatusCode::CONFLICT, "");
+        let detail = refused.body["detail"].as_str().unwrap();
+        assert!(detail.contains("disabled") && detail.contains("410 Gone") && detail.contains("enable"), "{detail}");
+        assert_eq!(deliver(&app).await, webhook::Report::default());
+        assert_eq!(receiver.received().len(), 1, "nothing more went to the disabled endpoint");
+
+        // An admin enables it again (the receiver is back); now the redelivery goes out.
+        let enabled = app.post(&app.admin_token, &format!("/api/v1/webhooks/{endpoint_id}/enable"), json!({})).await.expect(StatusCode::OK);
+        assert_eq!(enabled.body["active"], true);
+        assert!(enabled.body.get("disabled_why").is_none(), "{}", enabled.text);
+        app.post(&app.admin_token, "/api/v1/webhooks/999999/enable", json!({})).await.expect_problem(StatusCode::NOT_FOUND, "");
+        app.post(&app.admin_token, &format!("/api/v1/webhooks/deliveries/{id}/redeliver"), json!({})).await.expect(StatusCode::ACCEPTED);
+        assert_eq!(deliver(&app).await.delivered, 1);
+        let ids = receiver.ids();
+        assert_eq!(ids.len(), 2);
+        assert_eq!(ids[0], ids[1], "the same webhook-id");
+
+        // An endpoint an admin disabled is refused the same way.
+        app.request(Method::DELETE, &format!("/api/v1/webhooks/{endpoint_id}"), Some(&app.admin_token), None).await
+            .expect(StatusCode::NO_CONTENT);
+        app.post(&app.admin_token, &format!("/api/v1/webhooks/deliveries/{id}/redeliver"), json!({})).await
+            .expect_problem(StatusCode::CONFLICT, "");
     }
 
     // Issue 13, item 5: the delivery in flight when shutdown begins is recorded (the pool closes

@@ -215,20 +215,49 @@ pub async fn deliveries(
         .collect()
 }
 
+/// What became of a request to send a delivery again.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Redelivery {
+    Queued,
+    NotFound,
+    /// Its endpoint is disabled (by an admin, or after `410 Gone`): nothing is queued for it until
+    /// it is enabled again.
+    EndpointDisabled {
+        endpoint: i64,
+        why: Option<String>,
+    },
+}
+
 /// Puts a delivery back in the queue, due now, with its attempts reset and any claim on it
-/// void; keeps its message id.
-pub async fn redeliver(conn: &mut Conn, id: i64, now: Instant) -> Result<bool, StoreError> {
+/// void; keeps its message id. Refused while its endpoint is disabled.
+pub async fn redeliver(conn: &mut Conn, id: i64, now: Instant) -> Result<Redelivery, StoreError> {
     let n = sqlx::query(
         "UPDATE outbox SET status = 'pending', attempts = 0, next_attempt_ms = $1, claimed_until_ms = NULL,
                 claim_token = NULL
-         WHERE id = $2",
+         WHERE id = $2 AND endpoint_id IN (SELECT id FROM webhook_endpoints WHERE active = 1)",
     )
     .bind(now.millis())
     .bind(id)
-    .execute(conn)
+    .execute(&mut *conn)
     .await?
     .rows_affected();
-    Ok(n > 0)
+    if n > 0 {
+        return Ok(Redelivery::Queued);
+    }
+    let endpoint = sqlx::query(
+        "SELECT e.id, e.disabled_why FROM outbox o JOIN webhook_endpoints e ON e.id = o.endpoint_id
+         WHERE o.id = $1",
+    )
+    .bind(id)
+    .fetch_optional(conn)
+    .await?;
+    Ok(match endpoint {
+        None => Redelivery::NotFound,
+        Some(e) => Redelivery::EndpointDisabled {
+            endpoint: e.try_get("id")?,
+            why: e.try_get("disabled_why")?,
+        },
+    })
 }
 
 /// The time the earliest pending delivery to an active endpoint is due.
