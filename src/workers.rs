@@ -54,22 +54,26 @@ async fn next_wait(state: &AppState) -> Result<Duration, StoreError> {
 }
 
 /// The delivery worker: delivers what is due, then sleeps until the next delivery is due, new
-/// notifications arrive, or at most half a minute.
+/// notifications arrive, or at most half a minute. When `shutdown` comes during a run, the
+/// delivery in flight is finished and recorded and no other one is begun: the worker returns
+/// within one send timeout, before the pool closes.
 pub async fn webhooks(state: Arc<AppState>, shutdown: CancellationToken) {
     let client = webhook::client();
     loop {
-        let now = state.clock.now();
-        if let Err(e) = webhook::heartbeat(&state, now).await {
+        if let Err(e) = webhook::heartbeat(&state, state.clock.now()).await {
             tracing::error!(error = %e, "cannot queue heartbeats");
         }
-        if let Err(e) = webhook::deliver_due(&state, &client, now).await {
+        if let Err(e) = webhook::deliver_until(&state, &client, &shutdown).await {
             tracing::error!(error = %e, "webhook delivery run failed; retrying");
+        }
+        if shutdown.is_cancelled() {
+            return;
         }
         let wait = match state.db.acquire().await {
             Ok(mut conn) => match store::notify::next_delivery(&mut conn).await {
-                Ok(Some(due)) => {
-                    Duration::from_millis(u64::try_from(due.millis() - now.millis()).unwrap_or(0))
-                }
+                Ok(Some(due)) => Duration::from_millis(
+                    u64::try_from(due.millis() - state.clock.now().millis()).unwrap_or(0),
+                ),
                 Ok(None) | Err(_) => Duration::from_secs(30),
             },
             Err(_) => Duration::from_secs(5),

@@ -160,6 +160,7 @@ fn api_router() -> OpenApiRouter<Arc<AppState>> {
         .routes(routes!(inbox::preferences, inbox::set_preferences))
         .routes(routes!(webhooks::create, webhooks::list))
         .routes(routes!(webhooks::disable))
+        .routes(routes!(webhooks::enable))
         .routes(routes!(webhooks::deliveries))
         .routes(routes!(webhooks::redeliver))
         .routes(routes!(admin::create_user, admin::list_users))

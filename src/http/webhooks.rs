@@ -1,5 +1,5 @@
-//! Webhook endpoints and their deliveries (admins): configure, list, disable, see deliveries,
-//! redeliver.
+//! Webhook endpoints and their deliveries (admins): configure, list, disable, enable again, see
+//! deliveries, redeliver (not to a disabled endpoint).
 
 use super::extractor::{Allowed, ManageWebhooks};
 use std::sync::Arc;
@@ -18,6 +18,7 @@ use super::error::{ApiError, FieldError, Problem};
 use super::households::query;
 use super::idempotency::{Begun, IdempotencyKey, Write};
 use super::paging::{self, Page};
+use crate::app::AppError;
 use crate::app::audit::{self, AuditAction, Origin};
 use crate::domain::{Instant, Region};
 use crate::store::{self};
@@ -199,6 +200,28 @@ pub async fn disable(
     Ok(StatusCode::NO_CONTENT)
 }
 
+/// Enable a disabled webhook endpoint again, once its receiver accepts deliveries (admins only).
+/// What was dead-lettered for it stays dead until it is redelivered.
+#[utoipa::path(post, path = "/api/v1/webhooks/{id}/enable", tag = "webhooks",
+    params(("id" = i64, Path, description = "Endpoint id")),
+    responses((status = 200, body = EndpointView), (status = 403, body = Problem), (status = 404, body = Problem)))]
+pub async fn enable(
+    State(state): State<Arc<AppState>>,
+    Allowed(who, _): Allowed<ManageWebhooks>,
+    Path(id): Path<i64>,
+) -> Result<Json<EndpointView>, ApiError> {
+    let mut tx = state.db.begin_write().await?;
+    let Some(row) = store::notify::enable_endpoint(&mut tx, id).await? else {
+        return Err(ApiError::not_found("webhook endpoint"));
+    };
+    state
+        .audit(&mut tx, &who, AuditAction::WebhookChange, None)
+        .await?;
+    tx.commit().await.map_err(store::StoreError::from)?;
+    state.notified();
+    Ok(Json(row.into()))
+}
+
 #[derive(Debug, Serialize, ToSchema)]
 pub struct DeliveryView {
     id: i64,
@@ -279,18 +302,30 @@ pub async fn deliveries(
     )))
 }
 
-/// Send a delivery again, now, with the same `webhook-id` (admins only).
+/// Send a delivery again, now, with the same `webhook-id` (admins only). Refused while its endpoint
+/// is disabled (by an admin, or after the receiver answered `410 Gone`).
 #[utoipa::path(post, path = "/api/v1/webhooks/deliveries/{id}/redeliver", tag = "webhooks",
     params(("id" = i64, Path, description = "Delivery id")),
-    responses((status = 202), (status = 403, body = Problem), (status = 404, body = Problem)))]
+    responses((status = 202), (status = 403, body = Problem), (status = 404, body = Problem),
+        (status = 409, description = "The delivery's endpoint is disabled: enable it first", body = Problem)))]
 pub async fn redeliver(
     State(state): State<Arc<AppState>>,
     Allowed(who, _): Allowed<ManageWebhooks>,
     Path(id): Path<i64>,
 ) -> Result<StatusCode, ApiError> {
     let mut tx = state.db.begin_write().await?;
-    if !store::notify::redeliver(&mut tx, id, state.clock.now()).await? {
-        return Err(ApiError::not_found("delivery"));
+    match store::notify::redeliver(&mut tx, id, state.clock.now()).await? {
+        store::notify::Redelivery::Queued => {}
+        store::notify::Redelivery::NotFound => return Err(ApiError::not_found("delivery")),
+        store::notify::Redelivery::EndpointDisabled { endpoint, why } => {
+            let why = why.map(|w| format!(" ({w})")).unwrap_or_default();
+            return Err(ApiError::App(AppError::Conflict(format!(
+                "delivery {id} goes to webhook endpoint {endpoint}, which is disabled{why}; \
+                 nothing is sent to it until an admin enables it again \
+                 (POST /api/v1/webhooks/{endpoint}/enable, once the receiver accepts deliveries), \
+                 then redeliver"
+            ))));
+        }
     }
     state
         .audit(&mut tx, &who, AuditAction::WebhookChange, None)

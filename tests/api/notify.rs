@@ -4,7 +4,7 @@
 use std::sync::{Arc, Mutex};
 
 use axum::http::{HeaderMap, StatusCode as AxumStatus};
-use reqwest::StatusCode;
+use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 use zicht::app::notify::webhook::{self, deliver_due};
 use zicht::clock::{Clock, ManualClock};
@@ -12,12 +12,19 @@ use zicht::http::App;
 
 use crate::helpers::{TestApp, both, household_json};
 
+/// What a receiver does on every request before it answers (advance the test's clock to play a
+/// slow receiver, or begin a shutdown).
+type Hook = Arc<Mutex<Option<Box<dyn FnMut() + Send>>>>;
+
 /// A webhook receiver on loopback that records what it gets and answers with `status`.
 #[derive(Clone)]
 struct Receiver {
     addr: std::net::SocketAddr,
     got: Arc<Mutex<Vec<(HeaderMap, String)>>>,
     status: Arc<Mutex<u16>>,
+    hook: Hook,
+    /// A short real wait before each answer (tests model slow answers with the clock, not this).
+    delay: Arc<Mutex<std::time::Duration>>,
 }
 
 impl Receiver {
@@ -28,19 +35,49 @@ impl Receiver {
         let addr = listener.local_addr().unwrap();
         let got = Arc::new(Mutex::new(Vec::new()));
         let status = Arc::new(Mutex::new(200u16));
-        let (g, s) = (got.clone(), status.clone());
+        let hook: Hook = Arc::new(Mutex::new(None));
+        let delay = Arc::new(Mutex::new(std::time::Duration::ZERO));
+        let (g, s, h, d) = (got.clone(), status.clone(), hook.clone(), delay.clone());
         let app = axum::Router::new().route(
             "/hook",
             axum::routing::post(move |headers: HeaderMap, body: String| {
-                let (g, s) = (g.clone(), s.clone());
+                let (g, s, h, d) = (g.clone(), s.clone(), h.clone(), d.clone());
                 async move {
                     g.lock().unwrap().push((headers, body));
+                    if let Some(hook) = h.lock().unwrap().as_mut() {
+                        hook();
+                    }
+                    let wait = *d.lock().unwrap();
+                    tokio::time::sleep(wait).await;
                     AxumStatus::from_u16(*s.lock().unwrap()).unwrap()
                 }
             }),
         );
         tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
-        Receiver { addr, got, status }
+        Receiver {
+            addr,
+            got,
+            status,
+            hook,
+            delay,
+        }
+    }
+
+    /// Runs `hook` on every request, after recording it and before answering.
+    fn on_receipt(&self, hook: impl FnMut() + Send + 'static) {
+        *self.hook.lock().unwrap() = Some(Box::new(hook));
+    }
+
+    /// Plays a receiver that takes `secs` to answer: the test's clock moves on by that much on
+    /// every request. Returns the clock's time at each request, in order.
+    fn slow(&self, clock: &ManualClock, secs: i64) -> Arc<Mutex<Vec<zicht::domain::Instant>>> {
+        let seen = Arc::new(Mutex::new(Vec::new()));
+        let (clock, at) = (clock.clone(), seen.clone());
+        self.on_receipt(move || {
+            at.lock().unwrap().push(clock.now());
+            clock.advance(jiff::SignedDuration::from_secs(secs));
+        });
+        seen
     }
 
     fn url(&self) -> String {
@@ -78,9 +115,7 @@ async fn endpoint(app: &TestApp, url: &str, role: &str) -> String {
 }
 
 async fn deliver(app: &TestApp) -> webhook::Report {
-    deliver_due(&app.state, &webhook::client(), app.clock.now())
-        .await
-        .unwrap()
+    deliver_due(&app.state, &webhook::client()).await.unwrap()
 }
 
 async fn inbox(app: &TestApp, token: &str) -> Vec<(String, String, String)> {
@@ -352,7 +387,7 @@ both! {
         let later = ManualClock::new(app.clock.now());
         later.advance(jiff::SignedDuration::from_secs(61));
         let restarted = App::build(settings, Arc::new(later.clone())).await.unwrap();
-        let report = deliver_due(&restarted.state, &webhook::client(), later.now()).await.unwrap();
+        let report = deliver_due(&restarted.state, &webhook::client()).await.unwrap();
         assert_eq!(report.delivered, 1);
         assert_eq!(receiver.ids(), [claimed[0].message_id.clone()]);
     }
@@ -470,10 +505,9 @@ async fn two_workers_on_postgres_deliver_each_notification_once() {
         .await
         .unwrap();
     let (client_a, client_b) = (webhook::client(), webhook::client());
-    let now = app.clock.now();
     let (a, b) = tokio::join!(
-        deliver_due(&app.state, &client_a, now),
-        deliver_due(&second.state, &client_b, now)
+        deliver_due(&app.state, &client_a),
+        deliver_due(&second.state, &client_b)
     );
     let (a, b) = (a.unwrap(), b.unwrap());
     assert_eq!(a.delivered + b.delivered, 30);
@@ -570,5 +604,168 @@ async fn a_rule_can_repeat_sooner_than_the_region_postgres() {
     let rules = rules_repeating_divergence_after_two_days();
     if let Some(app) = TestApp::spawn_postgres_with_rules(rules.path().to_owned()).await {
         a_rule_can_repeat_sooner_than_the_region(app).await;
+    }
+}
+
+/// `n` households on which `uiteenlopende-scores` fires: one webhook each for the regisseur.
+async fn many_alerts(app: &TestApp, n: usize) {
+    let cm = app.user("cm1", "casemanager").await;
+    app.user("rg1", "regisseur").await;
+    for i in 0..n {
+        let id = format!("H-{i:04}");
+        app.household(&id, Some("rg1"), &["cm1"]).await;
+        divergence(app, &cm, &id, "2025-01-06").await;
+    }
+}
+
+/// A second instance of zicht on the same database and the same clock.
+async fn second_instance(app: &TestApp) -> App {
+    let mut settings = app.settings.clone();
+    settings.listen = "127.0.0.1:0".parse().unwrap();
+    App::build(settings, Arc::new(app.clock.clone()))
+        .await
+        .unwrap()
+}
+
+/// Delivery runs as the worker makes them, each at the clock's time, until one finds nothing due.
+async fn worker_runs(state: &zicht::app::AppState) -> webhook::Report {
+    let client = webhook::client();
+    let mut total = webhook::Report::default();
+    loop {
+        let report = deliver_due(state, &client).await.unwrap();
+        if report == webhook::Report::default() {
+            return total;
+        }
+        total.delivered += report.delivered;
+        total.retrying += report.retrying;
+        total.dead += report.dead;
+    }
+}
+
+fn by_id(app_deliveries: &Value) -> std::collections::HashMap<String, Value> {
+    app_deliveries["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| (d["message_id"].as_str().unwrap().to_owned(), d.clone()))
+        .collect()
+}
+
+both! {
+    // Issue 13, item 1: a receiver taking 9 s per answer got deliveries 37–40 of one run with a
+    // `webhook-timestamp` over 300 s old, which the Standard Webhooks verifier rejects.
+    async fn every_attempt_is_stamped_and_signed_when_it_is_sent(app: TestApp) {
+        let receiver = Receiver::start(0).await;
+        let secret = endpoint(&app, &receiver.url(), "regisseur").await;
+        many_alerts(&app, 40).await;
+        let seen = receiver.slow(&app.clock, 9);
+        assert_eq!(deliver(&app).await.delivered, 40);
+
+        let got = receiver.received();
+        let seen = seen.lock().unwrap().clone();
+        assert_eq!(got.len(), 40);
+        let mut sent_at = std::collections::HashMap::new();
+        for ((headers, body), at) in got.iter().zip(&seen) {
+            let id = headers["webhook-id"].to_str().unwrap();
+            let ts: i64 = headers["webhook-timestamp"].to_str().unwrap().parse().unwrap();
+            // The official verifier's tolerance is 5 minutes; zicht stamps the moment it sends.
+            assert!((at.millis() / 1000 - ts).abs() <= 5, "{id}: stamped {ts}, sent at {at:?}");
+            assert_eq!(headers["webhook-signature"].to_str().unwrap(), webhook::signature(&secret, id, ts, body));
+            sent_at.insert(id.to_owned(), *at);
+        }
+        // Recorded as delivered when the receiver answered, not when the run began.
+        let deliveries = app.get(&app.admin_token, "/api/v1/webhooks/deliveries?limit=500").await.expect(StatusCode::OK);
+        for (id, d) in by_id(&deliveries.body) {
+            let delivered: zicht::domain::Instant = d["delivered_at"].as_str().unwrap().parse().unwrap();
+            let at = sent_at[&id];
+            assert!(delivered.millis() >= at.millis() && delivered.millis() <= at.millis() + 9_000, "{id}: delivered {delivered:?}, sent {at:?}");
+        }
+    }
+
+    // Issue 13, item 2: with a receiver taking 9 s, a batch outlived its 60 s lease and the other
+    // instance sent part of it again.
+    async fn two_instances_and_a_slow_receiver_send_each_webhook_once(app: TestApp) {
+        let receiver = Receiver::start(0).await;
+        endpoint(&app, &receiver.url(), "regisseur").await;
+        many_alerts(&app, 30).await;
+        // Each answer takes 9 s on the clock; the 20 ms of real time let each instance's database
+        // writes between sends happen in the meantime, as they would in 9 real seconds.
+        receiver.slow(&app.clock, 9);
+        *receiver.delay.lock().unwrap() = std::time::Duration::from_millis(20);
+        let second = second_instance(&app).await;
+        let (a, b) = tokio::join!(worker_runs(&app.state), worker_runs(&second.state));
+        let mut ids = receiver.ids();
+        let sent = ids.len();
+        ids.sort();
+        ids.dedup();
+        assert_eq!((sent, ids.len()), (30, 30), "a webhook-id was sent twice");
+        assert_eq!(a.delivered + b.delivered, 30, "{a:?} {b:?}");
+        assert_eq!(app.scalar("SELECT COUNT(*) FROM outbox WHERE status = 'delivered'").await, 30);
+    }
+
+    // Issue 13, item 4: redelivery went to an endpoint that had answered 410 Gone.
+    async fn redelivery_to_a_disabled_endpoint_waits_until_it_is_enabled(app: TestApp) {
+        let receiver = Receiver::start(0).await;
+        *receiver.status.lock().unwrap() = 410;
+        endpoint(&app, &receiver.url(), "regisseur").await;
+        many_alerts(&app, 1).await;
+        assert_eq!(deliver(&app).await.dead, 1);
+        let endpoints = app.get(&app.admin_token, "/api/v1/webhooks").await.expect(StatusCode::OK);
+        assert_eq!(endpoints.body[0]["active"], false);
+        let endpoint_id = endpoints.body[0]["id"].as_i64().unwrap();
+        let dead = app.get(&app.admin_token, "/api/v1/webhooks/deliveries?status=dead").await.expect(StatusCode::OK);
+        let id = dead.body["items"][0]["id"].as_i64().unwrap();
+
+        *receiver.status.lock().unwrap() = 200;
+        let refused = app.post(&app.admin_token, &format!("/api/v1/webhooks/deliveries/{id}/redeliver"), json!({})).await
+            .expect_problem(StatusCode::CONFLICT, "");
+        let detail = refused.body["detail"].as_str().unwrap();
+        assert!(detail.contains("disabled") && detail.contains("410 Gone") && detail.contains("enable"), "{detail}");
+        assert_eq!(deliver(&app).await, webhook::Report::default());
+        assert_eq!(receiver.received().len(), 1, "nothing more went to the disabled endpoint");
+
+        // An admin enables it again (the receiver is back); now the redelivery goes out.
+        let enabled = app.post(&app.admin_token, &format!("/api/v1/webhooks/{endpoint_id}/enable"), json!({})).await.expect(StatusCode::OK);
+        assert_eq!(enabled.body["active"], true);
+        assert!(enabled.body.get("disabled_why").is_none(), "{}", enabled.text);
+        app.post(&app.admin_token, "/api/v1/webhooks/999999/enable", json!({})).await.expect_problem(StatusCode::NOT_FOUND, "");
+        app.post(&app.admin_token, &format!("/api/v1/webhooks/deliveries/{id}/redeliver"), json!({})).await.expect(StatusCode::ACCEPTED);
+        assert_eq!(deliver(&app).await.delivered, 1);
+        let ids = receiver.ids();
+        assert_eq!(ids.len(), 2);
+        assert_eq!(ids[0], ids[1], "the same webhook-id");
+
+        // An endpoint an admin disabled is refused the same way.
+        app.request(Method::DELETE, &format!("/api/v1/webhooks/{endpoint_id}"), Some(&app.admin_token), None).await
+            .expect(StatusCode::NO_CONTENT);
+        app.post(&app.admin_token, &format!("/api/v1/webhooks/deliveries/{id}/redeliver"), json!({})).await
+            .expect_problem(StatusCode::CONFLICT, "");
+    }
+
+    // Issue 13, item 5: the delivery in flight when shutdown begins is recorded (the pool closes
+    // only after the worker stopped), and the worker starts no other one.
+    async fn a_delivery_in_flight_at_shutdown_is_recorded_and_the_rest_waits(app: TestApp) {
+        let receiver = Receiver::start(0).await;
+        endpoint(&app, &receiver.url(), "regisseur").await;
+        many_alerts(&app, 3).await;
+        let stopping = second_instance(&app).await;
+        let stop = tokio_util::sync::CancellationToken::new();
+        let shutdown = stop.clone();
+        receiver.on_receipt(move || shutdown.cancel());
+        let worker = tokio::spawn(zicht::workers::webhooks(stopping.state.clone(), stop));
+        tokio::time::timeout(std::time::Duration::from_secs(10), worker).await
+            .expect("the worker stops within 10 s").unwrap();
+        stopping.state.db.close().await;
+        receiver.on_receipt(|| {});
+
+        assert_eq!(receiver.ids().len(), 1, "one delivery was in flight");
+        assert_eq!(app.scalar("SELECT COUNT(*) FROM outbox WHERE status = 'delivered'").await, 1);
+        // After a restart the rest goes out, and the one sent during shutdown not again.
+        let report = deliver(&app).await;
+        assert_eq!(report.delivered, 3, "two alerts and the heartbeat: {report:?}");
+        let mut ids = receiver.ids();
+        ids.sort();
+        ids.dedup();
+        assert_eq!(ids.len(), 4);
     }
 }

@@ -77,6 +77,7 @@ async fn the_openapi_document_describes_every_route() {
         "POST /api/v1/users/{id}/unlock",
         "POST /api/v1/webhooks",
         "POST /api/v1/webhooks/deliveries/{id}/redeliver",
+        "POST /api/v1/webhooks/{id}/enable",
         "PUT /api/v1/households/{id}/assignments",
         "PUT /api/v1/me/preferences",
         "PUT /api/v1/users/{id}/password",

@@ -1,7 +1,8 @@
 //! Webhook delivery: Standard Webhooks signatures, and a worker that claims due deliveries from
-//! the outbox, sends them, and records the outcome: delivered, retried with exponential backoff
-//! and jitter (honouring `Retry-After`, for 429, 5xx and network errors), dead-lettered after the
-//! last attempt, or the endpoint disabled on 410 Gone.
+//! the outbox one at a time, sends each (stamped and signed at that moment, with a timeout well
+//! inside its lease), and records the outcome, fenced on its claim: delivered, retried with
+//! exponential backoff and jitter (honouring `Retry-After`, for 429, 5xx and network errors),
+//! dead-lettered after the last attempt, or the endpoint disabled on 410 Gone.
 
 use std::time::Duration;
 
@@ -9,6 +10,7 @@ use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
 use hmac::{Hmac, Mac};
 use sha2::Sha256;
+use tokio_util::sync::CancellationToken;
 
 use crate::app::AppState;
 use crate::domain::Instant;
@@ -35,6 +37,12 @@ pub fn signature(secret: &str, id: &str, timestamp: i64, body: &str) -> String {
 pub const MAX_ATTEMPTS: i64 = 12;
 /// How long a claim holds; a worker that dies between claim and send frees it after this.
 pub const LEASE_MS: i64 = 60_000;
+/// The longest one send may take, connecting included. A worker claims one delivery at a time,
+/// so its lease outlasts the send by far: no other worker takes a delivery over while it is sent.
+pub const SEND_TIMEOUT: Duration = Duration::from_secs(10);
+const _: () = assert!(SEND_TIMEOUT.as_millis() * 3 <= LEASE_MS as u128);
+/// The shortest wait before a retry, even when the receiver asks for `Retry-After: 0`.
+const MIN_RETRY: Duration = Duration::from_secs(1);
 
 /// The wait before attempt `attempts + 1`: 30 s doubling to at most 6 h, with ±20 % jitter so
 /// retries of many deliveries do not arrive at once.
@@ -77,100 +85,96 @@ pub struct Report {
     pub dead: usize,
 }
 
-/// Delivers every delivery due at `now`, a batch at a time.
-pub async fn deliver_due(
+/// Delivers every delivery that is due, until none is.
+pub async fn deliver_due(state: &AppState, client: &reqwest::Client) -> Result<Report, StoreError> {
+    deliver_until(state, client, &CancellationToken::new()).await
+}
+
+/// Delivers what is due, one delivery at a time, until none is or `stop` is cancelled: a
+/// delivery in flight when `stop` comes is finished and recorded, and no other one is begun.
+///
+/// Every step reads the clock when it happens: a delivery is claimed when it is due at that
+/// moment, stamped and signed when it is sent (a slow receiver earlier in the run makes no
+/// timestamp stale), and recorded at the time its answer came.
+pub async fn deliver_until(
     state: &AppState,
     client: &reqwest::Client,
-    now: Instant,
+    stop: &CancellationToken,
 ) -> Result<Report, StoreError> {
+    use store::notify::AttemptStatus::{Dead, Delivered, Retry};
     let mut report = Report::default();
-    loop {
+    while !stop.is_cancelled() {
         let mut tx = state.db.begin_write().await?;
-        let batch =
-            store::notify::claim_deliveries(&mut tx, state.db.backend(), now, LEASE_MS, 20).await?;
+        let claimed = store::notify::claim_deliveries(
+            &mut tx,
+            state.db.backend(),
+            state.clock.now(),
+            LEASE_MS,
+            1,
+        )
+        .await?;
         tx.commit().await?;
-        if batch.is_empty() {
-            return Ok(report);
-        }
-        for d in batch {
-            let outcome = send(client, &d, now).await;
-            let mut conn = state.db.acquire().await?;
-            match outcome {
-                Outcome::Delivered(status) => {
-                    store::notify::record_attempt(
-                        &mut conn,
-                        d.id,
-                        "delivered",
-                        None,
-                        Some(status),
-                        None,
-                        now,
-                    )
-                    .await?;
-                    report.delivered += 1;
-                }
-                Outcome::Gone => {
-                    store::notify::record_attempt(
-                        &mut conn,
-                        d.id,
-                        "dead",
-                        None,
-                        Some(410),
-                        Some("410 Gone"),
-                        now,
-                    )
-                    .await?;
-                    store::notify::disable_endpoint(
-                        &mut conn,
-                        d.endpoint,
-                        "the receiver answered 410 Gone",
-                    )
-                    .await?;
-                    tracing::warn!(
-                        endpoint = d.endpoint,
-                        "webhook endpoint disabled after 410 Gone"
-                    );
-                    report.dead += 1;
-                }
-                Outcome::Retry {
-                    status,
-                    error,
-                    wait,
-                } if d.attempts < MAX_ATTEMPTS => {
-                    let next = later(now, wait.unwrap_or_else(|| backoff(d.attempts)));
-                    store::notify::record_attempt(
-                        &mut conn,
-                        d.id,
-                        "pending",
-                        Some(next),
-                        status,
-                        Some(&error),
-                        now,
-                    )
-                    .await?;
-                    report.retrying += 1;
-                }
-                Outcome::Retry { status, error, .. } | Outcome::Refused { status, error } => {
-                    store::notify::record_attempt(
-                        &mut conn,
-                        d.id,
-                        "dead",
-                        None,
-                        status,
-                        Some(&error),
-                        now,
-                    )
-                    .await?;
-                    tracing::warn!(
-                        delivery = d.id,
-                        endpoint = d.endpoint,
-                        "webhook delivery dead-lettered"
-                    );
-                    report.dead += 1;
-                }
+        let Some(d) = claimed.into_iter().next() else {
+            break;
+        };
+        // The connection that records the outcome is taken before the send, so a full pool cannot
+        // hold the record back: from claim to record is at most the send timeout and one wait
+        // for the writer, well inside the lease.
+        let mut conn = state.db.acquire().await?;
+        let outcome = send(client, &d, state.clock.now()).await;
+        let answered = state.clock.now();
+        let (status, http, error, counted) = match &outcome {
+            Outcome::Delivered(status) => (Delivered, Some(*status), None, &mut report.delivered),
+            Outcome::Gone => (Dead, Some(410), Some("410 Gone"), &mut report.dead),
+            Outcome::Retry {
+                status,
+                error,
+                wait,
+            } if d.attempts < MAX_ATTEMPTS => {
+                let wait = wait.unwrap_or_else(|| backoff(d.attempts)).max(MIN_RETRY);
+                let next = later(answered, wait);
+                (
+                    Retry(next),
+                    *status,
+                    Some(error.as_str()),
+                    &mut report.retrying,
+                )
             }
+            Outcome::Retry { status, error, .. } | Outcome::Refused { status, error } => {
+                (Dead, *status, Some(error.as_str()), &mut report.dead)
+            }
+        };
+        if store::notify::record_attempt(&mut conn, &d, status, http, error, answered).await? {
+            *counted += 1;
+            if status == Dead {
+                tracing::warn!(
+                    delivery = d.id,
+                    endpoint = d.endpoint,
+                    "webhook delivery dead-lettered"
+                );
+            }
+        } else {
+            // Another worker took it over, or an admin queued it again or disabled its endpoint
+            // meanwhile: what they wrote stands.
+            tracing::warn!(
+                delivery = d.id,
+                "webhook delivery changed hands during the attempt; its outcome is not recorded"
+            );
+        }
+        if matches!(outcome, Outcome::Gone) {
+            store::notify::disable_endpoint(
+                &mut conn,
+                d.endpoint,
+                "the receiver answered 410 Gone",
+            )
+            .await?;
+            tracing::warn!(
+                endpoint = d.endpoint,
+                "webhook endpoint disabled after 410 Gone"
+            );
         }
     }
+    Ok(report)
 }
 
 enum Outcome {
@@ -187,10 +191,12 @@ enum Outcome {
     },
 }
 
+/// Sends one delivery, stamped and signed at `now`, the moment it is sent.
 async fn send(client: &reqwest::Client, d: &store::notify::Claimed, now: Instant) -> Outcome {
-    let timestamp = now.millis() / 1000;
+    let timestamp = now.millis().div_euclid(1000);
     let request = client
         .post(&d.url)
+        .timeout(SEND_TIMEOUT)
         .header("content-type", "application/json")
         .header("webhook-id", &d.message_id)
         .header("webhook-timestamp", timestamp.to_string())
@@ -239,7 +245,7 @@ pub async fn heartbeat(state: &AppState, now: Instant) -> Result<u64, StoreError
 /// configured to go).
 pub fn client() -> reqwest::Client {
     reqwest::Client::builder()
-        .timeout(Duration::from_secs(10))
+        .timeout(SEND_TIMEOUT)
         .connect_timeout(Duration::from_secs(5))
         .redirect(reqwest::redirect::Policy::none())
         .user_agent(concat!("zicht/", env!("CARGO_PKG_VERSION")))

@@ -108,3 +108,16 @@ pub async fn disable_endpoint(conn: &mut Conn, id: i64, why: &str) -> Result<boo
     .await?;
     Ok(n > 0)
 }
+
+/// Turns a disabled endpoint on again (its receiver is back); `None` when there is no such
+/// endpoint. What was dead-lettered for it stays dead until an admin redelivers it.
+pub async fn enable_endpoint(conn: &mut Conn, id: i64) -> Result<Option<EndpointRow>, StoreError> {
+    let row = sqlx::query(
+        "UPDATE webhook_endpoints SET active = 1, disabled_why = NULL WHERE id = $1
+         RETURNING id, url, region, role, include_info, secret, active, disabled_why, created_at_ms",
+    )
+    .bind(id)
+    .fetch_optional(conn)
+    .await?;
+    row.as_ref().map(endpoint_row).transpose()
+}

@@ -30,6 +30,8 @@ pub async fn enqueue(
 #[derive(Debug, Clone)]
 pub struct Claimed {
     pub id: i64,
+    /// Names this claim: the outcome is recorded only while the delivery still carries it.
+    pub token: String,
     pub message_id: String,
     pub endpoint: i64,
     pub url: String,
@@ -39,9 +41,10 @@ pub struct Claimed {
     pub created_at: Instant,
 }
 
-/// Claims up to `limit` due deliveries for `lease`: another worker takes them only after the
-/// lease ran out (a worker that died between claim and send). On PostgreSQL concurrent workers
-/// skip each other's rows (`FOR UPDATE SKIP LOCKED`); SQLite has one writer.
+/// Claims up to `limit` due deliveries to active endpoints for `lease`: another worker takes
+/// them only after the lease ran out (a worker that died between claim and send). On PostgreSQL
+/// concurrent workers skip each other's rows (`FOR UPDATE SKIP LOCKED`); SQLite has one writer.
+/// Each claim gets a new token, which [`record_attempt`] must show.
 pub async fn claim_deliveries(
     conn: &mut Conn,
     backend: Backend,
@@ -54,6 +57,7 @@ pub async fn claim_deliveries(
             sqlx::query_scalar(
                 "SELECT id FROM outbox WHERE status = 'pending' AND next_attempt_ms <= $1
                    AND (claimed_until_ms IS NULL OR claimed_until_ms <= $1)
+                   AND endpoint_id IN (SELECT id FROM webhook_endpoints WHERE active = 1)
                  ORDER BY id LIMIT $2 FOR UPDATE SKIP LOCKED",
             )
             .bind(now.millis())
@@ -65,6 +69,7 @@ pub async fn claim_deliveries(
             sqlx::query_scalar(
                 "SELECT id FROM outbox WHERE status = 'pending' AND next_attempt_ms <= $1
                    AND (claimed_until_ms IS NULL OR claimed_until_ms <= $1)
+                   AND endpoint_id IN (SELECT id FROM webhook_endpoints WHERE active = 1)
                  ORDER BY id LIMIT $2",
             )
             .bind(now.millis())
@@ -75,11 +80,13 @@ pub async fn claim_deliveries(
     };
     let mut claimed = Vec::with_capacity(ids.len());
     for id in ids {
+        let token = uuid::Uuid::new_v4().simple().to_string();
         let row = sqlx::query(
-            "UPDATE outbox SET claimed_until_ms = $1, attempts = attempts + 1 WHERE id = $2
+            "UPDATE outbox SET claimed_until_ms = $1, attempts = attempts + 1, claim_token = $2 WHERE id = $3
              RETURNING id, message_id, endpoint_id, payload, attempts, created_at_ms",
         )
         .bind(now.millis() + lease_ms)
+        .bind(token.as_str())
         .bind(id)
         .fetch_one(&mut *conn)
         .await?;
@@ -90,6 +97,7 @@ pub async fn claim_deliveries(
             .await?;
         claimed.push(Claimed {
             id: row.try_get("id")?,
+            token,
             message_id: row.try_get("message_id")?,
             endpoint,
             url: ep.try_get("url")?,
@@ -103,31 +111,50 @@ pub async fn claim_deliveries(
     Ok(claimed)
 }
 
-/// Records the outcome of one attempt: delivered, retry at `next`, or dead.
+/// What one attempt came to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AttemptStatus {
+    Delivered,
+    /// To be tried again at this time.
+    Retry(Instant),
+    Dead,
+}
+
+/// Records the outcome of the attempt of `claim`, fenced on its token: `false` (and nothing
+/// written) when the delivery no longer carries it, because another worker took it over after
+/// the lease ran out or an admin queued it again. A retry or a dead letter is also not written
+/// over a delivery that is no longer pending (its endpoint was disabled meanwhile); a delivery
+/// that reached its receiver is always recorded as delivered while the claim holds.
 pub async fn record_attempt(
     conn: &mut Conn,
-    id: i64,
-    status: &str,
-    next: Option<Instant>,
+    claim: &Claimed,
+    outcome: AttemptStatus,
     http_status: Option<u16>,
     error: Option<&str>,
     now: Instant,
-) -> Result<(), StoreError> {
-    sqlx::query(
-        "UPDATE outbox SET status = $1, next_attempt_ms = COALESCE($2, next_attempt_ms), claimed_until_ms = NULL,
-                last_status = $3, last_error = $4,
+) -> Result<bool, StoreError> {
+    let (status, next) = match outcome {
+        AttemptStatus::Delivered => ("delivered", None),
+        AttemptStatus::Retry(at) => ("pending", Some(at.millis())),
+        AttemptStatus::Dead => ("dead", None),
+    };
+    let n = sqlx::query(
+        "UPDATE outbox SET status = $1, next_attempt_ms = COALESCE($2, next_attempt_ms),
+                claimed_until_ms = NULL, claim_token = NULL, last_status = $3, last_error = $4,
                 delivered_at_ms = CASE WHEN $1 = 'delivered' THEN $5 ELSE delivered_at_ms END
-         WHERE id = $6",
+         WHERE id = $6 AND claim_token = $7 AND (status = 'pending' OR $1 = 'delivered')",
     )
     .bind(status)
-    .bind(next.map(Instant::millis))
+    .bind(next)
     .bind(http_status.map(i64::from))
     .bind(error)
     .bind(now.millis())
-    .bind(id)
+    .bind(claim.id)
+    .bind(claim.token.as_str())
     .execute(conn)
-    .await?;
-    Ok(())
+    .await?
+    .rows_affected();
+    Ok(n > 0)
 }
 
 #[derive(Debug, Clone)]
@@ -188,25 +215,58 @@ pub async fn deliveries(
         .collect()
 }
 
-/// Puts a delivery back in the queue, due now, with its attempts reset; keeps its message id.
-pub async fn redeliver(conn: &mut Conn, id: i64, now: Instant) -> Result<bool, StoreError> {
+/// What became of a request to send a delivery again.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Redelivery {
+    Queued,
+    NotFound,
+    /// Its endpoint is disabled (by an admin, or after `410 Gone`): nothing is queued for it until
+    /// it is enabled again.
+    EndpointDisabled {
+        endpoint: i64,
+        why: Option<String>,
+    },
+}
+
+/// Puts a delivery back in the queue, due now, with its attempts reset and any claim on it
+/// void; keeps its message id. Refused while its endpoint is disabled.
+pub async fn redeliver(conn: &mut Conn, id: i64, now: Instant) -> Result<Redelivery, StoreError> {
     let n = sqlx::query(
-        "UPDATE outbox SET status = 'pending', attempts = 0, next_attempt_ms = $1, claimed_until_ms = NULL WHERE id = $2",
+        "UPDATE outbox SET status = 'pending', attempts = 0, next_attempt_ms = $1, claimed_until_ms = NULL,
+                claim_token = NULL
+         WHERE id = $2 AND endpoint_id IN (SELECT id FROM webhook_endpoints WHERE active = 1)",
     )
     .bind(now.millis())
     .bind(id)
-    .execute(conn)
+    .execute(&mut *conn)
     .await?
     .rows_affected();
-    Ok(n > 0)
+    if n > 0 {
+        return Ok(Redelivery::Queued);
+    }
+    let endpoint = sqlx::query(
+        "SELECT e.id, e.disabled_why FROM outbox o JOIN webhook_endpoints e ON e.id = o.endpoint_id
+         WHERE o.id = $1",
+    )
+    .bind(id)
+    .fetch_optional(conn)
+    .await?;
+    Ok(match endpoint {
+        None => Redelivery::NotFound,
+        Some(e) => Redelivery::EndpointDisabled {
+            endpoint: e.try_get("id")?,
+            why: e.try_get("disabled_why")?,
+        },
+    })
 }
 
-/// The time the earliest pending delivery is due.
+/// The time the earliest pending delivery to an active endpoint is due.
 pub async fn next_delivery(conn: &mut Conn) -> Result<Option<Instant>, StoreError> {
     let ms: Option<i64> = sqlx::query_scalar(
         "SELECT MIN(CASE WHEN claimed_until_ms IS NOT NULL AND claimed_until_ms > next_attempt_ms
                          THEN claimed_until_ms ELSE next_attempt_ms END)
-         FROM outbox WHERE status = 'pending'",
+         FROM outbox WHERE status = 'pending'
+           AND endpoint_id IN (SELECT id FROM webhook_endpoints WHERE active = 1)",
     )
     .fetch_one(conn)
     .await?;
