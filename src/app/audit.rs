@@ -125,7 +125,7 @@ pub async fn record(
     outcome: AuditOutcome,
     at: Instant,
 ) -> Result<(), StoreError> {
-    append(conn, Origin::Request(who), action, household, outcome, at).await
+    record_as(conn, Origin::Request(who), action, household, outcome, at).await
 }
 
 /// Records an action that was allowed, for whoever did it.
@@ -136,22 +136,11 @@ pub async fn record_ok(
     household: Option<&str>,
     at: Instant,
 ) -> Result<(), StoreError> {
-    append(conn, origin, action, household, AuditOutcome::Ok, at).await
+    record_as(conn, origin, action, household, AuditOutcome::Ok, at).await
 }
 
 /// Records an action with its outcome, for whoever did it.
 pub async fn record_as(
-    conn: &mut Conn,
-    origin: Origin<'_>,
-    action: AuditAction,
-    household: Option<&str>,
-    outcome: AuditOutcome,
-    at: Instant,
-) -> Result<(), StoreError> {
-    append(conn, origin, action, household, outcome, at).await
-}
-
-async fn append(
     conn: &mut Conn,
     origin: Origin<'_>,
     action: AuditAction,
