@@ -4,7 +4,7 @@
 
 use super::access::{self, Refusal};
 use super::audit::{self, AuditAction, Origin};
-use super::{AppError, Invalid, alerting};
+use super::{AppError, Invalid, alerting, notify};
 use crate::auth::Authenticated;
 use crate::auth::policy;
 use crate::domain::{
@@ -259,17 +259,20 @@ pub struct Assignments {
 /// (the caller checked [`policy::Action::AssignHousehold`]). Each name must be an active user of
 /// the matching role, and not the one who assigns: nobody grants themselves access. No change
 /// is silent: it is audited on the household, and everyone assigned before it and its regisseur
-/// after it (but the one who made it) are told in their inbox.
+/// after it (but the one who made it) are told in their inbox. Whoever is newly assigned hears
+/// of the alerts open on it ([`notify::hand_over`]).
 pub async fn set_assignments(
     tx: &mut Tx,
+    rules: &RuleSet,
     by: Origin<'_>,
     id: &HouseholdId,
     wanted: &Assignments,
     now: Instant,
 ) -> Result<Vec<AssignmentRow>, AppError> {
-    store::household(tx, id)
+    let household = store::household(tx, id)
         .await?
-        .ok_or(AppError::NotFound("household"))?;
+        .ok_or(AppError::NotFound("household"))?
+        .household;
     let before = store::assignments(tx, id).await?;
     let regisseur = match &wanted.regisseur {
         Some(name) => Some(user_with_role(tx, name, "regisseur", Role::Regisseur).await?),
@@ -298,13 +301,26 @@ pub async fn set_assignments(
         t.sort_by_key(|(u, r)| (*u, r.as_str()));
         t
     };
+    // Whoever is newly tied to it hears at once what is open on it; that notice says they were
+    // assigned, so they get no second one.
+    let newcomers: Vec<(i64, Relation)> = rows
+        .iter()
+        .filter(|a| {
+            !before
+                .iter()
+                .any(|b| b.user_id == a.user_id && b.relation == a.relation)
+        })
+        .map(|a| (a.user_id, a.relation))
+        .collect();
+    let handed_over =
+        notify::hand_over(tx, rules.for_region(household.region), id, &newcomers, now).await?;
     // A household's first people are its start, not a change; after that, everyone who worked on
     // it and its new regisseur hear of every change.
     if !before.is_empty() && ties(&before) != ties(&rows) {
         let mut told: Vec<i64> = before
             .iter()
             .chain(rows.iter().filter(|a| a.relation == Relation::Regisseur))
-            .filter(|a| Some(a.user_id) != by.user_id())
+            .filter(|a| Some(a.user_id) != by.user_id() && !handed_over.contains(&a.user_id))
             .map(|a| a.user_id)
             .collect();
         told.sort_unstable();

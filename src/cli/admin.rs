@@ -130,7 +130,8 @@ pub(super) async fn admin(settings: Settings, cmd: AdminCommand) -> anyhow::Resu
                 regisseur,
                 casemanagers,
             };
-            events::set_assignments(&mut tx, by, &household, &wanted, now)
+            let rules = super::rules::load(&settings.alerts_dir)?;
+            events::set_assignments(&mut tx, &rules, by, &household, &wanted, now)
                 .await
                 .map_err(refused)?;
             println!("household {household} assigned");

@@ -459,7 +459,15 @@ pub async fn set_assignments(
     };
     let mut tx = state.db.begin_write().await?;
     let now = state.clock.now();
-    let rows = events::set_assignments(&mut tx, Origin::Request(&who), &id, &wanted, now).await?;
+    let rows = events::set_assignments(
+        &mut tx,
+        &state.rules(),
+        Origin::Request(&who),
+        &id,
+        &wanted,
+        now,
+    )
+    .await?;
     tx.commit().await.map_err(store::StoreError::from)?;
     // Its regisseurs were told.
     state.notified();

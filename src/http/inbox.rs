@@ -34,7 +34,8 @@ pub struct NotificationView {
     rule: String,
     severity: String,
     /// `first`, `repeat`, `escalation`, `resolved` or `silence_expired`; `assignment` when who
-    /// works on the household changed.
+    /// works on the household changed; `handover` when the reader was just assigned to a
+    /// household with open alerts (the most pressing one, `others` counts the rest).
     why: String,
     /// Other alerts of the household that changed in the same evaluation: one notification per
     /// person per household per evaluation names the most pressing change and counts the rest.

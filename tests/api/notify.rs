@@ -167,6 +167,49 @@ async fn divergence(app: &TestApp, cm: &str, household: &str, day: &str) {
 }
 
 both! {
+    async fn a_regisseur_assigned_after_an_alert_fired_hears_of_it_at_once(app: TestApp) {
+        let cm1 = app.user("cm1", "casemanager").await;
+        let rg1 = app.user("rg1", "regisseur").await;
+        let rg2 = crate::web::with_password(&app, "rg2", "regisseur").await;
+        // A casemanager registers a household six weeks after its T0: geen-directe-veiligheid
+        // (critical, for the regisseur) fires at registration, when it has no regisseur yet.
+        app.at("2025-02-18T09:00:00+01:00");
+        app.post(&cm1, "/api/v1/households", household_json("H-0001")).await.expect(StatusCode::CREATED);
+        divergence(&app, &cm1, "H-0001", "2025-02-18").await;
+        let open = app.alerts(&cm1, "&household=H-0001").await;
+        assert!(open.contains(&("geen-directe-veiligheid".to_owned(), "firing".to_owned())), "{open:?}");
+        assert!(inbox(&app, &rg1).await.is_empty());
+
+        // The regisseur assigned at intake hears of it now, not at the repeat a week later: one
+        // notification naming the most pressing open alert and counting the other.
+        app.at("2025-02-19T09:00:00+01:00");
+        app.put(&app.admin_token, "/api/v1/households/H-0001/assignments", json!({"regisseur":"rg1","casemanagers":["cm1"]}))
+            .await.expect(StatusCode::OK);
+        assert_eq!(inbox(&app, &rg1).await, [n("H-0001", "geen-directe-veiligheid", "handover")]);
+        let item = app.get(&rg1, "/api/v1/inbox?limit=1").await.expect(StatusCode::OK);
+        assert_eq!(item.body["items"][0]["others"], 1, "the divergence");
+        // The casemanager is told who works on it now; no alert of theirs was open, so no handover.
+        assert_eq!(inbox(&app, &cm1).await, [n("H-0001", "", "assignment")]);
+        // Setting the same people again tells nobody anything.
+        app.put(&app.admin_token, "/api/v1/households/H-0001/assignments", json!({"regisseur":"rg1","casemanagers":["cm1"]}))
+            .await.expect(StatusCode::OK);
+        assert_eq!(inbox(&app, &rg1).await.len(), 1);
+
+        // A handover to another regisseur: the new one hears what is open, the old one that it
+        // changed. A muted rule stays out of the handover as it stays out of new alerts.
+        app.put(&rg2, "/api/v1/me/preferences", json!({"muted_rules": ["uiteenlopende-scores"]})).await.expect(StatusCode::OK);
+        app.put(&app.admin_token, "/api/v1/households/H-0001/assignments", json!({"regisseur":"rg2","casemanagers":["cm1"]}))
+            .await.expect(StatusCode::OK);
+        assert_eq!(inbox(&app, &rg2).await, [n("H-0001", "geen-directe-veiligheid", "handover")]);
+        let item = app.get(&rg2, "/api/v1/inbox?limit=1").await.expect(StatusCode::OK);
+        assert_eq!(item.body["items"][0]["others"], 0, "the muted divergence is not counted");
+        assert_eq!(inbox(&app, &rg1).await.last().unwrap(), &n("H-0001", "", "assignment"));
+        // The page says why it is there.
+        let session = crate::web::sign_in(&app, "rg2", crate::web::PASSWORD).await.unwrap();
+        let (_, page) = crate::web::open(&app, &session, "/berichten").await;
+        assert!(page.contains("u bent net aan dit huishouden toegewezen"), "{page}");
+    }
+
     async fn notifications_reach_exactly_the_people_of_the_household(app: TestApp) {
         let cm1 = app.user("cm1", "casemanager").await;
         let rg1 = app.user("rg1", "regisseur").await;

@@ -7,7 +7,7 @@ pub mod webhook;
 use serde::Serialize;
 
 use crate::auth::{Actor, policy};
-use crate::domain::{Household, Instant, Severity};
+use crate::domain::{Household, HouseholdId, Instant, Relation, Severity};
 use crate::rules::Effective;
 use crate::store::{self, AlertState, Conn, StoreError};
 
@@ -72,7 +72,7 @@ impl News<'_> {
         let why = match self.why {
             Why::First | Why::SilenceExpired => 3,
             Why::Repeat | Why::Escalation => 2,
-            Why::Resolved | Why::Assignment => 1,
+            Why::Resolved | Why::Assignment | Why::Handover => 1,
         };
         (self.alert.severity, why)
     }
@@ -132,6 +132,56 @@ pub async fn announce(
         store::notify::insert_notification(conn, user, &note, now).await?;
     }
     Ok(())
+}
+
+/// Tells the people newly tied to a household what is open on it: each hears, in one inbox
+/// notification, of the most pressing open alert whose rule notifies them, with the count of the
+/// others (the same grouping as [`announce`]). An alert that fired before its regisseur was
+/// assigned (a casemanager registers, the regisseur is assigned at intake) would otherwise reach
+/// them only at its next repeat, a week later. Info-level reminders and muted rules are left out,
+/// as they are for new alerts. Returns who was told.
+pub async fn hand_over(
+    conn: &mut Conn,
+    rules: Effective<'_>,
+    household: &HouseholdId,
+    newcomers: &[(i64, Relation)],
+    now: Instant,
+) -> Result<Vec<i64>, StoreError> {
+    let mut told = Vec::new();
+    if newcomers.is_empty() {
+        return Ok(told);
+    }
+    // Most severe first, then the longest waiting: the order of the work queue.
+    let open = store::open_alerts(conn, household).await?;
+    for &(user, relation) in newcomers {
+        let muted = store::notify::mutes(conn, user).await?;
+        let theirs: Vec<&store::AlertRow> = open
+            .iter()
+            .filter(|a| a.severity > Severity::Info && !muted.contains(&a.rule))
+            .filter(|a| {
+                rules.rules.iter().any(|r| {
+                    r.id == a.rule
+                        && r.notify
+                            .iter()
+                            .any(|role| policy::named_in_inbox(*role) == Some(relation))
+                })
+            })
+            .collect();
+        let Some(first) = theirs.first() else {
+            continue;
+        };
+        let note = store::notify::NewNotification {
+            alert: first.id,
+            household,
+            rule: &first.rule,
+            severity: first.severity,
+            why: Why::Handover,
+            others: i64::try_from(theirs.len() - 1).unwrap_or(0),
+        };
+        store::notify::insert_notification(conn, user, &note, now).await?;
+        told.push(user);
+    }
+    Ok(told)
 }
 
 /// Sends the alert to the webhooks of escalation `role` in the household's region.

@@ -112,6 +112,7 @@ fn why_label(why: Why) -> &'static str {
         Why::Escalation => "opgeschaald",
         Why::Resolved => "opgelost",
         Why::SilenceExpired => "pauze voorbij",
+        Why::Handover => "staat open; u bent net aan dit huishouden toegewezen",
         Why::Assignment => {
             "wie eraan werkt is veranderd; vraag de beheerder als u dit niet verwachtte"
         }

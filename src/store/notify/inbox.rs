@@ -57,6 +57,8 @@ vocabulary! {
         SilenceExpired => "silence_expired",
         // Not about an alert: who works on the household changed.
         Assignment => "assignment",
+        // Open alerts told to someone newly assigned to the household.
+        Handover => "handover",
     }
 }
 

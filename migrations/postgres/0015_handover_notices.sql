@@ -1,0 +1,6 @@
+-- Someone newly assigned to a household is told at once which alerts are open on it (issue 13:
+-- an alert that fired before the regisseur was assigned reached them only at its repeat, a week
+-- later). `why` gains 'handover'.
+ALTER TABLE notifications DROP CONSTRAINT notifications_why_check;
+ALTER TABLE notifications ADD CONSTRAINT notifications_why_check
+    CHECK (why IN ('first', 'repeat', 'escalation', 'resolved', 'silence_expired', 'assignment', 'handover'));
