@@ -8,6 +8,7 @@ pub mod agenda;
 pub mod alerting;
 pub mod audit;
 pub mod decisions;
+pub mod disclosure;
 mod error;
 pub mod events;
 pub mod import;

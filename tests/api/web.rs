@@ -192,9 +192,14 @@ both! {
         gemeente_households(&app).await;
         let html = monitor_page(&app).await;
         assert!(html.contains("Structurele onveiligheid in Eindhoven"));
-        // Five households in phase 1, one in phase 2: the five is shown, the one is not.
-        assert!(html.contains("data-label=\"1 · acute onveiligheid\">5</td>"), "{html}");
-        assert!(html.contains("&lt; 5"));
+        // Five households in phase 1, one in phase 2, all in one wijk, six in all. The one is
+        // not shown, and neither is the five: with the total of six it would give the one away.
+        assert!(html.contains("data-label=\"2 · directe veiligheid\">&lt; 5</td>"), "{html}");
+        assert!(html.contains("data-label=\"1 · acute onveiligheid\">x</td>"), "{html}");
+        assert!(!html.contains(">5</td>"), "{html}");
+        assert!(html.contains("data-label=\"Totaal\">6</td>"), "{html}");
+        // Ogen en oren: counts per wijk and week, never a signal's date or source.
+        assert!(html.contains("per wijk en week"), "{html}");
         assert!(!html.contains("H-0"), "a household id reached the gemeente page");
         assert!(html.contains("deelt geen huishoudens op trede 3"));
     }

@@ -1,5 +1,7 @@
 //! The gemeente monitor's dashboard: aggregates for their own gemeente only. Never a name, a reason
-//! or a description; every count under 5 is shown as "< 5" so no household can be singled out.
+//! or a description, never one row per signal; every count goes through disclosure control
+//! ([`crate::app::disclosure`]): under 5 is "< 5", and a table hides more cells ("x") until no
+//! small count follows from its totals.
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -12,20 +14,12 @@ use sha2::Sha256;
 
 use super::{WebUser, audited, date, layout, page, page_error};
 use crate::app::audit::AuditAction;
+use crate::app::disclosure::{Cell, Protected, protect};
 use crate::auth::policy::{self, Action};
 use crate::domain::{EscalationStep, Event, Instant, amsterdam};
 use crate::engine::{History, Phase, escalation_step, phase};
 use crate::http::{ApiError, AppState};
 use crate::store::{self, AlertState, HouseholdFilter};
-
-/// Disclosure control: small numbers could point at one household.
-pub(super) fn count(n: usize) -> String {
-    if n < 5 {
-        "< 5".to_owned()
-    } else {
-        n.to_string()
-    }
-}
 
 /// A stable pseudonym for sharing a phase-3 household with the gemeente, not its id: keyed with
 /// the service's own secret, so someone holding household ids cannot recompute it.
@@ -56,23 +50,29 @@ fn month_chart(months: &[((i16, i8), usize)]) -> Markup {
     );
     for (i, ((y, m), n)) in months.iter().enumerate() {
         let x = 30 + i * 40;
-        let label = count(*n);
-        if *n >= 5 {
-            let h = bar(*n);
-            svg.push_str(&format!(r##"<rect x="{x}" y="{}" width="28" height="{h}" fill="#0b5394"><title>{} {y}: {label}</title></rect>"##, 170.0 - h, MONTHS[(*m - 1) as usize]));
-        } else {
-            svg.push_str(&format!(r##"<rect x="{x}" y="160" width="28" height="10" fill="none" stroke="#4a4a4a" stroke-dasharray="3 2"><title>{} {y}: &lt; 5</title></rect>"##, MONTHS[(*m - 1) as usize]));
-        }
+        let month = MONTHS[(*m - 1) as usize];
+        let cell = Cell::single(*n);
+        let label = cell.label().replace('<', "&lt;");
+        let label_y = match cell {
+            Cell::Count(n) if n > 0 => {
+                let h = bar(n);
+                svg.push_str(&format!(r##"<rect x="{x}" y="{}" width="28" height="{h}" fill="#0b5394"><title>{month} {y}: {label}</title></rect>"##, 170.0 - h));
+                165.0 - h
+            }
+            Cell::Count(_) => 165.0,
+            Cell::Small | Cell::Hidden => {
+                svg.push_str(&format!(r##"<rect x="{x}" y="160" width="28" height="10" fill="none" stroke="#4a4a4a" stroke-dasharray="3 2"><title>{month} {y}: {label}</title></rect>"##));
+                155.0
+            }
+        };
         svg.push_str(&format!(
-            r#"<text x="{}" y="{}" font-size="11" text-anchor="middle">{}</text>"#,
+            r#"<text x="{}" y="{label_y}" font-size="11" text-anchor="middle">{label}</text>"#,
             x + 14,
-            if *n >= 5 { 165.0 - bar(*n) } else { 155.0 },
-            label.replace('<', "&lt;")
         ));
         svg.push_str(&format!(
             r#"<text x="{}" y="188" font-size="11" text-anchor="middle">{}</text>"#,
             x + 14,
-            MONTHS[(*m - 1) as usize]
+            month
         ));
         if i == 0 || *m == 1 {
             svg.push_str(&format!(
@@ -86,6 +86,51 @@ fn month_chart(months: &[((i16, i8), usize)]) -> Markup {
     html! {
         div.chart-scroll role="region" aria-label="Grafiek meldingen per maand; schuif opzij op een smal scherm" tabindex="0" {
             (PreEscaped(svg))
+        }
+    }
+}
+
+/// How many weeks of *ogen en oren* the dashboard counts.
+const WEEKS: i64 = 6;
+
+/// The Monday of the week of `t` (Europe/Amsterdam).
+fn monday(t: Instant) -> jiff::civil::Date {
+    let d = t.timestamp().to_zoned(amsterdam()).date();
+    d - jiff::Span::new().days(i64::from(d.weekday().to_monday_zero_offset()))
+}
+
+/// A table of counts after disclosure control, with its totals; on a phone each row is a card.
+fn protected_table(
+    row_header: &str,
+    rows: &[String],
+    columns: &[String],
+    table: &Protected,
+) -> Markup {
+    html! {
+        table.compact.counts {
+            thead { tr {
+                th scope="col" { (row_header) }
+                @for c in columns { th scope="col" { (c) } }
+                th scope="col" { "Totaal" }
+            } }
+            tbody {
+                @for (r, name) in rows.iter().enumerate() {
+                    tr {
+                        th scope="row" { (name) }
+                        @for (c, label) in columns.iter().enumerate() {
+                            td data-label=(label) { (table.cells[r][c].label()) }
+                        }
+                        td data-label="Totaal" { (table.row_totals[r].label()) }
+                    }
+                }
+                tr {
+                    th scope="row" { "Totaal" }
+                    @for (c, label) in columns.iter().enumerate() {
+                        td data-label=(label) { (table.column_totals[c].label()) }
+                    }
+                    td data-label="Totaal" { (table.total.label()) }
+                }
+            }
         }
     }
 }
@@ -148,7 +193,10 @@ pub(super) async fn dashboard(State(state): State<Arc<AppState>>, user: WebUser)
     };
     let mut by_phase_wijk: BTreeMap<(String, Phase), usize> = BTreeMap::new();
     let mut per_month: BTreeMap<(i16, i8), usize> = BTreeMap::new();
-    let mut stream = Vec::new();
+    // Ogen en oren: signals from the neighbourhood per wijk and week, the last WEEKS weeks.
+    let this_week = monday(now);
+    let first_week = this_week - jiff::Span::new().weeks(WEEKS - 1);
+    let mut signals: BTreeMap<(String, jiff::civil::Date), usize> = BTreeMap::new();
     let mut shared = Vec::new();
     let year_ago =
         Instant::from_timestamp(now.timestamp() - jiff::SignedDuration::from_hours(24 * 365));
@@ -173,14 +221,13 @@ pub(super) async fn dashboard(State(state): State<Arc<AppState>>, user: WebUser)
                 if s.kind == crate::domain::SignalKind::Melding && s.at > year_ago {
                     *per_month.entry(month_key(s.at)).or_default() += 1;
                 }
-                if s.source.is_neighbourhood() && s.at > year_ago {
-                    stream.push((s.at, wijk.clone(), s.source, s.kind));
+                let week = monday(s.at);
+                if s.source.is_neighbourhood() && week >= first_week {
+                    *signals.entry((wijk.clone(), week)).or_default() += 1;
                 }
             }
         }
     }
-    stream.sort_by_key(|s| std::cmp::Reverse(s.0));
-    stream.truncate(50);
     shared.sort();
     // Twelve months up to now, including months without meldingen.
     let mut months: Vec<((i16, i8), usize)> = Vec::new();
@@ -200,6 +247,32 @@ pub(super) async fn dashboard(State(state): State<Arc<AppState>>, user: WebUser)
         w.dedup();
         w
     };
+    let phases: Vec<Vec<usize>> = wijken
+        .iter()
+        .map(|w| {
+            Phase::ALL
+                .iter()
+                .map(|p| by_phase_wijk.get(&(w.clone(), *p)).copied().unwrap_or(0))
+                .collect()
+        })
+        .collect();
+    let weeks: Vec<jiff::civil::Date> = (0..WEEKS)
+        .map(|k| first_week + jiff::Span::new().weeks(k))
+        .collect();
+    let per_week: Vec<Vec<usize>> = wijken
+        .iter()
+        .map(|w| {
+            weeks
+                .iter()
+                .map(|d| signals.get(&(w.clone(), *d)).copied().unwrap_or(0))
+                .collect()
+        })
+        .collect();
+    let phase_labels: Vec<String> = Phase::ALL.iter().map(|p| p.label().to_owned()).collect();
+    let week_labels: Vec<String> = weeks
+        .iter()
+        .map(|d| format!("week {}", d.iso_week_date().week()))
+        .collect();
     if let Err(e) = audited(&state, &user.who, AuditAction::GemeenteRead, None).await {
         return page_error(e);
     }
@@ -208,32 +281,16 @@ pub(super) async fn dashboard(State(state): State<Arc<AppState>>, user: WebUser)
         Some(&user),
         html! {
             h1 { "Structurele onveiligheid in " (gemeente.as_str()) }
-            p.hint { "Alleen aantallen; aantallen onder 5 staan als \"< 5\". Stand op " (date(now)) "." }
+            p.hint { "Alleen aantallen, stand op " (date(now)) ". Een aantal van 1 tot 4 staat als \"< 5\"; een \"x\" is afgeschermd, zodat geen klein aantal uit de totalen terug te rekenen is." }
             h2 { "Huishoudens per fase en wijk" }
-            table {
-                thead { tr { th scope="col" { "Wijk" } @for p in Phase::ALL { th scope="col" { (p.label()) } } } }
-                tbody {
-                    @for w in &wijken {
-                        tr { th scope="row" { (w) } @for p in Phase::ALL { td data-label=(p.label()) { (count(by_phase_wijk.get(&(w.clone(), p)).copied().unwrap_or(0))) } } }
-                    }
-                    tr { th scope="row" { "Totaal" } @for p in Phase::ALL {
-                        td data-label=(p.label()) { (count(by_phase_wijk.iter().filter(|((_, q), _)| *q == p).map(|(_, n)| n).sum())) }
-                    } }
-                }
-            }
+            (protected_table("Wijk", &wijken, &phase_labels, &protect(&phases)))
             h2 { "Meldingen per maand" }
             (month_chart(&months))
             h2 { "Open stagnatiewaarschuwingen" }
-            p { "Geen directe of stabiele veiligheid, of een dalende trend: " strong { (count(stagnating)) } }
+            p { "Geen directe of stabiele veiligheid, of een dalende trend: " strong { (Cell::single(stagnating).label()) } }
             h2 { "Ogen en oren in de wijk" }
-            @if stream.is_empty() { p { "Geen signalen uit de wijk in het afgelopen jaar." } } @else {
-                table {
-                    thead { tr { th scope="col" { "Datum" } th scope="col" { "Wijk" } th scope="col" { "Van" } th scope="col" { "Soort" } } }
-                    tbody { @for (at, wijk, source, kind) in &stream {
-                        tr { td data-label="Datum" { (date(*at)) } td data-label="Wijk" { (wijk) } td data-label="Van" { (source.label()) } td data-label="Soort" { (kind.label()) } }
-                    } }
-                }
-            }
+            p.hint { "Signalen van wijkagent, huisarts, woningcorporatie en buren per wijk en week (week van maandag tot en met zondag), de laatste " (WEEKS) " weken." }
+            (protected_table("Wijk", &wijken, &week_labels, &protect(&per_week)))
             h2 { "Huishoudens op trede 3: geweld niet te stoppen (gedeeld)" }
             @if shared.is_empty() {
                 p { "De regio deelt geen huishoudens op trede 3 met de gemeente, of er zijn er geen." }

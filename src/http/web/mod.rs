@@ -150,6 +150,9 @@ table.compact { width:auto; min-width:min(100%, 24rem); margin-bottom:1.25rem; }
 caption { text-align:left; color: var(--muted); font-size: 0.95rem; padding-bottom: 0.25rem; }
 .id, .nowrap { white-space: nowrap; }
 td, th { overflow-wrap: anywhere; }
+/* A table of counts: headings break between words only, numbers line up. */
+table.counts thead th { overflow-wrap: normal; } table.counts thead th + th { text-align:right; }
+table.counts td { text-align:right; font-variant-numeric: tabular-nums; }
 /* On a phone every row of a table is a card; each cell says what it is (data-label). */
 @media (max-width: 40rem) {
   table, tbody, tr, th, td, caption { display:block; width:100%; }
