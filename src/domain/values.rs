@@ -35,15 +35,35 @@ macro_rules! string_value {
     };
 }
 
-fn is_identifier(s: &str, max: usize) -> bool {
-    let mut chars = s.chars();
-    matches!(chars.next(), Some(c) if c.is_ascii_alphanumeric())
-        && s.len() <= max
-        && chars.all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.' | '/'))
+// The pattern of household ids and references: a code, never a name or an address. 1 to 32
+// characters, upper-case ASCII letters and digits in groups joined by single hyphens, at least
+// one digit, letters in runs of at most five (a prefix such as `VT` or `PROBE`). No `/`, no
+// spaces, nothing a page or a path could read as more than one segment.
+const CODE_HELP: &str = "must be a code such as H-0001 or VT-2025-0001: 1 to 32 characters, upper-case letters and digits in groups joined by single hyphens, with at least one digit and no more than 5 letters in a row; never a name or an address, no / and no spaces";
+
+fn is_code(s: &str) -> bool {
+    let groups_ok = !s.is_empty()
+        && s.len() <= 32
+        && s.split('-').all(|g| {
+            !g.is_empty()
+                && g.bytes()
+                    .all(|b| b.is_ascii_uppercase() || b.is_ascii_digit())
+        });
+    let mut letters = 0;
+    let mut runs_ok = true;
+    for b in s.bytes() {
+        letters = if b.is_ascii_uppercase() {
+            letters + 1
+        } else {
+            0
+        };
+        runs_ok &= letters <= 5;
+    }
+    groups_ok && runs_ok && s.bytes().any(|b| b.is_ascii_digit())
 }
 
-/// The pseudonymous id of a household, chosen by the system that registers it (e.g. `H-0001`).
-/// Never a name or an address: ASCII letters, digits and `-_./`, at most 64 characters.
+/// The pseudonymous id of a household, chosen by the system that registers it (e.g. `H-0001`),
+/// following the code pattern above.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct HouseholdId(String);
 
@@ -59,12 +79,10 @@ impl HouseholdId {
 impl std::str::FromStr for HouseholdId {
     type Err = ParseError;
     fn from_str(s: &str) -> Result<Self, ParseError> {
-        if is_identifier(s, 64) {
+        if is_code(s) {
             Ok(HouseholdId(s.to_owned()))
         } else {
-            Err(ParseError::new(
-                "must be 1 to 64 characters: ASCII letters, digits and - _ . /, starting with a letter or digit",
-            ))
+            Err(ParseError::new(CODE_HELP))
         }
     }
 }
@@ -76,8 +94,8 @@ impl fmt::Display for HouseholdId {
 }
 string_value!(
     HouseholdId,
-    "Pseudonymous household id",
-    pattern = "^[A-Za-z0-9][A-Za-z0-9._/-]{0,63}$"
+    "Pseudonymous household id: a code, never a name",
+    pattern = "^[A-Z0-9]+(-[A-Z0-9]+)*$"
 );
 
 /// The household's reference in the system of record (the Veilig Thuis dossier number). Signal
@@ -97,21 +115,23 @@ impl Reference {
 impl std::str::FromStr for Reference {
     type Err = ParseError;
     fn from_str(s: &str) -> Result<Self, ParseError> {
-        if is_identifier(s, 64) {
+        if is_code(s) {
             Ok(Reference(s.to_owned()))
         } else {
-            Err(ParseError::new(
-                "must be 1 to 64 characters: ASCII letters, digits and - _ . /, starting with a letter or digit",
-            ))
+            Err(ParseError::new(CODE_HELP))
         }
     }
 }
 string_value!(
     Reference,
-    "Reference in the system of record (Veilig Thuis dossier number)"
+    "Reference in the system of record (Veilig Thuis dossier number): a code, never a name",
+    pattern = "^[A-Z0-9]+(-[A-Z0-9]+)*$"
 );
 
-/// A place name: a gemeente or a wijk. Trimmed, 1 to 80 characters, no control characters.
+/// A place name: a gemeente or a wijk. Trimmed and in Unicode NFC (so one name has one spelling),
+/// 1 to 80 characters, no control characters and no invisible formatting characters
+/// ([`is_invisible`]: zero-width and bidirectional controls), which would make one place look
+/// like another or reorder what a page shows.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct PlaceName(String);
 
@@ -124,18 +144,41 @@ impl PlaceName {
     }
 }
 
+/// Characters that show nothing but change how text reads or compares: zero-width characters,
+/// bidirectional embeddings, overrides, isolates and marks, the soft hyphen, invisible operators,
+/// the byte order mark and interlinear annotation controls (Unicode category Cf, as far as it
+/// can appear in a name).
+pub fn is_invisible(c: char) -> bool {
+    matches!(c,
+        '\u{00AD}' | '\u{061C}' | '\u{180E}'
+        | '\u{200B}'..='\u{200F}'
+        | '\u{202A}'..='\u{202E}'
+        | '\u{2060}'..='\u{2064}'
+        | '\u{2066}'..='\u{206F}'
+        | '\u{FEFF}'
+        | '\u{FFF9}'..='\u{FFFB}')
+}
+
 impl std::str::FromStr for PlaceName {
     type Err = ParseError;
     fn from_str(s: &str) -> Result<Self, ParseError> {
-        let t = s.trim();
-        if t.is_empty() || t.chars().count() > 80 || t.chars().any(char::is_control) {
+        use unicode_normalization::UnicodeNormalization;
+        let t: String = s.trim().nfc().collect();
+        if t.chars().any(|c| c.is_control() || is_invisible(c)) {
+            Err(ParseError::new(
+                "must not contain control characters or invisible characters (zero-width or text-direction marks)",
+            ))
+        } else if t.is_empty() || t.chars().count() > 80 {
             Err(ParseError::new("must be a name of 1 to 80 characters"))
         } else {
-            Ok(PlaceName(t.to_owned()))
+            Ok(PlaceName(t))
         }
     }
 }
-string_value!(PlaceName, "Name of a gemeente or wijk");
+string_value!(
+    PlaceName,
+    "Name of a gemeente or wijk (NFC, no control or invisible characters)"
+);
 
 /// Free text written by a professional (a score's reason, an intervention's description).
 /// It may hold sensitive details, so its `Debug` never shows the content: it cannot leak into a log.
@@ -303,6 +346,36 @@ pub fn amsterdam() -> jiff::tz::TimeZone {
     .clone()
 }
 
+/// The years a time or date on the wire may fall in: zicht's records start this century, and a
+/// year far ahead is a typing error (whether a time lies in the future is checked against the
+/// clock where it matters).
+const YEARS: std::ops::RangeInclusive<i16> = 2000..=2100;
+const YEARS_HELP: &str = "must be in the years 2000 to 2100";
+
+/// Whether the offset of an RFC 3339 time (its tail: `Z`, or `+HH:MM` after the time) is one the
+/// world uses: from -12:00 to +14:00.
+fn offset_is_sane(s: &str) -> bool {
+    let Some(time) = s.find(['T', 't', ' ']).map(|i| &s[i + 1..]) else {
+        return false;
+    };
+    if time.ends_with(['Z', 'z']) {
+        return true;
+    }
+    let Some(at) = time.rfind(['+', '-']) else {
+        return false;
+    };
+    let sign = if time[at..].starts_with('-') { -1 } else { 1 };
+    let mut parts = time[at + 1..].split(':');
+    let (Some(Ok(h)), Some(Ok(m))) = (
+        parts.next().map(str::parse::<i32>),
+        parts.next().map(str::parse::<i32>),
+    ) else {
+        return false;
+    };
+    let minutes = sign * (h * 60 + m);
+    (-12 * 60..=14 * 60).contains(&minutes)
+}
+
 /// A moment, given on the wire as RFC 3339 with an explicit offset and kept to the millisecond.
 /// A time without an offset is ambiguous and rejected.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -351,9 +424,19 @@ impl std::str::FromStr for Instant {
         if s.contains('[') || s.len() > 40 {
             return Err(ParseError::new(HELP));
         }
-        s.parse::<jiff::Timestamp>()
+        let t = s
+            .parse::<jiff::Timestamp>()
             .map(Instant::from_timestamp)
-            .map_err(|_| ParseError::new(HELP))
+            .map_err(|_| ParseError::new(HELP))?;
+        if !offset_is_sane(s) {
+            return Err(ParseError::new(
+                "must have an offset between -12:00 and +14:00, e.g. +01:00",
+            ));
+        }
+        if !YEARS.contains(&t.local_date().date().year()) {
+            return Err(ParseError::new(YEARS_HELP));
+        }
+        Ok(t)
     }
 }
 string_value!(
@@ -400,10 +483,14 @@ impl std::str::FromStr for LocalDate {
                     b.is_ascii_digit()
                 }
             });
-        ok.then(|| s.parse::<jiff::civil::Date>().ok())
+        let date = ok
+            .then(|| s.parse::<jiff::civil::Date>().ok())
             .flatten()
-            .map(LocalDate)
-            .ok_or_else(|| ParseError::new("must be a date YYYY-MM-DD, e.g. 2025-01-06"))
+            .ok_or_else(|| ParseError::new("must be a date YYYY-MM-DD, e.g. 2025-01-06"))?;
+        if !YEARS.contains(&date.year()) {
+            return Err(ParseError::new(YEARS_HELP));
+        }
+        Ok(LocalDate(date))
     }
 }
 string_value!(
@@ -415,6 +502,81 @@ string_value!(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn ids_and_references_are_codes_never_names_or_paths() {
+        for ok in [
+            "H-0001",
+            "VT-2025-0001",
+            "PROBE-9",
+            "R-00001",
+            "12345",
+            "MDA-7-B",
+        ] {
+            assert!(ok.parse::<HouseholdId>().is_ok(), "{ok}");
+            assert!(ok.parse::<Reference>().is_ok(), "{ok}");
+        }
+        for bad in [
+            "Jan-de-Vries-Kerkstraat-12-Eindhoven",
+            "JAN-DEVRIES-12",
+            "D-0001/../D-0002",
+            "H 0001",
+            "h-0001",
+            "H--0001",
+            "-H0001",
+            "H-0001-",
+            "HUIS",
+            "",
+            "H-00000000000000000000000000000001",
+        ] {
+            let e = bad.parse::<HouseholdId>().unwrap_err();
+            assert!(e.to_string().contains("never a name"), "{bad}: {e}");
+            assert!(bad.parse::<Reference>().is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn place_names_have_one_spelling_and_nothing_invisible() {
+        let composed: PlaceName = "Su\u{0301}dwest-Fryslân".parse().unwrap();
+        assert_eq!(composed.as_str(), "Súdwest-Fryslân");
+        assert_eq!(composed, "Súdwest-Fryslân".parse().unwrap());
+        for bad in [
+            "Eind\u{200B}hoven",
+            "Woensel\u{202E}-Noord",
+            "Gestel\u{2066}",
+            "\u{FEFF}Best",
+            "Strijp\u{00AD}",
+            "Tab\there",
+        ] {
+            let e = bad.parse::<PlaceName>().unwrap_err();
+            assert!(e.to_string().contains("invisible"), "{bad:?}: {e}");
+        }
+        assert!("  ".parse::<PlaceName>().is_err());
+    }
+
+    #[test]
+    fn times_have_a_real_offset_and_a_sane_year() {
+        for ok in [
+            "2025-01-06T10:00:00+01:00",
+            "2025-01-06T10:00:00Z",
+            "2025-01-06T10:00:00.123+14:00",
+            "2025-01-06T10:00:00-12:00",
+        ] {
+            assert!(ok.parse::<Instant>().is_ok(), "{ok}");
+        }
+        for (bad, says) in [
+            ("2025-01-06T10:00:00+25:00", "offset"),
+            ("2025-01-06T10:00:00+14:30", "offset"),
+            ("2025-01-06T10:00:00-13:00", "offset"),
+            ("0000-01-06T10:00:00+01:00", "2000 to 2100"),
+            ("2101-01-06T10:00:00+01:00", "2000 to 2100"),
+        ] {
+            let e = bad.parse::<Instant>().unwrap_err();
+            assert!(e.to_string().contains(says), "{bad}: {e}");
+        }
+        assert!("1999-12-31".parse::<LocalDate>().is_err());
+        assert!("2025-01-06".parse::<LocalDate>().is_ok());
+    }
 
     #[test]
     fn scores_outside_the_scale_are_refused() {
@@ -455,12 +617,5 @@ mod tests {
     fn free_text_never_shows_in_debug_output() {
         let t: FreeText = "slachtoffer is bang".parse().unwrap();
         assert!(!format!("{t:?}").contains("bang"));
-    }
-
-    #[test]
-    fn household_ids_are_identifiers_not_names() {
-        assert!("H-0001".parse::<HouseholdId>().is_ok());
-        assert!("Jan de Vries".parse::<HouseholdId>().is_err());
-        assert!("".parse::<HouseholdId>().is_err());
     }
 }

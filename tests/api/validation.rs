@@ -85,7 +85,35 @@ both! {
         let mut date = household_json("H-0001");
         date["opened_at"] = json!("06-01-2025");
         app.post(&token, path, date).await.expect_problem(StatusCode::UNPROCESSABLE_ENTITY, "opened_at");
+        // Ids and references are codes: never a name or an address, never a path.
+        for (field, bad) in [
+            ("id", "Jan-de-Vries-Kerkstraat-12-Eindhoven"),
+            ("id", "D-0001/../D-0002"),
+            ("reference", "VT 2025 1"),
+        ] {
+            let mut h = household_json("H-0001");
+            h[field] = json!(bad);
+            let reply = app.post(&token, path, h).await.expect_problem(StatusCode::UNPROCESSABLE_ENTITY, field);
+            assert!(reply.body.to_string().contains("never a name"), "{}", reply.body);
+        }
+        // One place has one spelling: nothing invisible, no text-direction tricks.
+        for (field, bad) in [("gemeente", "Eind\u{200b}hoven"), ("wijk", "Woensel\u{202e}-Noord")] {
+            let mut h = household_json("H-0001");
+            h[field] = json!(bad);
+            app.post(&token, path, h).await.expect_problem(StatusCode::UNPROCESSABLE_ENTITY, field);
+        }
+        for bad in ["0000-01-06", "1999-12-31"] {
+            let mut h = household_json("H-0001");
+            h["opened_at"] = json!(bad);
+            app.post(&token, path, h).await.expect_problem(StatusCode::UNPROCESSABLE_ENTITY, "opened_at");
+        }
         assert_eq!(app.count("households").await, 0);
+        // A time with an offset no place on earth has is refused, not stored.
+        let cm = app.user("cm1", "casemanager").await;
+        app.household("H-0001", None, &["cm1"]).await;
+        let reply = app.score(&cm, "H-0001", "slachtoffer", 5, "2025-01-06T10:00:00+25:00").await;
+        reply.expect_problem(StatusCode::UNPROCESSABLE_ENTITY, "at");
+        assert_eq!(app.count("events").await, 0);
     }
 
     async fn malformed_oversized_and_non_json_bodies_are_refused(app: TestApp) {

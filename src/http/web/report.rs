@@ -71,8 +71,9 @@ pub(super) async fn submit(
     let mut form = FormState::from(values);
     let reference = form.parse(
         "reference",
-        "Vul het kenmerk in (letters, cijfers en -).",
-        |s| s.parse::<Reference>().ok(),
+        "Vul het kenmerk in zoals het in het dossier staat, bijvoorbeeld VT-2025-0001: letters en cijfers met - ertussen, nooit een naam of adres.",
+        // Typed by hand in the field: small letters and stray spaces are forgiven.
+        |s| s.trim().to_ascii_uppercase().parse::<Reference>().ok(),
     );
     let kind = form.parse("kind", "Kies wat er aan de hand is.", |s| {
         s.parse::<SignalKind>().ok()
