@@ -40,6 +40,8 @@ pub struct Settings {
     /// Reports about one reference per day, from all reporters together
     /// (`ZICHT_REPORTS_PER_REFERENCE_PER_DAY`).
     pub reports_per_reference_per_day: u32,
+    /// How long a break-the-glass read lasts, in hours (`ZICHT_BREAK_GLASS_HOURS`).
+    pub break_glass_hours: u32,
 }
 
 impl Default for Settings {
@@ -61,13 +63,16 @@ impl Default for Settings {
             // A household's neighbours, wijkagent and huisarts may each report the same evening;
             // more than that is one concern repeated, which inflates the meldingen count.
             reports_per_reference_per_day: 5,
+            // Long enough for a crisis night shift's assessment, short enough to lapse by itself.
+            break_glass_hours: 3,
         }
     }
 }
 
 /// The settings that `ZICHT_<KEY>` may set; other `ZICHT_*` variables belong to tools around zicht.
-const KEYS: [&str; 13] = [
+const KEYS: [&str; 14] = [
     "cookie_secure",
+    "break_glass_hours",
     "token_days",
     "sign_in_lockout_minutes",
     "writes_per_minute",

@@ -5,7 +5,7 @@ use super::audit::{self, AuditAction};
 use super::{AppError, AppState};
 use crate::auth::Authenticated;
 use crate::auth::policy::{self, Action};
-use crate::domain::HouseholdId;
+use crate::domain::{HouseholdId, Relation};
 use crate::store::{self, AlertRow, AuditOutcome, Conn, StoreError};
 
 /// A refused access, still to be audited. It is audited in a connection of its own, so the caller
@@ -57,6 +57,22 @@ impl Refusal {
     }
 }
 
+/// The actor's ties to a household at the time of the request: its assignments, and a
+/// break-the-glass read while it lasts ([`Relation::Glass`]).
+pub async fn relations(
+    conn: &mut Conn,
+    who: &Authenticated,
+    household: &str,
+) -> Result<Vec<Relation>, StoreError> {
+    let mut relations = store::relation_of(conn, household, who.actor.user_id).await?;
+    if policy::allows(&who.actor, Action::BreakGlass, &[])
+        && store::glass::holds(conn, who.actor.user_id, household, who.at).await?
+    {
+        relations.push(Relation::Glass);
+    }
+    Ok(relations)
+}
+
 /// The household `raw_id` when the actor may do `action` on it, reading the assignments through
 /// `conn` (a write checks inside its own transaction). Refused, and for a household that does not
 /// exist alike, the answer will be "household not found".
@@ -67,17 +83,13 @@ pub async fn household(
     action: Action,
     audit_action: AuditAction,
 ) -> Result<Result<HouseholdId, Refusal>, StoreError> {
-    let refusal = |household: &str| Refusal {
-        household: household.to_owned(),
-        audit_action,
-        answer: Answer::NotFound("household"),
-    };
+    let refusal = |household: &str| not_found(household, audit_action);
     // Not an id at all (a NUL byte, a page of text): nothing to look up, and nothing the audit
     // log could hold as a household.
     let Ok(id) = raw_id.parse::<HouseholdId>() else {
         return Ok(Err(refusal("")));
     };
-    let relations = store::relation_of(conn, id.as_str(), who.actor.user_id).await?;
+    let relations = relations(conn, who, id.as_str()).await?;
     Ok(if policy::allows(&who.actor, action, &relations) {
         Ok(id)
     } else {
@@ -100,7 +112,7 @@ pub async fn alert(
         .as_ref()
         .map(|a| a.household.to_string())
         .unwrap_or_default();
-    let relations = store::relation_of(conn, &household, who.actor.user_id).await?;
+    let relations = relations(conn, who, &household).await?;
     let refusal = |answer| Refusal {
         household: household.clone(),
         audit_action,
@@ -136,6 +148,15 @@ pub fn known(household: &HouseholdId) -> Refusal {
         household: household.as_str().to_owned(),
         audit_action: AuditAction::HouseholdCreate,
         answer: Answer::Known,
+    }
+}
+
+/// A refusal that answers "household not found", for a household the actor may not reach.
+pub fn not_found(household: &str, audit_action: AuditAction) -> Refusal {
+    Refusal {
+        household: household.to_owned(),
+        audit_action,
+        answer: Answer::NotFound("household"),
     }
 }
 

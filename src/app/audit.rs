@@ -35,6 +35,10 @@ pub enum AuditAction {
     SignInThrottled,
     UserUnlock,
     UserDeactivate,
+    /// A read of a household without an assignment, for a stated reason (break-the-glass).
+    BreakGlass,
+    /// The list of break-the-glass reads was read for review.
+    BreakGlassList,
 }
 
 impl AuditAction {
@@ -65,6 +69,8 @@ impl AuditAction {
             AuditAction::SignInThrottled => "session.sign_in_throttled",
             AuditAction::UserUnlock => "user.unlock",
             AuditAction::UserDeactivate => "user.deactivate",
+            AuditAction::BreakGlass => "household.break_glass",
+            AuditAction::BreakGlassList => "break_glass.list",
         }
     }
 }

@@ -4,7 +4,8 @@
 
 use super::access::{self, Refusal};
 use super::audit::{self, AuditAction, Origin};
-use super::{AppError, Invalid, alerting, notify};
+use super::notify::{self, Why};
+use super::{AppError, Invalid, alerting};
 use crate::auth::Authenticated;
 use crate::auth::policy;
 use crate::domain::{
@@ -197,7 +198,7 @@ pub async fn create_household(
         Some(Relation::Casemanager) => {
             store::set_assignments(tx, &household.id, None, &[me], now).await?;
         }
-        None => {}
+        Some(Relation::Glass) | None => {}
     }
     let assignments = store::assignments(tx, &household.id).await?;
     alerting::reconcile(tx, rules, &household.id, now).await?;
@@ -326,7 +327,7 @@ pub async fn set_assignments(
         told.sort_unstable();
         told.dedup();
         for user in told {
-            store::notify::insert_assignment_notice(tx, user, id, now).await?;
+            store::notify::insert_household_notice(tx, user, id, Why::Assignment, now).await?;
         }
     }
     audit::record_ok(tx, by, AuditAction::AssignmentSet, Some(id.as_str()), now).await?;

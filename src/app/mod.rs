@@ -11,6 +11,7 @@ pub mod decisions;
 pub mod disclosure;
 mod error;
 pub mod events;
+pub mod glass;
 pub mod import;
 pub mod limits;
 pub mod live;

@@ -126,6 +126,7 @@ async fn attach(
         actor: reporter.into(),
         // Ties the signal's audit row to the report.
         request_id: report.receipt.clone(),
+        at: now,
     };
     let event = Event::Signal(Signal {
         household: household.clone(),

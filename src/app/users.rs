@@ -50,6 +50,12 @@ impl NewUser {
                 "required for a specialist: the region whose pool they are in",
             ));
         }
+        if self.role == Role::VeiligThuis && self.region.is_none() {
+            errors.push(Invalid::new(
+                "region",
+                "required for veilig_thuis: the region whose households it may break the glass for",
+            ));
+        }
         if errors.is_empty() {
             Ok(())
         } else {

@@ -55,6 +55,9 @@ pub fn token_hash(token: &str) -> String {
 pub struct Authenticated {
     pub actor: Actor,
     pub request_id: String,
+    /// When the request came (the injected clock): what holds for a limited time, such as a
+    /// break-the-glass read, is judged at this moment.
+    pub at: crate::domain::Instant,
 }
 
 /// An argon2 hash of a password for the pages, with a random salt.

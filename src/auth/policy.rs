@@ -31,6 +31,11 @@ pub enum Action {
     ViewGemeente,
     /// See the casusoverleg agenda: the households under one's regie to discuss this week.
     ViewAgenda,
+    /// Read a household of one's region without an assignment, for a stated reason and a few
+    /// hours (break-the-glass).
+    BreakGlass,
+    /// Review the break-the-glass reads.
+    ReviewBreakGlass,
 }
 
 /// Which households a listing shows to an actor.
@@ -51,7 +56,7 @@ pub fn allows(actor: &Actor, action: Action, relations: &[Relation]) -> bool {
         (
             Role::Admin,
             CreateHousehold | ListHouseholds | AssignHousehold | ManageUsers | ReadAudit
-            | ManageWebhooks,
+            | ManageWebhooks | ReviewBreakGlass,
         ) => true,
         // A casemanager sees and writes only the households assigned to them; a regisseur only
         // those under their regie.
@@ -68,7 +73,14 @@ pub fn allows(actor: &Actor, action: Action, relations: &[Relation]) -> bool {
         // The regisseur brings their households to the MDA++ casusoverleg. (DESIGN.md names a
         // teamcoördinator as the next level of escalation; there is no such role yet.)
         (Role::Regisseur, ViewAgenda) => true,
+        // The regisseur sees who read their household through break-the-glass, and why.
+        (Role::Regisseur, ReviewBreakGlass) => relations.contains(&Relation::Regisseur),
         (Role::SignalReporter, ReportSignal) => true,
+        // Veilig Thuis or the crisis service: no household of its own; it reads one of its
+        // region through break-the-glass only, and only for as long as that lasts. It never
+        // writes: what it finds goes to the household's own people.
+        (Role::VeiligThuis, BreakGlass) => actor.region.is_some(),
+        (Role::VeiligThuis, ReadHousehold) => relations.contains(&Relation::Glass),
         (Role::GemeenteMonitor, ViewGemeente) => actor.gemeente.is_some(),
         // A gemeente monitor sees no household detail (aggregates only); a specialist sees only
         // households they are consulted on, which consultation requests will grant.
@@ -158,13 +170,19 @@ mod tests {
 
     #[test]
     fn the_working_relation_is_the_one_that_reads_a_household() {
+        // Besides break-the-glass: a read for Veilig Thuis alone, never a household of its own.
         for role in Role::ALL {
             let a = actor(*role);
             for relation in Relation::ALL {
+                let glass = *role == Role::VeiligThuis && *relation == Relation::Glass;
                 assert_eq!(
                     allows(&a, Action::ReadHousehold, &[*relation]),
-                    working_relation(&a) == Some(*relation),
+                    working_relation(&a) == Some(*relation) || glass,
                     "{role} as {relation}"
+                );
+                assert!(
+                    !allows(&a, Action::WriteHousehold, &[Relation::Glass]),
+                    "{role}"
                 );
             }
         }

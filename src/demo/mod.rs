@@ -103,6 +103,7 @@ pub async fn fill(state: &AppState) -> Result<Option<Vec<(String, Role)>>, DemoE
             .ok_or_else(|| DemoError::Data("the demo regisseur is missing".into()))?
             .into(),
         request_id: "demo".to_owned(),
+        at: now,
     };
     let two_weeks_ago = Instant::from_millis(now.millis() - 14 * DAY_MS).unwrap_or(now);
     for event in events {

@@ -249,6 +249,9 @@ vocabulary! {
         Specialist => "specialist",
         GemeenteMonitor => "gemeente_monitor",
         SignalReporter => "signal_reporter",
+        // Veilig Thuis or the crisis service: reads a household it is not assigned to only
+        // through break-the-glass, for a stated reason and for a few hours.
+        VeiligThuis => "veilig_thuis",
         Admin => "admin",
     }
 }
@@ -258,6 +261,9 @@ vocabulary! {
     Relation, "relation" {
         Regisseur => "regisseur",
         Casemanager => "casemanager",
+        // Not an assignment: a time-limited read through break-the-glass (never stored in
+        // `assignments`, whose column allows only the two above).
+        Glass => "break_glass",
     }
 }
 

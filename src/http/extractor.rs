@@ -42,6 +42,7 @@ impl FromRequestParts<Arc<AppState>> for Authenticated {
         Ok(Authenticated {
             actor: user.into(),
             request_id: request_id(parts),
+            at: state.clock.now(),
         })
     }
 }

@@ -35,7 +35,8 @@ pub struct NotificationView {
     severity: String,
     /// `first`, `repeat`, `escalation`, `resolved` or `silence_expired`; `assignment` when who
     /// works on the household changed; `handover` when the reader was just assigned to a
-    /// household with open alerts (the most pressing one, `others` counts the rest).
+    /// household with open alerts (the most pressing one, `others` counts the rest);
+    /// `break_glass` when Veilig Thuis read the household through break-the-glass.
     why: String,
     /// Other alerts of the household that changed in the same evaluation: one notification per
     /// person per household per evaluation names the most pressing change and counts the rest.

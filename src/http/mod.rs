@@ -6,6 +6,7 @@ mod alerts;
 mod body;
 mod error;
 mod extractor;
+mod glass;
 mod households;
 mod idempotency;
 mod inbox;
@@ -148,6 +149,8 @@ fn api_router() -> OpenApiRouter<Arc<AppState>> {
         .routes(routes!(households::record_signal))
         .routes(routes!(households::record_event))
         .routes(routes!(households::set_assignments))
+        .routes(routes!(glass::open, glass::of_household))
+        .routes(routes!(glass::list))
         .routes(routes!(reports::report))
         .routes(routes!(alerts::reads::list))
         .routes(routes!(alerts::reads::show))

@@ -278,7 +278,7 @@ impl TestApp {
         if role == "gemeente_monitor" {
             body["gemeente"] = json!("Eindhoven");
         }
-        if role == "specialist" {
+        if role == "specialist" || role == "veilig_thuis" {
             body["region"] = json!("brabant-zuidoost");
         }
         let user = self

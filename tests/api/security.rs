@@ -467,3 +467,66 @@ both! {
         assert!(html.contains("Toewijzing gewijzigd bij"), "{html}");
     }
 }
+
+both! {
+    // Break-the-glass: Veilig Thuis reads a household of its region without an assignment only
+    // with a reason, only for the hours it lasts, never writes; the regisseur is told and can see
+    // who and why; an admin reviews every such read.
+    async fn veilig_thuis_breaks_the_glass_with_a_reason_for_three_hours(app: TestApp) {
+        let rg = app.user("rg1", "regisseur").await;
+        let cm = app.user("cm1", "casemanager").await;
+        let vt = app.user("vt-bzo", "veilig_thuis").await;
+        app.household("H-0001", Some("rg1"), &["cm1"]).await;
+        app.score(&cm, "H-0001", "slachtoffer", 3, "2025-01-06T10:00:00+01:00").await.expect(StatusCode::CREATED);
+        let vt_hgl = {
+            let u = app.post(&app.admin_token, "/api/v1/users", json!({"username":"vt-hgl","role":"veilig_thuis","region":"haaglanden"}))
+                .await.expect(StatusCode::CREATED);
+            let t = app.post(&app.admin_token, &format!("/api/v1/users/{}/tokens", u.body["id"]), json!({"name":"t"})).await;
+            t.body["secret"].as_str().unwrap().to_owned()
+        };
+        app.post(&app.admin_token, "/api/v1/users", json!({"username":"vt-zonder","role":"veilig_thuis"}))
+            .await.expect_problem(StatusCode::UNPROCESSABLE_ENTITY, "region");
+
+        // Without the glass: nothing, exactly as for a household that does not exist.
+        app.get(&vt, "/api/v1/households/H-0001").await.expect_problem(StatusCode::NOT_FOUND, "");
+        let glass = "/api/v1/households/H-0001/break-glass";
+        // No reason, or no real one: refused, and nothing opened.
+        app.post(&vt, glass, json!({})).await.expect_problem(StatusCode::UNPROCESSABLE_ENTITY, "reason");
+        app.post(&vt, glass, json!({"reason": "crisis"})).await.expect_problem(StatusCode::UNPROCESSABLE_ENTITY, "reason");
+        app.get(&vt, "/api/v1/households/H-0001/timeline").await.expect_problem(StatusCode::NOT_FOUND, "");
+        // Another region's Veilig Thuis, an unknown household, a casemanager: not found / forbidden.
+        app.post(&vt_hgl, glass, json!({"reason": "crisismelding politie vannacht"})).await.expect_problem(StatusCode::NOT_FOUND, "");
+        app.post(&vt, "/api/v1/households/H-0404/break-glass", json!({"reason": "crisismelding politie vannacht"})).await
+            .expect_problem(StatusCode::NOT_FOUND, "");
+        app.post(&cm, glass, json!({"reason": "crisismelding politie vannacht"})).await.expect_problem(StatusCode::FORBIDDEN, "");
+
+        app.at("2025-01-07T02:00:00+01:00");
+        let granted = app.post(&vt, glass, json!({"reason": "crisismelding politie vannacht, veiligheid kinderen"})).await
+            .expect(StatusCode::CREATED);
+        assert_eq!(granted.body["until"], "2025-01-07T05:00:00+01:00");
+        // Now it reads the household and its timeline; it never writes.
+        app.get(&vt, "/api/v1/households/H-0001").await.expect(StatusCode::OK);
+        app.get(&vt, "/api/v1/households/H-0001/timeline").await.expect(StatusCode::OK);
+        app.score(&vt, "H-0001", "slachtoffer", 5, "2025-01-07T02:30:00+01:00").await.expect_problem(StatusCode::NOT_FOUND, "");
+        // The regisseur is told at once, and sees who and why.
+        let inbox = app.get(&rg, "/api/v1/inbox").await.expect(StatusCode::OK);
+        assert_eq!(inbox.body["items"][0]["why"], "break_glass", "{}", inbox.body);
+        assert_eq!(inbox.body["items"][0]["household"], "H-0001");
+        let seen = app.get(&rg, glass).await.expect(StatusCode::OK);
+        assert_eq!(seen.body[0]["username"], "vt-bzo");
+        assert_eq!(seen.body[0]["reason"], "crisismelding politie vannacht, veiligheid kinderen");
+        // Not the casemanager, and not another regisseur.
+        app.get(&cm, glass).await.expect_problem(StatusCode::NOT_FOUND, "");
+        // The admin reviews every read; nobody else lists them.
+        let all = app.get(&app.admin_token, "/api/v1/break-glass").await.expect(StatusCode::OK);
+        assert_eq!(all.body.as_array().unwrap().len(), 1);
+        app.get(&rg, "/api/v1/break-glass").await.expect_problem(StatusCode::FORBIDDEN, "");
+        // Audited as such.
+        let audited = app.scalar("SELECT COUNT(*) FROM audit_log WHERE action = 'household.break_glass' AND outcome = 'ok' AND household_id = 'H-0001'").await;
+        assert_eq!(audited, 1);
+
+        // Three hours later it has lapsed by itself.
+        app.at("2025-01-07T05:00:00+01:00");
+        app.get(&vt, "/api/v1/households/H-0001").await.expect_problem(StatusCode::NOT_FOUND, "");
+    }
+}

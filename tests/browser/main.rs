@@ -904,6 +904,12 @@ async fn a_household_with_history_reads_on_a_phone_and_its_forms_guard_the_facts
     let cm = site.user("petra", "casemanager", json!({})).await;
     site.user("woonbedrijf", "signal_reporter", json!({})).await;
     site.user(
+        "vt-bzo",
+        "veilig_thuis",
+        json!({"region": "brabant-zuidoost"}),
+    )
+    .await;
+    site.user(
         "aov-eindhoven",
         "gemeente_monitor",
         json!({"gemeente": "Eindhoven"}),
@@ -1121,5 +1127,29 @@ async fn a_household_with_history_reads_on_a_phone_and_its_forms_guard_the_facts
         .await
         .unwrap();
     assert_eq!(stored, 0, "a refused report is not stored");
+    drop(conn);
+    logout(&client).await;
+
+    // Veilig Thuis in a crisis: no household of its own; it states a reason and reads one.
+    login(&client, &site.base, "vt-bzo").await;
+    arrive(&client, "/inzage").await;
+    screenshot(&client, "15-inzage").await;
+    type_into(&client, "household", "H-0002").await;
+    type_into(&client, "reason", "crisis").await;
+    submit(&client, "/inzage").await;
+    failed(&client, "reden te kort").await;
+    screenshot(&client, "15b-inzage-fout").await;
+    type_into(
+        &client,
+        "reason",
+        "melding politie vannacht, kinderen thuis",
+    )
+    .await;
+    submit(&client, "/inzage").await;
+    arrive(&client, "/huishoudens/H-0002").await;
+    let page = text(&client).await;
+    assert!(page.contains("inzage zonder toewijzing"), "{page}");
+    assert!(!page.contains("Score vastleggen"), "{page}");
+    screenshot(&client, "15c-inzage-huishouden").await;
     client.close().await.unwrap();
 }

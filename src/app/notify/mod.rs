@@ -72,7 +72,7 @@ impl News<'_> {
         let why = match self.why {
             Why::First | Why::SilenceExpired => 3,
             Why::Repeat | Why::Escalation => 2,
-            Why::Resolved | Why::Assignment | Why::Handover => 1,
+            Why::Resolved | Why::Assignment | Why::Handover | Why::BreakGlass => 1,
         };
         (self.alert.severity, why)
     }

@@ -67,7 +67,9 @@ pub(super) async fn inbox(State(state): State<Arc<AppState>>, user: WebUser) -> 
                 @for n in &rows {
                     li.unread[n.read_at.is_none()] {
                         @if n.read_at.is_none() { strong { "Nieuw: " } }
-                        @if n.alert.is_none() {
+                        @if n.why == Why::BreakGlass {
+                            "Ingezien zonder toewijzing: " span.id { (n.household) }
+                        } @else if n.alert.is_none() {
                             "Toewijzing gewijzigd bij " span.id { (n.household) }
                         } @else if openable.get(&n.household).copied().unwrap_or(false) {
                             a href={ "/waarschuwingen/" (n.alert.unwrap_or_default()) } { (what(n)) }
@@ -113,6 +115,7 @@ fn why_label(why: Why) -> &'static str {
         Why::Resolved => "opgelost",
         Why::SilenceExpired => "pauze voorbij",
         Why::Handover => "staat open; u bent net aan dit huishouden toegewezen",
+        Why::BreakGlass => "door Veilig Thuis, met een reden, voor enkele uren (break-the-glass)",
         Why::Assignment => {
             "wie eraan werkt is veranderd; vraag de beheerder als u dit niet verwachtte"
         }

@@ -7,6 +7,7 @@ mod alerts;
 mod chart;
 mod forms;
 mod gemeente;
+mod glass;
 mod households;
 mod inbox;
 mod live;
@@ -50,6 +51,7 @@ pub(super) fn router() -> Router<Arc<AppState>> {
         .route("/berichten/gelezen", post(inbox::all_read))
         .route("/gemeente", get(gemeente::dashboard))
         .route("/melden", get(report::form).post(report::submit))
+        .route("/inzage", get(glass::form).post(glass::submit))
         .route("/casusoverleg", get(agenda::agenda))
         // Server-sent events for the page script: "something you see changed".
         .route("/live", get(live::stream))
@@ -102,6 +104,7 @@ impl FromRequestParts<Arc<AppState>> for WebUser {
         let who = Authenticated {
             actor: user.into(),
             request_id: crate::http::extractor::request_id(parts),
+            at: state.clock.now(),
         };
         let reader = crate::app::notify::reader(&who.actor);
         let unread = crate::store::notify::unread_count(&mut conn, reader)
@@ -118,6 +121,7 @@ async fn home(user: WebUser) -> Redirect {
         Role::Regisseur => "/waarschuwingen",
         Role::GemeenteMonitor => "/gemeente",
         Role::SignalReporter => "/melden",
+        Role::VeiligThuis => "/inzage",
         Role::Specialist | Role::Admin => "/berichten",
     })
 }
@@ -272,6 +276,7 @@ pub(super) fn layout(title: &str, user: Option<&WebUser>, content: Markup) -> Ma
                                 }
                                 Role::GemeenteMonitor => { a href="/gemeente" { "Mijn gemeente" } }
                                 Role::SignalReporter => { a href="/melden" { "Zorg melden" } }
+                                Role::VeiligThuis => { a href="/inzage" { "Inzien" } }
                                 _ => {}
                             }
                             @if u.actor().role != Role::SignalReporter {

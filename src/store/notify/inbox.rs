@@ -59,6 +59,8 @@ vocabulary! {
         Assignment => "assignment",
         // Open alerts told to someone newly assigned to the household.
         Handover => "handover",
+        // Not about an alert: someone read the household through break-the-glass.
+        BreakGlass => "break_glass",
     }
 }
 
@@ -162,19 +164,22 @@ pub async fn inbox(
     rows.iter().map(notification_row).collect()
 }
 
-/// Tells `user_id` that who works on `household` changed.
-pub async fn insert_assignment_notice(
+/// Tells `user_id` something about `household` that is about no alert: who works on it changed
+/// ([`Why::Assignment`]), or someone read it through break-the-glass ([`Why::BreakGlass`]).
+pub async fn insert_household_notice(
     conn: &mut Conn,
     user_id: i64,
     household: &HouseholdId,
+    why: Why,
     now: Instant,
 ) -> Result<(), StoreError> {
     sqlx::query(
         "INSERT INTO notifications (user_id, alert_id, household_id, rule, severity, why, others, created_at_ms)
-         VALUES ($1, NULL, $2, '', 'warning', 'assignment', 0, $3)",
+         VALUES ($1, NULL, $2, '', 'warning', $3, 0, $4)",
     )
     .bind(user_id)
     .bind(household.as_str())
+    .bind(why.as_str())
     .bind(now.millis())
     .execute(conn)
     .await?;

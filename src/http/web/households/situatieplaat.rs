@@ -128,10 +128,15 @@ async fn render(state: Arc<AppState>, user: WebUser, raw: String, query: PageQue
                 // The ladder is another axis than the phases: shown beside them, never as one.
                 " · Escalatieladder: " strong { (escalation_step(&hist, now).label()) }
             }
-            div.actions {
-                a href={ "/huishoudens/" (h.id) "/score" } { "Score vastleggen" }
-                a href={ "/huishoudens/" (h.id) "/signaal" } { "Signaal vastleggen" }
-                a href={ "/huishoudens/" (h.id) "/gebeurtenis" } { "Andere gebeurtenis vastleggen" }
+            @if user.actor().role == crate::domain::Role::VeiligThuis {
+                // Break-the-glass reads; it records nothing here.
+                p.notice role="status" { "U ziet dit huishouden via inzage zonder toewijzing. De regisseur is op de hoogte; u kunt hier niets vastleggen." }
+            } @else {
+                div.actions {
+                    a href={ "/huishoudens/" (h.id) "/score" } { "Score vastleggen" }
+                    a href={ "/huishoudens/" (h.id) "/signaal" } { "Signaal vastleggen" }
+                    a href={ "/huishoudens/" (h.id) "/gebeurtenis" } { "Andere gebeurtenis vastleggen" }
+                }
             }
             h2 { "Open waarschuwingen" }
             @if open.is_empty() { p { "Geen." } } @else {
