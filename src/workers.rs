@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use tokio_util::sync::CancellationToken;
 
-use crate::app::notify::webhook;
+use crate::app::notify::{digest, webhook};
 use crate::app::{AppState, alerting, reports};
 use crate::store::{self, StoreError};
 
@@ -62,6 +62,9 @@ pub async fn webhooks(state: Arc<AppState>, shutdown: CancellationToken) {
     loop {
         if let Err(e) = webhook::heartbeat(&state, state.clock.now()).await {
             tracing::error!(error = %e, "cannot queue heartbeats");
+        }
+        if let Err(e) = digest::enqueue_weekly(&state, state.clock.now()).await {
+            tracing::error!(error = %e, "cannot queue the monitors' weekly digests");
         }
         if let Err(e) = webhook::deliver_until(&state, &client, &shutdown).await {
             tracing::error!(error = %e, "webhook delivery run failed; retrying");

@@ -122,6 +122,13 @@ pub fn named_in_inbox(role: NotifyRole) -> Option<Relation> {
     }
 }
 
+/// Whether a webhook endpoint of `role` hears of single alerts. A gemeente monitor's does not:
+/// when and where one alert fired can single out a household in a small wijk, so monitors get a
+/// weekly digest of counts under disclosure control instead (`app::notify::digest`).
+pub fn webhook_gets_alerts(role: &str) -> bool {
+    role != "gemeente_monitor"
+}
+
 /// Whether a webhook endpoint of `role` may receive the household's id and its alert's id and
 /// link. The endpoints of the roles that may not see a household (gemeente monitors, the
 /// specialist pool) get the alert's rule, severity, state and region only.

@@ -812,3 +812,48 @@ both! {
         assert_eq!(ids.len(), 4);
     }
 }
+
+both! {
+    // Issue 11: monitors see aggregates only, on their webhooks too.
+    async fn monitors_get_a_weekly_digest_of_safe_counts(app: TestApp) {
+        let cm = app.user("cm1", "casemanager").await;
+        app.household("H-0001", None, &["cm1"]).await;
+        let mut strijp = household_json("H-0002");
+        strijp["wijk"] = json!("Strijp");
+        app.post(&app.admin_token, "/api/v1/households", strijp).await.expect(StatusCode::CREATED);
+        app.put(&app.admin_token, "/api/v1/households/H-0002/assignments", json!({"casemanagers": ["cm1"]}))
+            .await.expect(StatusCode::OK);
+        endpoint(&app, "http://127.0.0.1:9/aov", "gemeente_monitor").await;
+        // Week 3 of 2025 (13 to 19 January): six concerns from the woningcorporatie on H-0001
+        // (Woensel-Noord), one on H-0002 (Strijp), one melding.
+        for day in 13..19 {
+            app.record(&cm, "H-0001", json!({"type":"signal","at":format!("2025-01-{day}T12:00:00+01:00"),"kind":"zorgsignaal","source":"woningcorporatie","acute":false}))
+                .await.expect(StatusCode::CREATED);
+        }
+        app.record(&cm, "H-0002", json!({"type":"signal","at":"2025-01-14T12:00:00+01:00","kind":"zorgsignaal","source":"wijkagent","acute":false}))
+            .await.expect(StatusCode::CREATED);
+        app.record(&cm, "H-0002", json!({"type":"signal","at":"2025-01-15T12:00:00+01:00","kind":"melding","source":"politie","acute":false}))
+            .await.expect(StatusCode::CREATED);
+        // Not one message per signal or alert: nothing but heartbeats so far.
+        let to_monitor = |like: &str| format!(
+            "SELECT COUNT(*) FROM outbox o JOIN webhook_endpoints e ON e.id = o.endpoint_id
+             WHERE e.role = 'gemeente_monitor' AND o.payload LIKE '{like}'");
+        assert_eq!(app.scalar(&to_monitor("%\"type\":\"alert\"%")).await, 0);
+
+        // The Tuesday after: last week's digest, once.
+        app.at("2025-01-21T09:00:00+01:00");
+        let now = app.state.clock.now();
+        assert_eq!(zicht::app::notify::digest::enqueue_weekly(&app.state, now).await.unwrap(), 1);
+        assert_eq!(zicht::app::notify::digest::enqueue_weekly(&app.state, now).await.unwrap(), 0);
+        assert_eq!(app.scalar(&to_monitor("%\"type\":\"digest\"%\"week\":\"2025-W03\"%")).await, 1);
+        // Strijp's single concern and single melding are small; with Woensel-Noord's six and the
+        // totals, more is hidden so that neither follows by subtraction (app::disclosure).
+        assert_eq!(app.scalar(&to_monitor("%\"wijk\":\"Strijp\",\"counts\":[\"< 5\",\"< 5\",\"0\"]%")).await, 1);
+        assert_eq!(app.scalar(&to_monitor("%\"x\"%")).await, 1, "secondary suppression");
+        for leak in ["%H-000%", "%alert_id%", "%\"1\"%", "%\"2\"%"] {
+            assert_eq!(app.scalar(&to_monitor(leak)).await, 0, "{leak}");
+        }
+        // It is delivered like every webhook (the receiver here is down: it waits to be retried).
+        assert!(deliver(&app).await.retrying >= 1);
+    }
+}

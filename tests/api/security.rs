@@ -64,7 +64,12 @@ both! {
         let hooks = |role: &str, like: &str| format!(
             "SELECT COUNT(*) FROM outbox o JOIN webhook_endpoints e ON e.id = o.endpoint_id
              WHERE e.role = '{role}' AND o.payload LIKE '{like}'");
-        assert!(app.scalar(&hooks("gemeente_monitor", "%voortijdig-loslaten%")).await >= 1);
+        // The monitors' webhooks hear of no single alert at all, only a weekly digest of counts
+        // (see notify::monitors_get_a_weekly_digest_of_safe_counts).
+        assert_eq!(app.scalar(&hooks("gemeente_monitor", "%\"type\":\"alert\"%")).await, 0);
+        app.at("2025-02-24T09:00:00+01:00");
+        zicht::app::notify::digest::enqueue_weekly(&app.state, app.state.clock.now()).await.unwrap();
+        assert_eq!(app.scalar(&hooks("gemeente_monitor", "%\"week\":\"2025-W08\"%\"wijk\":\"Woensel-Noord\",\"counts\":[\"0\",\"0\",\"< 5\"]%")).await, 1);
         assert!(app.scalar(&hooks("specialist_pool", "%geen-directe-veiligheid%")).await >= 1);
         for role in ["gemeente_monitor", "specialist_pool"] {
             for leak in ["%H-0001%", "%alert_id%", "%/api/v1/alerts%"] {

@@ -2,6 +2,7 @@
 //! outbox. Notifications are written in the transaction of the alert transition they report, so a
 //! crash loses none; the webhook worker delivers them afterwards.
 
+pub mod digest;
 pub mod webhook;
 
 use serde::Serialize;
@@ -216,6 +217,9 @@ async fn enqueue_webhooks(
     info: bool,
     now: Instant,
 ) -> Result<(), StoreError> {
+    if !policy::webhook_gets_alerts(role) {
+        return Ok(());
+    }
     let (alert, why) = (&news.alert, news.why);
     let endpoints = store::notify::endpoints_for(conn, household.region, role, info).await?;
     if endpoints.is_empty() {

@@ -1,6 +1,7 @@
 //! Notifications: the inbox ([`inbox`]), webhook endpoints ([`endpoints`]) and the outbox of
 //! deliveries ([`outbox`]).
 
+pub mod digest;
 mod endpoints;
 mod inbox;
 mod outbox;
