@@ -25,6 +25,7 @@ macro_rules! both {
                 }
 
                 #[tokio::test]
+                #[cfg_attr(not(zicht_postgres), ignore = "PostgreSQL suite: set ZICHT_TEST_POSTGRES_URL to a role that may create databases (README.md)")]
                 async fn postgres() {
                     if let Some(app) = $crate::helpers::TestApp::spawn_postgres().await {
                         run(app).await

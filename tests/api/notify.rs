@@ -529,6 +529,10 @@ both! {
 }
 
 #[tokio::test]
+#[cfg_attr(
+    not(zicht_postgres),
+    ignore = "PostgreSQL suite: set ZICHT_TEST_POSTGRES_URL to a role that may create databases (README.md)"
+)]
 async fn two_workers_on_postgres_deliver_each_notification_once() {
     let Some(app) = TestApp::spawn_postgres().await else {
         return;
@@ -643,6 +647,10 @@ async fn a_rule_can_repeat_sooner_than_the_region_sqlite() {
 }
 
 #[tokio::test]
+#[cfg_attr(
+    not(zicht_postgres),
+    ignore = "PostgreSQL suite: set ZICHT_TEST_POSTGRES_URL to a role that may create databases (README.md)"
+)]
 async fn a_rule_can_repeat_sooner_than_the_region_postgres() {
     let rules = rules_repeating_divergence_after_two_days();
     if let Some(app) = TestApp::spawn_postgres_with_rules(rules.path().to_owned()).await {

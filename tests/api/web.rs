@@ -271,6 +271,10 @@ async fn a_region_may_share_step_3_households_pseudonymised_sqlite() {
 }
 
 #[tokio::test]
+#[cfg_attr(
+    not(zicht_postgres),
+    ignore = "PostgreSQL suite: set ZICHT_TEST_POSTGRES_URL to a role that may create databases (README.md)"
+)]
 async fn a_region_may_share_step_3_households_pseudonymised_postgres() {
     let rules = sharing_rules();
     if let Some(app) = TestApp::spawn_postgres_with_rules(rules.path().to_owned()).await {

@@ -476,6 +476,10 @@ async fn text(client: &Client) -> String {
 }
 
 #[tokio::test]
+#[cfg_attr(
+    not(zicht_browser),
+    ignore = "browser suite: install Debian's chromium and chromium-driver (README.md)"
+)]
 async fn casemanager_records_a_score_and_the_regisseur_decides() {
     let Some((_driver, client)) = browser().await else {
         return;
@@ -896,6 +900,10 @@ async fn failed(client: &Client, name: &str) {
 }
 
 #[tokio::test]
+#[cfg_attr(
+    not(zicht_browser),
+    ignore = "browser suite: install Debian's chromium and chromium-driver (README.md)"
+)]
 async fn a_household_with_history_reads_on_a_phone_and_its_forms_guard_the_facts() {
     let Some((_driver, client)) = browser().await else {
         return;
