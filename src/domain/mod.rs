@@ -2,6 +2,7 @@
 //! the edge (HTTP, import, replay) and nowhere else.
 
 mod event;
+pub mod gemeente;
 mod trajectory;
 mod values;
 mod vocab;
