@@ -72,11 +72,18 @@ pub async fn create_user(
     now: Instant,
 ) -> Result<UserRow, AppError> {
     new.check().map_err(AppError::Invalid)?;
+    // A monitor watches a gemeente by its official name, the name households are kept under.
+    let gemeente = new
+        .gemeente
+        .as_ref()
+        .map(crate::domain::gemeente::official_place)
+        .transpose()
+        .map_err(|e| AppError::invalid("gemeente", e.to_string()))?;
     let user = store::create_user(
         tx,
         &new.username,
         new.role,
-        new.gemeente.as_ref(),
+        gemeente.as_ref(),
         new.region,
         now,
     )

@@ -17,6 +17,8 @@ pub struct Household {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub reference: Option<Reference>,
     pub region: Region,
+    /// Kept as its official CBS name ("Den Haag" becomes "'s-Gravenhage").
+    #[serde(deserialize_with = "super::gemeente::deserialize_official")]
     pub gemeente: PlaceName,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub wijk: Option<PlaceName>,

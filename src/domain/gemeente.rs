@@ -6,6 +6,8 @@
 use std::collections::HashMap;
 use std::sync::LazyLock;
 
+use super::{ParseError, PlaceName};
+
 /// One municipality: CBS code (`GM0772`), official CBS name (`Eindhoven`, `'s-Gravenhage`,
 /// `Hengelo (O.)`) and province.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -44,6 +46,26 @@ static TABLE: LazyLock<Table> = LazyLock::new(|| parse(include_str!("gemeenten.t
 pub fn official(name: &str) -> Option<Gemeente> {
     let table = &*TABLE;
     table.by_key.get(&key(name)).map(|&i| table.all[i])
+}
+
+/// The official name of the gemeente `name` names, as a place name; or why it names none.
+pub fn official_place(name: &PlaceName) -> Result<PlaceName, ParseError> {
+    match official(name.as_str()) {
+        Some(g) => Ok(g
+            .name
+            .parse()
+            .expect("every CBS name is a valid place name")),
+        None => Err(ParseError::new(
+            "must be a Dutch gemeente as CBS lists it, e.g. Eindhoven or 's-Gravenhage (Den Haag)",
+        )),
+    }
+}
+
+/// Serde for a `gemeente` field: a place name that names a gemeente, kept as its official name.
+pub fn deserialize_official<'de, D: serde::Deserializer<'de>>(d: D) -> Result<PlaceName, D::Error> {
+    use serde::Deserialize;
+    use serde::de::Error;
+    official_place(&PlaceName::deserialize(d)?).map_err(D::Error::custom)
 }
 
 /// Every gemeente in force on the reference date, sorted by name as CBS sorts them.

@@ -102,12 +102,28 @@ both! {
             h[field] = json!(bad);
             app.post(&token, path, h).await.expect_problem(StatusCode::UNPROCESSABLE_ENTITY, field);
         }
+        // A gemeente is one of CBS's list, kept under its official name.
+        let mut atlantis = household_json("H-0001");
+        atlantis["gemeente"] = json!("Atlantis");
+        let reply = app.post(&token, path, atlantis).await.expect_problem(StatusCode::UNPROCESSABLE_ENTITY, "gemeente");
+        assert!(reply.body.to_string().contains("CBS"), "{}", reply.body);
         for bad in ["0000-01-06", "1999-12-31"] {
             let mut h = household_json("H-0001");
             h["opened_at"] = json!(bad);
             app.post(&token, path, h).await.expect_problem(StatusCode::UNPROCESSABLE_ENTITY, "opened_at");
         }
         assert_eq!(app.count("households").await, 0);
+        // "den haag" is 's-Gravenhage, for a household and for the monitor who watches it alike.
+        let mut den_haag = household_json("H-0002");
+        den_haag["gemeente"] = json!(" den haag ");
+        den_haag["region"] = json!("haaglanden");
+        let created = app.post(&token, path, den_haag).await.expect(StatusCode::CREATED);
+        assert_eq!(created.body["gemeente"], "'s-Gravenhage");
+        let monitor = app.post(&token, "/api/v1/users", json!({"username": "aov-dh", "role": "gemeente_monitor", "gemeente": "Den Haag"}))
+            .await.expect(StatusCode::CREATED);
+        assert_eq!(monitor.body["gemeente"], "'s-Gravenhage");
+        app.post(&token, "/api/v1/users", json!({"username": "aov-x", "role": "gemeente_monitor", "gemeente": "Atlantis"}))
+            .await.expect_problem(StatusCode::UNPROCESSABLE_ENTITY, "gemeente");
         // A time with an offset no place on earth has is refused, not stored.
         let cm = app.user("cm1", "casemanager").await;
         app.household("H-0001", None, &["cm1"]).await;
