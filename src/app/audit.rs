@@ -131,7 +131,16 @@ pub async fn record(
     outcome: AuditOutcome,
     at: Instant,
 ) -> Result<(), StoreError> {
-    record_as(conn, Origin::Request(who), action, household, outcome, at).await
+    record_as(
+        conn,
+        Origin::Request(who),
+        action,
+        household,
+        outcome,
+        None,
+        at,
+    )
+    .await
 }
 
 /// Records an action that was allowed, for whoever did it.
@@ -142,16 +151,19 @@ pub async fn record_ok(
     household: Option<&str>,
     at: Instant,
 ) -> Result<(), StoreError> {
-    record_as(conn, origin, action, household, AuditOutcome::Ok, at).await
+    record_as(conn, origin, action, household, AuditOutcome::Ok, None, at).await
 }
 
-/// Records an action with its outcome, for whoever did it.
+/// Records an action with its outcome and, where it has one, its purpose: why it was done, as a
+/// short value that never holds free text (`acknowledge:bijschalen`; a stated reason stays where
+/// it was written, encrypted with it, and the purpose names that record).
 pub async fn record_as(
     conn: &mut Conn,
     origin: Origin<'_>,
     action: AuditAction,
     household: Option<&str>,
     outcome: AuditOutcome,
+    purpose: Option<&str>,
     at: Instant,
 ) -> Result<(), StoreError> {
     let (actor, request_id) = match origin {
@@ -174,6 +186,7 @@ pub async fn record_as(
             household,
             request_id,
             outcome,
+            purpose,
         },
     )
     .await
