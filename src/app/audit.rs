@@ -39,6 +39,8 @@ pub enum AuditAction {
     BreakGlass,
     /// The list of break-the-glass reads was read for review.
     BreakGlassList,
+    /// The metrics were asked for (audited when refused).
+    MetricsRead,
 }
 
 impl AuditAction {
@@ -71,6 +73,7 @@ impl AuditAction {
             AuditAction::UserDeactivate => "user.deactivate",
             AuditAction::BreakGlass => "household.break_glass",
             AuditAction::BreakGlassList => "break_glass.list",
+            AuditAction::MetricsRead => "metrics.read",
         }
     }
 }

@@ -36,6 +36,8 @@ pub enum Action {
     BreakGlass,
     /// Review the break-the-glass reads.
     ReviewBreakGlass,
+    /// Read the service's metrics on the main address (a metrics address of its own needs none).
+    ReadMetrics,
 }
 
 /// Which households a listing shows to an actor.
@@ -56,7 +58,7 @@ pub fn allows(actor: &Actor, action: Action, relations: &[Relation]) -> bool {
         (
             Role::Admin,
             CreateHousehold | ListHouseholds | AssignHousehold | ManageUsers | ReadAudit
-            | ManageWebhooks | ReviewBreakGlass,
+            | ManageWebhooks | ReviewBreakGlass | ReadMetrics,
         ) => true,
         // A casemanager sees and writes only the households assigned to them; a regisseur only
         // those under their regie.

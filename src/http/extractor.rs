@@ -129,6 +129,7 @@ permissions! {
     DeactivateUsers => ManageUsers, UserDeactivate;
     ReadAudit => ReadAudit, AuditRead;
     ManageWebhooks => ManageWebhooks, WebhookChange;
+    ReadMetrics => ReadMetrics, MetricsRead;
 }
 
 /// A request that writes: who asks, their `Idempotency-Key`, the resource the path names and

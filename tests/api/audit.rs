@@ -177,7 +177,7 @@ both! {
                             append_audit(&mut tx, &entry).await.unwrap();
                             tx.commit().await.unwrap();
                         } else {
-                            append_audit(&mut *db.acquire().await.unwrap(), &entry).await.unwrap();
+                            append_audit(&mut db.acquire().await.unwrap(), &entry).await.unwrap();
                         }
                     }
                 }));
