@@ -41,6 +41,17 @@ pub enum AuditAction {
     BreakGlassList,
     /// The metrics were asked for (audited when refused).
     MetricsRead,
+    /// A person's notifications were shown (API, Berichten, or pushed on the inbox stream); one
+    /// row per household they named.
+    InboxRead,
+    /// The API's inbox stream was opened (once per stream).
+    InboxStream,
+    /// An admin read the webhook endpoints or their deliveries.
+    WebhookRead,
+    /// An admin read a user's tokens (without their secrets).
+    TokenList,
+    /// Someone read who accessed a household (its access log on the situatieplaat).
+    AccessLogRead,
 }
 
 impl AuditAction {
@@ -74,6 +85,11 @@ impl AuditAction {
             AuditAction::BreakGlass => "household.break_glass",
             AuditAction::BreakGlassList => "break_glass.list",
             AuditAction::MetricsRead => "metrics.read",
+            AuditAction::InboxRead => "inbox.read",
+            AuditAction::InboxStream => "inbox.stream",
+            AuditAction::WebhookRead => "webhook.read",
+            AuditAction::TokenList => "token.list",
+            AuditAction::AccessLogRead => "household.access_log",
         }
     }
 }
@@ -96,6 +112,27 @@ impl super::AppState {
             self.clock.now(),
         )
         .await
+    }
+}
+
+impl super::AppState {
+    /// Records a read that showed `households` (in one transaction): one row for the read, and
+    /// one row for each household it named, since each is an access to that household.
+    pub async fn audit_shown<'a>(
+        &self,
+        who: &Authenticated,
+        action: AuditAction,
+        households: impl IntoIterator<Item = &'a str>,
+    ) -> Result<(), StoreError> {
+        let households: std::collections::BTreeSet<&str> = households.into_iter().collect();
+        let mut tx = self.db.begin_write().await?;
+        let now = self.clock.now();
+        record(&mut tx, who, action, None, AuditOutcome::Ok, now).await?;
+        for household in households {
+            record(&mut tx, who, action, Some(household), AuditOutcome::Ok, now).await?;
+        }
+        tx.commit().await?;
+        Ok(())
     }
 }
 

@@ -1,7 +1,7 @@
 //! Webhook endpoints and their deliveries (admins): configure, list, disable, enable again, see
 //! deliveries, redeliver (not to a disabled endpoint).
 
-use super::extractor::{Allowed, ManageWebhooks};
+use super::extractor::{Allowed, ManageWebhooks, ReadWebhooks};
 use std::sync::Arc;
 
 use axum::Json;
@@ -168,9 +168,12 @@ pub async fn create(
     responses((status = 200, body = [EndpointView]), (status = 403, body = Problem)))]
 pub async fn list(
     State(state): State<Arc<AppState>>,
-    Allowed(_who, _): Allowed<ManageWebhooks>,
+    Allowed(who, _): Allowed<ReadWebhooks>,
 ) -> Result<Json<Vec<EndpointView>>, ApiError> {
     let mut conn = state.db.acquire().await?;
+    state
+        .audit(&mut conn, &who, AuditAction::WebhookRead, None)
+        .await?;
     Ok(Json(
         store::notify::endpoints(&mut conn)
             .await?
@@ -258,7 +261,7 @@ pub struct DeliveryQuery {
     responses((status = 200, body = Page<DeliveryView>), (status = 403, body = Problem)))]
 pub async fn deliveries(
     State(state): State<Arc<AppState>>,
-    Allowed(_who, _): Allowed<ManageWebhooks>,
+    Allowed(who, _): Allowed<ReadWebhooks>,
     q: Result<Query<DeliveryQuery>, QueryRejection>,
 ) -> Result<Json<Page<DeliveryView>>, ApiError> {
     let q = query(q)?;
@@ -283,6 +286,9 @@ pub async fn deliveries(
         limit + 1,
     )
     .await?;
+    state
+        .audit(&mut conn, &who, AuditAction::WebhookRead, None)
+        .await?;
     Ok(Json(paging::page(
         rows,
         limit,

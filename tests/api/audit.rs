@@ -191,3 +191,137 @@ both! {
         assert_eq!(app.scalar("SELECT MAX(seq) FROM audit_log").await, app.count("audit_log").await);
     }
 }
+
+/// The audit rows of `actor` with `action`, as `(household, outcome)`.
+async fn rows_of(app: &TestApp, actor: &str, action: &str) -> Vec<(Option<String>, String)> {
+    let all = app
+        .get(&app.admin_token, "/api/v1/audit?limit=500")
+        .await
+        .expect(StatusCode::OK);
+    all.body["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|r| r["actor"] == actor && r["action"] == action)
+        .map(|r| {
+            (
+                r["household"].as_str().map(str::to_owned),
+                r["outcome"].as_str().unwrap().to_owned(),
+            )
+        })
+        .collect()
+}
+
+both! {
+    async fn inbox_berichten_forms_sign_in_and_admin_reads_are_audited(app: TestApp) {
+        use crate::web::{PASSWORD, browser, sign_in, with_password};
+        let cm = with_password(&app, "cm1", "casemanager").await;
+        let rg = with_password(&app, "rg1", "regisseur").await;
+        app.user("cm2", "casemanager").await;
+        app.household("H-0001", Some("rg1"), &["cm1"]).await;
+        // A change of who works on it tells its people, in their inbox, by the household's id.
+        app.put(&app.admin_token, "/api/v1/households/H-0001/assignments",
+            json!({"regisseur": "rg1", "casemanagers": ["cm1", "cm2"]})).await.expect(StatusCode::OK);
+
+        app.get(&rg, "/api/v1/inbox").await.expect(StatusCode::OK);
+        assert_eq!(rows_of(&app, "rg1", "inbox.read").await, [
+            (Some("H-0001".into()), "ok".into()), (None, "ok".into())
+        ]);
+        // The stream: once when opened, and each household it then pushes.
+        let mut stream = reqwest::Client::new().get(app.url("/api/v1/inbox/stream")).bearer_auth(&cm)
+            .send().await.unwrap();
+        assert_eq!(stream.status(), StatusCode::OK);
+        assert_eq!(rows_of(&app, "cm1", "inbox.stream").await, [(None, "ok".into())]);
+        app.put(&app.admin_token, "/api/v1/households/H-0001/assignments",
+            json!({"regisseur": "rg1", "casemanagers": ["cm1"]})).await.expect(StatusCode::OK);
+        let pushed = tokio::time::timeout(std::time::Duration::from_secs(20), async {
+            let mut text = String::new();
+            while !text.contains("event: notification") {
+                text.push_str(&String::from_utf8_lossy(&stream.chunk().await.unwrap().unwrap()));
+            }
+        }).await;
+        assert!(pushed.is_ok(), "the stream pushed the notification");
+        assert!(rows_of(&app, "cm1", "inbox.read").await.contains(&(Some("H-0001".into()), "ok".into())));
+        drop(stream);
+
+        // The pages: a failed and a good sign-in (never what was typed), Berichten, a form.
+        sign_in(&app, "cm1", "verkeerd-wachtwoord-1").await.unwrap_err();
+        let session = sign_in(&app, "cm1", PASSWORD).await.unwrap();
+        assert_eq!(rows_of(&app, "cm1", "session.sign_in").await, [(None, "ok".into()), (None, "denied".into())]);
+        let before = rows_of(&app, "cm1", "inbox.read").await.len();
+        let page = browser().get(app.url("/berichten")).header("cookie", &session).send().await.unwrap();
+        assert_eq!(page.status(), StatusCode::OK);
+        assert_eq!(rows_of(&app, "cm1", "inbox.read").await.len(), before + 2);
+        let form = browser().get(app.url("/huishoudens/H-0001/score")).header("cookie", &session).send().await.unwrap();
+        assert_eq!(form.status(), StatusCode::OK);
+        assert!(rows_of(&app, "cm1", "household.read").await.contains(&(Some("H-0001".into()), "ok".into())));
+
+        // Admin reads.
+        app.get(&app.admin_token, "/api/v1/users").await.expect(StatusCode::OK);
+        app.get(&app.admin_token, "/api/v1/users/2/tokens").await.expect(StatusCode::OK);
+        app.get(&app.admin_token, "/api/v1/webhooks").await.expect(StatusCode::OK);
+        app.get(&app.admin_token, "/api/v1/webhooks/deliveries").await.expect(StatusCode::OK);
+        assert_eq!(rows_of(&app, "admin", "user.list").await.len(), 1);
+        assert_eq!(rows_of(&app, "admin", "token.list").await.len(), 1);
+        assert_eq!(rows_of(&app, "admin", "webhook.read").await.len(), 2);
+        app.get(&cm, "/api/v1/webhooks/deliveries").await.expect_problem(StatusCode::FORBIDDEN, "");
+        assert_eq!(rows_of(&app, "cm1", "webhook.read").await, [(None, "denied".into())]);
+
+        let log = app.get(&app.admin_token, "/api/v1/audit?limit=500").await.expect(StatusCode::OK).text;
+        assert!(!log.contains(PASSWORD) && !log.contains("verkeerd-wachtwoord"));
+    }
+
+    async fn a_decision_is_audited_with_its_purpose_and_never_its_reason(app: TestApp) {
+        let cm = app.user("cm1", "casemanager").await;
+        let rg = app.user("rg1", "regisseur").await;
+        app.household("H-0001", Some("rg1"), &["cm1"]).await;
+        app.score(&cm, "H-0001", "professional", 8, "2025-01-06T10:00:00+01:00").await.expect(StatusCode::CREATED);
+        app.score(&cm, "H-0001", "slachtoffer", 2, "2025-01-06T10:00:00+01:00").await.expect(StatusCode::CREATED);
+        let id = app.scalar("SELECT id FROM alerts WHERE rule = 'uiteenlopende-scores'").await;
+        app.post(&rg, &format!("/api/v1/alerts/{id}/acknowledge"),
+            json!({"decision": "bijschalen", "reason": "Slachtoffer apart gesproken"})).await.expect(StatusCode::OK);
+        let rows = audit_rows(&app, "H-0001").await;
+        let decided = rows.iter().find(|r| r["action"] == "alert.acknowledge").unwrap();
+        assert_eq!(decided["purpose"], format!("alert:{id}:bijschalen"));
+        let text = serde_json::to_string(&rows).unwrap();
+        assert!(!text.contains("apart gesproken"));
+    }
+}
+
+both! {
+    async fn the_regisseur_sees_who_accessed_their_household(app: TestApp) {
+        use crate::web::{PASSWORD, browser, sign_in, with_password};
+        let cm = with_password(&app, "cm1", "casemanager").await;
+        with_password(&app, "rg1", "regisseur").await;
+        app.household("H-0001", Some("rg1"), &["cm1"]).await;
+        app.get(&cm, "/api/v1/households/H-0001/timeline").await.expect(StatusCode::OK);
+        let open = |session: String, path: &'static str| {
+            let app = &app;
+            async move {
+                let reply = browser().get(app.url(path)).header("cookie", session).send().await.unwrap();
+                (reply.status(), reply.text().await.unwrap())
+            }
+        };
+        let regisseur = sign_in(&app, "rg1", PASSWORD).await.unwrap();
+        let casemanager = sign_in(&app, "cm1", PASSWORD).await.unwrap();
+
+        let (_, plaat) = open(regisseur.clone(), "/huishoudens/H-0001").await;
+        assert!(plaat.contains("href=\"/huishoudens/H-0001/toegang\""));
+        let (status, log) = open(regisseur.clone(), "/huishoudens/H-0001/toegang").await;
+        assert_eq!(status, StatusCode::OK);
+        assert!(log.contains("Wie heeft"));
+        let row = log.split("<tr>").find(|r| r.contains("tijdlijn bekeken")).expect("cm1's read is listed");
+        assert!(row.contains("cm1") && row.contains("toegestaan"), "{row}");
+        // Reading it is itself in the log, and shows there next time.
+        assert_eq!(rows_of(&app, "rg1", "household.access_log").await, [(Some("H-0001".into()), "ok".into())]);
+        let (_, again) = open(regisseur, "/huishoudens/H-0001/toegang").await;
+        assert!(again.contains("deze toegangslijst bekeken"));
+
+        // Its casemanager reads the household, but not who else did; the refusal is audited.
+        let (_, plaat) = open(casemanager.clone(), "/huishoudens/H-0001").await;
+        assert!(!plaat.contains("/toegang"));
+        let (status, _) = open(casemanager, "/huishoudens/H-0001/toegang").await;
+        assert_eq!(status, StatusCode::NOT_FOUND);
+        assert_eq!(rows_of(&app, "cm1", "household.access_log").await, [(Some("H-0001".into()), "denied".into())]);
+    }
+}

@@ -1,10 +1,12 @@
 //! "Mijn huishoudens" (the list), the household page ([`situatieplaat`]) and the forms that
 //! record events ([`event_forms`]).
 
+mod access_log;
 mod event_forms;
 mod situatieplaat;
 mod timeline;
 
+pub(super) use access_log::access_log;
 pub(super) use event_forms::{form, submit};
 pub(super) use situatieplaat::show;
 
