@@ -16,7 +16,10 @@ CREATE TABLE audit_chain (
     seq           INTEGER NOT NULL,
     last_id       INTEGER NOT NULL,
     hash          TEXT NOT NULL,
-    legacy_max_id INTEGER NOT NULL
+    legacy_max_id INTEGER NOT NULL,
+    -- The last day (Europe/Amsterdam, YYYY-MM-DD) the head was logged and sent to the `audit`
+    -- webhooks: once a day, by one instance.
+    published_on  TEXT
 );
 INSERT INTO audit_chain (id, seq, last_id, hash, legacy_max_id)
 SELECT 1, 0, 0, '0000000000000000000000000000000000000000000000000000000000000000',

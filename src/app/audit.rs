@@ -136,6 +136,40 @@ impl super::AppState {
     }
 }
 
+/// The webhook role of endpoints that receive the audit chain's head once a day (and nothing but
+/// it and the heartbeats: no rule notifies this role).
+pub const HEAD_ROLE: &str = "audit";
+
+/// Once a day (the scheduler's first run on a new Amsterdam day, in one instance of all that share
+/// the database): logs the head of the audit chain and queues it for the `audit` webhooks, so that
+/// a copy outside the database shows a rewrite of the whole chain. Answers the head published.
+pub async fn publish_head(
+    app: &super::AppState,
+    now: Instant,
+) -> Result<Option<store::ChainHead>, StoreError> {
+    let day = now.local_date().to_wire();
+    let mut tx = app.db.begin_write().await?;
+    if !store::claim_audit_publication(&mut tx, &day).await? {
+        return Ok(None);
+    }
+    let head = store::audit_head(&mut tx).await?;
+    let payload = serde_json::json!({
+        "type": "audit.head",
+        "at": now,
+        "row": head.id,
+        "seq": head.seq,
+        "hash": head.hash,
+    })
+    .to_string();
+    let queued = store::enqueue_audit_head(&mut tx, HEAD_ROLE, &day, &payload, now).await?;
+    tx.commit().await?;
+    if queued > 0 {
+        app.outbox.notify_one();
+    }
+    tracing::info!(row = head.id, seq = head.seq, hash = %head.hash, "audit chain head");
+    Ok(Some(head))
+}
+
 /// Who a use case acts for.
 #[derive(Debug, Clone, Copy)]
 pub enum Origin<'a> {

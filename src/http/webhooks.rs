@@ -31,7 +31,8 @@ pub struct EndpointView {
     #[serde(skip_serializing_if = "Option::is_none")]
     region: Option<Region>,
     /// The role it stands for: `regisseur`, `casemanager`, `specialist_pool`, `veilig_thuis`,
-    /// `gemeente_monitor`, or an escalation level such as `teamcoordinator`.
+    /// `gemeente_monitor`, an escalation level such as `teamcoordinator`, or `audit` (the audit
+    /// chain's head once a day, nothing else).
     role: String,
     /// Whether it also receives info-level reminders (kept off the webhooks by default).
     include_info: bool,
@@ -102,14 +103,17 @@ pub async fn create(
         ));
     }
     let ladder = state.rules().escalation_roles();
-    let known =
-        crate::engine::NotifyRole::WIRE.contains(&new.role.as_str()) || ladder.contains(&new.role);
+    // `audit` receives the audit chain's head once a day, and no alert.
+    let known = crate::engine::NotifyRole::WIRE.contains(&new.role.as_str())
+        || ladder.contains(&new.role)
+        || new.role == audit::HEAD_ROLE;
     if !known {
         let mut allowed: Vec<String> = crate::engine::NotifyRole::WIRE
             .iter()
             .map(|s| (*s).to_owned())
             .collect();
         allowed.extend(ladder);
+        allowed.push(audit::HEAD_ROLE.to_owned());
         return Err(ApiError::invalid(
             "role",
             format!(

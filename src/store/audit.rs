@@ -206,6 +206,57 @@ async fn append_in(conn: &mut Conn, entry: &AuditEntry<'_>) -> Result<(), StoreE
     move_head(conn, &ChainHead { seq, id, hash }).await
 }
 
+/// Claims the publication of the head for `day`: true for the one caller (of every instance) that
+/// moves the last day published to `day`.
+pub async fn claim_publication(conn: &mut Conn, day: &str) -> Result<bool, StoreError> {
+    let last: Option<String> =
+        sqlx::query_scalar("SELECT published_on FROM audit_chain WHERE id = 1")
+            .fetch_one(&mut *conn)
+            .await?;
+    if last.as_deref() == Some(day) {
+        return Ok(false);
+    }
+    let claimed = sqlx::query(
+        "UPDATE audit_chain SET published_on = $1
+         WHERE id = 1 AND (published_on IS NULL OR published_on <> $1)",
+    )
+    .bind(day)
+    .execute(&mut *conn)
+    .await?;
+    Ok(claimed.rows_affected() == 1)
+}
+
+/// Queues `payload` (the head) for every active webhook endpoint of `role`, once per endpoint and
+/// `day` (the outbox's insert, as for heartbeats: `message_id` names the endpoint and the day).
+pub async fn enqueue_head(
+    conn: &mut Conn,
+    role: &str,
+    day: &str,
+    payload: &str,
+    now: Instant,
+) -> Result<u64, StoreError> {
+    let ids: Vec<i64> =
+        sqlx::query_scalar("SELECT id FROM webhook_endpoints WHERE active = 1 AND role = $1")
+            .bind(role)
+            .fetch_all(&mut *conn)
+            .await?;
+    let mut queued = 0;
+    for id in ids {
+        queued += sqlx::query(
+            "INSERT INTO outbox (message_id, endpoint_id, payload, status, attempts, next_attempt_ms, created_at_ms)
+             VALUES ($1, $2, $3, 'pending', 0, $4, $4) ON CONFLICT DO NOTHING",
+        )
+        .bind(format!("audit_head_{id}_{day}"))
+        .bind(id)
+        .bind(payload)
+        .bind(now.millis())
+        .execute(&mut *conn)
+        .await?
+        .rows_affected();
+    }
+    Ok(queued)
+}
+
 /// Gives the rows written before the chain existed (migration 0013) their place in it, once, in
 /// id order. Runs after every migration; with nothing left to chain it does nothing.
 pub async fn chain_legacy(conn: &mut Conn) -> Result<u64, StoreError> {

@@ -29,6 +29,7 @@ pub use alerts::{
 };
 pub use audit::{
     AuditEntry, AuditOutcome, AuditRow, BreakKind, ChainBreak, ChainHead, append as append_audit,
+    claim_publication as claim_audit_publication, enqueue_head as enqueue_audit_head,
     head as audit_head, list as list_audit, verify as verify_audit,
 };
 pub use households::{

@@ -325,3 +325,44 @@ both! {
         assert_eq!(rows_of(&app, "cm1", "household.access_log").await, [(Some("H-0001".into()), "denied".into())]);
     }
 }
+
+both! {
+    async fn the_head_is_logged_and_sent_to_audit_webhooks_once_a_day(app: TestApp) {
+        use zicht::app::audit::publish_head;
+        use zicht::clock::Clock;
+        let logs = crate::helpers::captured_logs();
+        app.post(&app.admin_token, "/api/v1/webhooks",
+            json!({"url": "http://127.0.0.1:9/kluis", "role": "audit"})).await.expect(StatusCode::CREATED);
+        app.post(&app.admin_token, "/api/v1/webhooks",
+            json!({"url": "http://127.0.0.1:9/vt", "role": "veilig_thuis"})).await.expect(StatusCode::CREATED);
+        app.post(&app.admin_token, "/api/v1/webhooks",
+            json!({"url": "http://127.0.0.1:9/x", "role": "auditor"})).await
+            .expect_problem(StatusCode::UNPROCESSABLE_ENTITY, "role");
+
+        let head = publish_head(&app.state, app.clock.now()).await.unwrap().expect("published today");
+        let mut conn = app.state.db.acquire().await.unwrap();
+        assert_eq!(zicht::store::audit_head(&mut conn).await.unwrap(), head);
+        assert!(head.seq > 0 && head.hash.len() == 64);
+        // Once a day, however often the scheduler runs.
+        assert_eq!(publish_head(&app.state, app.clock.now()).await.unwrap(), None);
+        let payloads: Vec<String> = sqlx::query_scalar(
+            "SELECT o.payload FROM outbox o JOIN webhook_endpoints e ON e.id = o.endpoint_id
+             WHERE e.role = 'audit' ORDER BY o.id")
+            .fetch_all(&mut *conn).await.unwrap();
+        assert_eq!(payloads.len(), 1);
+        let sent: serde_json::Value = serde_json::from_str(&payloads[0]).unwrap();
+        assert_eq!(sent["type"], "audit.head");
+        assert_eq!(sent["hash"], head.hash);
+        assert_eq!(sent["row"], head.id);
+        assert_eq!(app.scalar("SELECT COUNT(*) FROM outbox WHERE payload LIKE '%audit.head%'").await, 1,
+            "only the audit endpoint gets the head");
+        let logged = String::from_utf8_lossy(&logs.lock().unwrap()).into_owned();
+        assert!(logged.contains(&format!("hash={}", head.hash)), "the head is in the log");
+
+        app.clock.advance(jiff::SignedDuration::from_hours(24));
+        app.get(&app.admin_token, "/api/v1/users").await.expect(StatusCode::OK);
+        let next = publish_head(&app.state, app.clock.now()).await.unwrap().expect("a new day");
+        assert!(next.seq > head.seq);
+        assert_eq!(app.scalar("SELECT COUNT(*) FROM outbox WHERE payload LIKE '%audit.head%'").await, 2);
+    }
+}
