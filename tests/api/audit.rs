@@ -366,3 +366,33 @@ both! {
         assert_eq!(app.scalar("SELECT COUNT(*) FROM outbox WHERE payload LIKE '%audit.head%'").await, 2);
     }
 }
+
+both! {
+    async fn rows_from_before_the_chain_are_chained_once_and_later_unchained_rows_never(app: TestApp) {
+        app.user("cm1", "casemanager").await;
+        // Rows as the service wrote them before migration 0013: no place in the chain, and the
+        // migration recorded them as the rows to chain.
+        let columns = "at_ms, actor, action, household_id, outcome";
+        for household in ["H-0001", "H-0002"] {
+            app.execute(&format!(
+                "INSERT INTO audit_log ({columns}) VALUES (1736150400000, 'cm1', 'household.read', '{household}', 'ok')"
+            )).await.unwrap();
+        }
+        app.execute("UPDATE audit_chain SET legacy_max_id = (SELECT MAX(id) FROM audit_log)").await.unwrap();
+        assert!(matches!(verify(&app).await, Err((_, BreakKind::Forged(_)))));
+        // Nor may anyone but the chaining touch them: content stays as it was.
+        assert!(app.execute("UPDATE audit_log SET actor = 'x' WHERE hash IS NULL").await.is_err());
+
+        app.state.db.migrate().await.unwrap();
+        assert_eq!(verify(&app).await, Ok(()));
+        assert_eq!(app.scalar("SELECT COUNT(*) FROM audit_log WHERE hash IS NULL").await, 0);
+        // Chained once: a row written without a hash afterwards is a forgery, and stays one.
+        app.execute(&format!(
+            "INSERT INTO audit_log ({columns}) VALUES (1736150400000, 'cm1', 'household.read', 'H-0003', 'ok')"
+        )).await.unwrap();
+        let forged = app.scalar("SELECT MAX(id) FROM audit_log").await;
+        app.state.db.migrate().await.unwrap();
+        assert!(matches!(verify(&app).await, Err((id, BreakKind::Forged(_))) if id == forged));
+        assert!(app.execute(&format!("UPDATE audit_log SET seq = 999 WHERE id = {forged}")).await.is_err());
+    }
+}
