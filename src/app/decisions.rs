@@ -189,6 +189,9 @@ async fn record(
     };
     store::update_alert(tx, current.id, &update, now).await?;
     store::append_transition(tx, current.id, &transition, now).await?;
+    alerting::reconcile(tx, &app.rules(), &current.household, now).await?;
+    // Audited last: on PostgreSQL the append holds the audit chain's head until the commit, so
+    // nothing after it may wait on a row another writer holds while it waits for the head.
     // The why: the decision taken on which alert; its reason stays with the alert's transition.
     let purpose = format!(
         "alert:{}:{}",
@@ -205,7 +208,6 @@ async fn record(
         now,
     )
     .await?;
-    alerting::reconcile(tx, &app.rules(), &current.household, now).await?;
     store::alert(tx, current.id)
         .await?
         .ok_or(AppError::NotFound("alert"))

@@ -116,19 +116,20 @@ async fn head_locked(conn: &mut Conn) -> Result<ChainHead, StoreError> {
     } else {
         "SELECT seq, last_id, hash FROM audit_chain WHERE id = 1"
     };
-    let row = sqlx::query(sql).fetch_one(&mut *conn).await?;
-    Ok(ChainHead {
-        seq: row.try_get("seq")?,
-        id: row.try_get("last_id")?,
-        hash: row.try_get("hash")?,
-    })
+    read_head(conn, sql).await
 }
 
 /// The head of the chain as recorded.
 pub async fn head(conn: &mut Conn) -> Result<ChainHead, StoreError> {
-    let row = sqlx::query("SELECT seq, last_id, hash FROM audit_chain WHERE id = 1")
-        .fetch_one(&mut *conn)
-        .await?;
+    read_head(
+        conn,
+        "SELECT seq, last_id, hash FROM audit_chain WHERE id = 1",
+    )
+    .await
+}
+
+async fn read_head(conn: &mut Conn, sql: &'static str) -> Result<ChainHead, StoreError> {
+    let row = sqlx::query(sql).fetch_one(&mut *conn).await?;
     Ok(ChainHead {
         seq: row.try_get("seq")?,
         id: row.try_get("last_id")?,
@@ -242,17 +243,8 @@ pub async fn enqueue_head(
             .await?;
     let mut queued = 0;
     for id in ids {
-        queued += sqlx::query(
-            "INSERT INTO outbox (message_id, endpoint_id, payload, status, attempts, next_attempt_ms, created_at_ms)
-             VALUES ($1, $2, $3, 'pending', 0, $4, $4) ON CONFLICT DO NOTHING",
-        )
-        .bind(format!("audit_head_{id}_{day}"))
-        .bind(id)
-        .bind(payload)
-        .bind(now.millis())
-        .execute(&mut *conn)
-        .await?
-        .rows_affected();
+        let message_id = format!("audit_head_{id}_{day}");
+        queued += super::notify::enqueue_once(conn, &message_id, id, payload, now).await?;
     }
     Ok(queued)
 }
@@ -542,12 +534,13 @@ pub async fn list(
     before: Option<i64>,
     limit: i64,
 ) -> Result<Vec<AuditRow>, StoreError> {
-    let rows = sqlx::query(
-        "SELECT id, at_ms, actor, action, household_id, request_id, outcome, purpose
-         FROM audit_log
+    let rows = sqlx::query(concat!(
+        "SELECT ",
+        columns!(),
+        " FROM audit_log
          WHERE ($1 = '' OR household_id = $1) AND id < $2
-         ORDER BY id DESC LIMIT $3",
-    )
+         ORDER BY id DESC LIMIT $3"
+    ))
     .bind(household.unwrap_or("").to_owned())
     .bind(before.unwrap_or(i64::MAX))
     .bind(limit)
@@ -555,16 +548,16 @@ pub async fn list(
     .await?;
     rows.iter()
         .map(|row| {
+            let row = stored(row)?;
             Ok(AuditRow {
-                id: row.try_get("id")?,
-                at: Instant::from_millis(row.try_get("at_ms")?)
-                    .map_err(|e| corrupt("audit at", e))?,
-                actor: row.try_get("actor")?,
-                action: row.try_get("action")?,
-                household: row.try_get("household_id")?,
-                request_id: row.try_get("request_id")?,
-                outcome: row.try_get("outcome")?,
-                purpose: row.try_get("purpose")?,
+                id: row.id,
+                at: Instant::from_millis(row.at_ms).map_err(|e| corrupt("audit at", e))?,
+                actor: row.actor,
+                action: row.action,
+                household: row.household,
+                request_id: row.request_id,
+                outcome: row.outcome,
+                purpose: row.purpose,
             })
         })
         .collect()

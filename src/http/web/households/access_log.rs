@@ -136,30 +136,3 @@ fn what(action: &str) -> &str {
         other => other,
     }
 }
-
-#[cfg(test)]
-mod tests {
-    #[test]
-    fn every_action_on_a_household_has_a_dutch_name() {
-        use crate::app::audit::AuditAction::*;
-        for action in [
-            HouseholdCreate,
-            HouseholdList,
-            HouseholdRead,
-            TimelineRead,
-            EventCreate,
-            AssignmentSet,
-            ReportCreate,
-            AlertList,
-            AlertRead,
-            AlertAcknowledge,
-            AlertSilence,
-            LiveOpen,
-            AgendaRead,
-            InboxRead,
-            AccessLogRead,
-        ] {
-            assert_ne!(super::what(action.as_str()), action.as_str(), "{action:?}");
-        }
-    }
-}
