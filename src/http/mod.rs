@@ -176,7 +176,7 @@ pub(crate) fn openapi() -> &'static utoipa::openapi::OpenApi {
     info(
         title = "zicht",
         description = "Keeps sight of safety in households with structural domestic violence (MDA++). \
-                       Every endpoint but /healthz, /readyz and /metrics needs a bearer token. \
+                       Every endpoint but /healthz and /readyz needs a bearer token (/metrics an admin's). \
                        Creating requests accept an Idempotency-Key header. Errors are application/problem+json."
     ),
     modifiers(&BearerAuth),
