@@ -396,3 +396,21 @@ both! {
         assert!(app.execute(&format!("UPDATE audit_log SET seq = 999 WHERE id = {forged}")).await.is_err());
     }
 }
+
+both! {
+    async fn a_list_is_a_read_of_every_household_it_shows(app: TestApp) {
+        let cm = app.user("cm1", "casemanager").await;
+        app.household("H-0001", None, &["cm1"]).await;
+        app.household("H-0002", None, &["cm1"]).await;
+        app.household("H-0003", None, &[]).await;
+        app.get(&cm, "/api/v1/households").await.expect(StatusCode::OK);
+        let mut rows = rows_of(&app, "cm1", "household.list").await;
+        rows.sort();
+        assert_eq!(rows, [
+            (None, "ok".into()), (Some("H-0001".into()), "ok".into()), (Some("H-0002".into()), "ok".into())
+        ]);
+        // An admin's list of every household is a read of each, which its regisseur will see.
+        app.get(&app.admin_token, "/api/v1/households?limit=2").await.expect(StatusCode::OK);
+        assert_eq!(rows_of(&app, "admin", "household.list").await.len(), 3, "the read and the two shown");
+    }
+}

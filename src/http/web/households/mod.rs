@@ -16,7 +16,7 @@ use axum::extract::State;
 use axum::response::Response;
 use maud::html;
 
-use super::{WebUser, audited, layout, page, page_error};
+use super::{WebUser, layout, page, page_error};
 use crate::app::audit::AuditAction;
 use crate::app::{access, events};
 use crate::auth::policy::{self, Action, HouseholdScope};
@@ -106,8 +106,12 @@ pub(super) async fn list(State(state): State<Arc<AppState>>, user: WebUser) -> R
             Err(e) => return page_error(e),
         }
     }
-    if let Err(e) = audited(&state, &user.who, AuditAction::HouseholdList, None).await {
-        return page_error(e);
+    let shown = rows.iter().map(|(h, _)| h.household.id.as_str());
+    if let Err(e) = state
+        .audit_shown(&user.who, AuditAction::HouseholdList, shown)
+        .await
+    {
+        return page_error(e.into());
     }
     page(layout(
         "Mijn huishoudens",
