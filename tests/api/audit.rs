@@ -414,3 +414,25 @@ both! {
         assert_eq!(rows_of(&app, "admin", "household.list").await.len(), 3, "the read and the two shown");
     }
 }
+
+both! {
+    async fn a_break_the_glass_read_carries_its_purpose_and_shows_to_the_regisseur(app: TestApp) {
+        use crate::web::{PASSWORD, browser, sign_in, with_password};
+        with_password(&app, "rg1", "regisseur").await;
+        let vt = app.user("vt-bzo", "veilig_thuis").await;
+        app.household("H-0001", Some("rg1"), &[]).await;
+        let reason = "Nieuwe melding politie, nacht";
+        app.post(&vt, "/api/v1/households/H-0001/break-glass", json!({"reason": reason}))
+            .await.expect(StatusCode::CREATED);
+        let rows = audit_rows(&app, "H-0001").await;
+        let glass = rows.iter().find(|r| r["action"] == "household.break_glass").unwrap();
+        let id = app.scalar("SELECT MAX(id) FROM glass_access").await;
+        assert_eq!(glass["purpose"], format!("glass:{id}"));
+        assert!(!serde_json::to_string(&rows).unwrap().contains(reason));
+        let session = sign_in(&app, "rg1", PASSWORD).await.unwrap();
+        let page = browser().get(app.url("/huishoudens/H-0001/toegang")).header("cookie", session)
+            .send().await.unwrap().text().await.unwrap();
+        let row = page.split("<tr>").find(|r| r.contains("vt-bzo")).expect("the read is listed");
+        assert!(row.contains("ingezien zonder toewijzing"), "{row}");
+    }
+}

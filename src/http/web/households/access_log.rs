@@ -133,6 +133,8 @@ fn what(action: &str) -> &str {
         "agenda.read" => "op de agenda van het casusoverleg",
         "inbox.read" => "in berichten getoond",
         "household.access_log" => "deze toegangslijst bekeken",
+        "household.break_glass" => "ingezien zonder toewijzing, met opgegeven reden",
+        "break_glass.list" => "inzage zonder toewijzing nagekeken",
         other => other,
     }
 }

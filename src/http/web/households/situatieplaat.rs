@@ -7,6 +7,7 @@ use axum::extract::{Path, Query, State};
 use axum::response::Response;
 use maud::{Markup, PreEscaped, html};
 
+use crate::app::access;
 use crate::app::audit::AuditAction;
 use crate::auth::policy::{self, Action};
 use crate::domain::Decision;
@@ -87,7 +88,7 @@ async fn render(state: Arc<AppState>, user: WebUser, raw: String, query: PageQue
             }
         }
         let listed = store::open_alerts(&mut conn, &id).await?;
-        let relations = store::relation_of(&mut conn, id.as_str(), user.actor().user_id).await?;
+        let relations = access::relations(&mut conn, &user.who, id.as_str()).await?;
         let sees_access = policy::allows(user.actor(), Action::ReadAccessLog, &relations);
         Ok::<_, ApiError>((hist, ids, alerts, decisions, listed, sees_access))
     };
