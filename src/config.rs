@@ -42,6 +42,12 @@ pub struct Settings {
     pub reports_per_reference_per_day: u32,
     /// How long a break-the-glass read lasts, in hours (`ZICHT_BREAK_GLASS_HOURS`).
     pub break_glass_hours: u32,
+    /// zicht is reached over HTTPS only, through a proxy that ends TLS (`ZICHT_BEHIND_TLS`):
+    /// responses then carry `Strict-Transport-Security`.
+    pub behind_tls: bool,
+    /// Serve `/metrics` on this address of its own, without a token, and not on `listen`
+    /// (`ZICHT_METRICS_LISTEN`). Unset, `/metrics` is on `listen` for an admin's token only.
+    pub metrics_listen: Option<SocketAddr>,
 }
 
 impl Default for Settings {
@@ -65,12 +71,14 @@ impl Default for Settings {
             reports_per_reference_per_day: 5,
             // Long enough for a crisis night shift's assessment, short enough to lapse by itself.
             break_glass_hours: 3,
+            behind_tls: false,
+            metrics_listen: None,
         }
     }
 }
 
 /// The settings that `ZICHT_<KEY>` may set; other `ZICHT_*` variables belong to tools around zicht.
-const KEYS: [&str; 14] = [
+const KEYS: [&str; 16] = [
     "cookie_secure",
     "break_glass_hours",
     "token_days",
@@ -85,6 +93,8 @@ const KEYS: [&str; 14] = [
     "max_body_bytes",
     "db_pool_size",
     "log_json",
+    "behind_tls",
+    "metrics_listen",
 ];
 
 #[derive(Debug, thiserror::Error)]

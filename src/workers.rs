@@ -8,11 +8,11 @@ use std::time::Duration;
 use tokio_util::sync::CancellationToken;
 
 use crate::app::notify::{digest, webhook};
-use crate::app::{AppState, alerting, reports};
+use crate::app::{AppState, alerting, audit, reports};
 use crate::store::{self, StoreError};
 
 /// The scheduler: attaches new reports to their households, evaluates due households (at once on start, which catches up deadlines missed
-/// while zicht was down), then sleeps until the earliest due time, a new event, or at most a
+/// while zicht was down), publishes the audit head once a day, then sleeps until the earliest due time, a new event, or at most a
 /// minute, until cancelled.
 pub async fn scheduler(state: Arc<AppState>, shutdown: CancellationToken) {
     loop {
@@ -22,6 +22,9 @@ pub async fn scheduler(state: Arc<AppState>, shutdown: CancellationToken) {
         }
         if let Err(e) = alerting::run_due(&state, now).await {
             tracing::error!(error = %e, "scheduler run failed; retrying");
+        }
+        if let Err(e) = audit::publish_head(&state, now).await {
+            tracing::error!(error = %e, "cannot publish the audit head; retrying");
         }
         let wait = match next_wait(&state).await {
             Ok(wait) => wait,

@@ -181,17 +181,13 @@ pub async fn agenda(
             .then_with(|| b.meldingen.len().cmp(&a.meldingen.len()))
             .then_with(|| a.household.id.as_str().cmp(b.household.id.as_str()))
     });
-    app.audit(&mut conn, who, AuditAction::AgendaRead, None)
-        .await?;
-    for item in &items {
-        app.audit(
-            &mut conn,
-            who,
-            AuditAction::AgendaRead,
-            Some(item.household.id.as_str()),
-        )
-        .await?;
-    }
+    drop(conn);
+    app.audit_shown(
+        who,
+        AuditAction::AgendaRead,
+        items.iter().map(|i| i.household.id.as_str()),
+    )
+    .await?;
     Ok(Agenda { since, now, items })
 }
 

@@ -39,6 +39,19 @@ pub enum AuditAction {
     BreakGlass,
     /// The list of break-the-glass reads was read for review.
     BreakGlassList,
+    /// The metrics were asked for (audited when refused).
+    MetricsRead,
+    /// A person's notifications were shown (API, Berichten, or pushed on the inbox stream); one
+    /// row per household they named.
+    InboxRead,
+    /// The API's inbox stream was opened (once per stream).
+    InboxStream,
+    /// An admin read the webhook endpoints or their deliveries.
+    WebhookRead,
+    /// An admin read a user's tokens (without their secrets).
+    TokenList,
+    /// Someone read who accessed a household (its access log on the situatieplaat).
+    AccessLogRead,
 }
 
 impl AuditAction {
@@ -71,6 +84,12 @@ impl AuditAction {
             AuditAction::UserDeactivate => "user.deactivate",
             AuditAction::BreakGlass => "household.break_glass",
             AuditAction::BreakGlassList => "break_glass.list",
+            AuditAction::MetricsRead => "metrics.read",
+            AuditAction::InboxRead => "inbox.read",
+            AuditAction::InboxStream => "inbox.stream",
+            AuditAction::WebhookRead => "webhook.read",
+            AuditAction::TokenList => "token.list",
+            AuditAction::AccessLogRead => "household.access_log",
         }
     }
 }
@@ -94,6 +113,61 @@ impl super::AppState {
         )
         .await
     }
+}
+
+impl super::AppState {
+    /// Records a read that showed `households` (in one transaction): one row for the read, and
+    /// one row for each household it named, since each is an access to that household.
+    pub async fn audit_shown<'a>(
+        &self,
+        who: &Authenticated,
+        action: AuditAction,
+        households: impl IntoIterator<Item = &'a str>,
+    ) -> Result<(), StoreError> {
+        let households: std::collections::BTreeSet<&str> = households.into_iter().collect();
+        let mut tx = self.db.begin_write().await?;
+        let now = self.clock.now();
+        record(&mut tx, who, action, None, AuditOutcome::Ok, now).await?;
+        for household in households {
+            record(&mut tx, who, action, Some(household), AuditOutcome::Ok, now).await?;
+        }
+        tx.commit().await?;
+        Ok(())
+    }
+}
+
+/// The webhook role of endpoints that receive the audit chain's head once a day (and nothing but
+/// it and the heartbeats: no rule notifies this role).
+pub const HEAD_ROLE: &str = "audit";
+
+/// Once a day (the scheduler's first run on a new Amsterdam day, in one instance of all that share
+/// the database): logs the head of the audit chain and queues it for the `audit` webhooks, so that
+/// a copy outside the database shows a rewrite of the whole chain. Answers the head published.
+pub async fn publish_head(
+    app: &super::AppState,
+    now: Instant,
+) -> Result<Option<store::ChainHead>, StoreError> {
+    let day = now.local_date().to_wire();
+    let mut tx = app.db.begin_write().await?;
+    if !store::claim_audit_publication(&mut tx, &day).await? {
+        return Ok(None);
+    }
+    let head = store::audit_head(&mut tx).await?;
+    let payload = serde_json::json!({
+        "type": "audit.head",
+        "at": now,
+        "row": head.id,
+        "seq": head.seq,
+        "hash": head.hash,
+    })
+    .to_string();
+    let queued = store::enqueue_audit_head(&mut tx, HEAD_ROLE, &day, &payload, now).await?;
+    tx.commit().await?;
+    if queued > 0 {
+        app.outbox.notify_one();
+    }
+    tracing::info!(row = head.id, seq = head.seq, hash = %head.hash, "audit chain head");
+    Ok(Some(head))
 }
 
 /// Who a use case acts for.
@@ -131,7 +205,16 @@ pub async fn record(
     outcome: AuditOutcome,
     at: Instant,
 ) -> Result<(), StoreError> {
-    record_as(conn, Origin::Request(who), action, household, outcome, at).await
+    record_as(
+        conn,
+        Origin::Request(who),
+        action,
+        household,
+        outcome,
+        None,
+        at,
+    )
+    .await
 }
 
 /// Records an action that was allowed, for whoever did it.
@@ -142,16 +225,19 @@ pub async fn record_ok(
     household: Option<&str>,
     at: Instant,
 ) -> Result<(), StoreError> {
-    record_as(conn, origin, action, household, AuditOutcome::Ok, at).await
+    record_as(conn, origin, action, household, AuditOutcome::Ok, None, at).await
 }
 
-/// Records an action with its outcome, for whoever did it.
+/// Records an action with its outcome and, where it has one, its purpose: why it was done, as a
+/// short value that never holds free text (`acknowledge:bijschalen`; a stated reason stays where
+/// it was written, encrypted with it, and the purpose names that record).
 pub async fn record_as(
     conn: &mut Conn,
     origin: Origin<'_>,
     action: AuditAction,
     household: Option<&str>,
     outcome: AuditOutcome,
+    purpose: Option<&str>,
     at: Instant,
 ) -> Result<(), StoreError> {
     let (actor, request_id) = match origin {
@@ -174,6 +260,7 @@ pub async fn record_as(
             household,
             request_id,
             outcome,
+            purpose,
         },
     )
     .await

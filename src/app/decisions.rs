@@ -7,7 +7,9 @@ use super::audit::{self, AuditAction, Origin};
 use super::{AppError, AppState, Invalid, alerting};
 use crate::auth::Authenticated;
 use crate::domain::{Decision, FreeText, Instant, LocalDate, Specialism};
-use crate::store::{self, AlertRow, AlertState, AlertUpdate, Transition, TransitionWhy, Tx};
+use crate::store::{
+    self, AlertRow, AlertState, AlertUpdate, AuditOutcome, Transition, TransitionWhy, Tx,
+};
 
 /// A silence ends within this many days (a year, leap day included): an alert is never out of
 /// sight for longer.
@@ -187,15 +189,25 @@ async fn record(
     };
     store::update_alert(tx, current.id, &update, now).await?;
     store::append_transition(tx, current.id, &transition, now).await?;
-    audit::record_ok(
+    alerting::reconcile(tx, &app.rules(), &current.household, now).await?;
+    // Audited last: on PostgreSQL the append holds the audit chain's head until the commit, so
+    // nothing after it may wait on a row another writer holds while it waits for the head.
+    // The why: the decision taken on which alert; its reason stays with the alert's transition.
+    let purpose = format!(
+        "alert:{}:{}",
+        current.id,
+        transition.decision.as_deref().unwrap_or("silence")
+    );
+    audit::record_as(
         tx,
         Origin::Request(who),
         audit_action,
         Some(current.household.as_str()),
+        AuditOutcome::Ok,
+        Some(&purpose),
         now,
     )
     .await?;
-    alerting::reconcile(tx, &app.rules(), &current.household, now).await?;
     store::alert(tx, current.id)
         .await?
         .ok_or(AppError::NotFound("alert"))

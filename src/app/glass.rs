@@ -10,6 +10,7 @@ use super::notify::Why;
 use crate::auth::Authenticated;
 use crate::auth::policy::Action;
 use crate::domain::{FreeText, HouseholdId, Instant, Relation};
+use crate::store::AuditOutcome;
 use crate::store::{self, Tx, glass::GlassRow};
 
 /// A reason must say something: at least this many characters.
@@ -46,7 +47,8 @@ pub async fn open(
     let until = Instant::from_timestamp(
         now.timestamp() + jiff::SignedDuration::from_hours(i64::from(hours)),
     );
-    store::glass::open(tx, who.actor.user_id, &household.id, &reason, now, until).await?;
+    let glass =
+        store::glass::open(tx, who.actor.user_id, &household.id, &reason, now, until).await?;
     for a in store::assignments(tx, &household.id).await? {
         if a.relation == Relation::Regisseur {
             store::notify::insert_household_notice(
@@ -59,11 +61,15 @@ pub async fn open(
             .await?;
         }
     }
-    audit::record_ok(
+    // The why: the stated reason, by the read it opened (the reason stays there, with the
+    // household's other free text).
+    audit::record_as(
         tx,
         Origin::Request(who),
         AuditAction::BreakGlass,
         Some(household.id.as_str()),
+        AuditOutcome::Ok,
+        Some(&format!("glass:{glass}")),
         now,
     )
     .await?;

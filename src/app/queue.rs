@@ -134,8 +134,10 @@ async fn shown(
         HOUSEHOLDS_PER_PAGE,
     )
     .await?;
-    let household = filter.household.as_ref().map(HouseholdId::as_str);
-    app.audit(conn, who, AuditAction::AlertList, household)
+    // The read, each household it showed, and the household asked for (shown or not).
+    let households = page.groups.iter().map(|g| g.household.as_str());
+    let asked = filter.household.as_ref().map(HouseholdId::as_str);
+    app.audit_shown(who, AuditAction::AlertList, households.chain(asked))
         .await?;
     Ok(page)
 }

@@ -130,6 +130,7 @@ pub async fn sign_in(app: &AppState, attempt: Attempt<'_>) -> Result<Outcome, St
             AuditAction::SignInThrottled,
             None,
             AuditOutcome::Denied,
+            None,
             now,
         )
         .await?;
@@ -151,6 +152,7 @@ pub async fn sign_in(app: &AppState, attempt: Attempt<'_>) -> Result<Outcome, St
                 AuditAction::SignIn,
                 None,
                 AuditOutcome::Ok,
+                None,
                 now,
             )
             .await?;
@@ -170,6 +172,7 @@ pub async fn sign_in(app: &AppState, attempt: Attempt<'_>) -> Result<Outcome, St
                 AuditAction::SignIn,
                 None,
                 AuditOutcome::Denied,
+                None,
                 now,
             )
             .await?;

@@ -36,6 +36,10 @@ pub enum Action {
     BreakGlass,
     /// Review the break-the-glass reads.
     ReviewBreakGlass,
+    /// Read the service's metrics on the main address (a metrics address of its own needs none).
+    ReadMetrics,
+    /// See who accessed one household, when and what (its rows of the audit log).
+    ReadAccessLog,
 }
 
 /// Which households a listing shows to an actor.
@@ -56,7 +60,7 @@ pub fn allows(actor: &Actor, action: Action, relations: &[Relation]) -> bool {
         (
             Role::Admin,
             CreateHousehold | ListHouseholds | AssignHousehold | ManageUsers | ReadAudit
-            | ManageWebhooks | ReviewBreakGlass,
+            | ManageWebhooks | ReviewBreakGlass | ReadMetrics,
         ) => true,
         // A casemanager sees and writes only the households assigned to them; a regisseur only
         // those under their regie.
@@ -68,8 +72,9 @@ pub fn allows(actor: &Actor, action: Action, relations: &[Relation]) -> bool {
         (Role::Regisseur, ReadHousehold | WriteHousehold) => {
             relations.contains(&Relation::Regisseur)
         }
-        // The regisseur holds regie: they decide what an alert asks.
-        (Role::Regisseur, DecideAlert) => relations.contains(&Relation::Regisseur),
+        // The regisseur holds regie: they decide what an alert asks, and they see who accessed
+        // their household (admins read the whole audit log through ReadAudit instead).
+        (Role::Regisseur, DecideAlert | ReadAccessLog) => relations.contains(&Relation::Regisseur),
         // The regisseur brings their households to the MDA++ casusoverleg. (DESIGN.md names a
         // teamcoördinator as the next level of escalation; there is no such role yet.)
         (Role::Regisseur, ViewAgenda) => true,
@@ -243,6 +248,20 @@ mod tests {
             Action::ReportSignal,
             &[]
         ));
+    }
+
+    #[test]
+    fn only_a_households_regisseur_sees_who_accessed_it() {
+        for role in Role::ALL {
+            for relation in Relation::ALL {
+                assert_eq!(
+                    allows(&actor(*role), Action::ReadAccessLog, &[*relation]),
+                    *role == Role::Regisseur && *relation == Relation::Regisseur,
+                    "{role} as {relation}"
+                );
+            }
+            assert!(!allows(&actor(*role), Action::ReadAccessLog, &[]), "{role}");
+        }
     }
 
     #[test]

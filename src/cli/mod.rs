@@ -1,8 +1,9 @@
 //! The command line: `zicht serve`, `zicht migrate`, `zicht admin …`, `zicht import`,
-//! `zicht rules …` and `zicht replay`. One file per group of subcommands; each translates
+//! `zicht rules …`, `zicht audit …` and `zicht replay`. One file per group of subcommands; each translates
 //! between the terminal and the application core.
 
 mod admin;
+mod audit;
 mod import;
 mod rules;
 mod serve;
@@ -57,6 +58,9 @@ enum Command {
     /// Validate the alert rules, or run their tests.
     #[command(subcommand)]
     Rules(RulesCommand),
+    /// Check the audit log's hash chain, or print its head.
+    #[command(subcommand)]
+    Audit(AuditCommand),
     /// Print the alerts that would have fired on a history of events (JSON Lines), one JSON line
     /// per firing: the backtest for tuning a region's thresholds.
     Replay {
@@ -83,6 +87,18 @@ pub(crate) enum RulesCommand {
         /// Rules directory (default: the configured alerts directory).
         dir: Option<PathBuf>,
     },
+}
+
+#[derive(Debug, Subcommand)]
+pub(crate) enum AuditCommand {
+    /// Check the whole chain; names the first broken row and exits non-zero when it is broken.
+    Verify {
+        /// A head printed earlier (its hash): it must still be in the chain.
+        #[arg(long)]
+        head: Option<String>,
+    },
+    /// Print the head of the chain: the last row's id, its number in the chain and its hash.
+    Head,
 }
 
 #[derive(Debug, Subcommand)]
@@ -150,6 +166,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         }
         Command::Admin(cmd) => admin::admin(settings, cmd).await,
         Command::Rules(cmd) => rules::rules(settings, cmd),
+        Command::Audit(cmd) => audit::audit(settings, cmd).await,
         Command::Import { file } => import::import(settings, &file).await,
         Command::Replay { file, until, rules } => {
             let rules = match rules {

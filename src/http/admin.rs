@@ -1,8 +1,8 @@
 //! Users, tokens and the audit log (admins), and `/me` (everyone).
 
 use super::extractor::{
-    Allowed, CreateUsers, DeactivateUsers, IssueTokens, ListUsers, ReadAudit, RevokeTokens,
-    SetPasswords, UnlockUsers,
+    Allowed, CreateUsers, DeactivateUsers, IssueTokens, ListTokens, ListUsers, ReadAudit,
+    RevokeTokens, SetPasswords, UnlockUsers,
 };
 use std::sync::Arc;
 
@@ -115,7 +115,7 @@ pub async fn create_user(
     responses((status = 200, body = Page<UserView>), (status = 403, body = Problem)))]
 pub async fn list_users(
     State(state): State<Arc<AppState>>,
-    Allowed(_who, _): Allowed<ListUsers>,
+    Allowed(who, _): Allowed<ListUsers>,
     q: Result<Query<PageQuery>, QueryRejection>,
 ) -> Result<Json<Page<UserView>>, ApiError> {
     let q = query(q)?;
@@ -123,6 +123,9 @@ pub async fn list_users(
     let after = paging::id_cursor(q.cursor.as_deref())?;
     let mut conn = state.db.acquire().await?;
     let rows = store::list_users(&mut conn, after, limit + 1).await?;
+    state
+        .audit(&mut conn, &who, AuditAction::UserList, None)
+        .await?;
     Ok(Json(paging::page(
         rows,
         limit,
@@ -234,7 +237,7 @@ pub async fn create_token(
     responses((status = 200, body = [TokenView]), (status = 403, body = Problem), (status = 404, body = Problem)))]
 pub async fn list_tokens(
     State(state): State<Arc<AppState>>,
-    Allowed(_who, _): Allowed<ListUsers>,
+    Allowed(who, _): Allowed<ListTokens>,
     Path(user_id): Path<i64>,
 ) -> Result<Json<Vec<TokenView>>, ApiError> {
     let mut conn = state.db.acquire().await?;
@@ -242,6 +245,9 @@ pub async fn list_tokens(
         .await?
         .ok_or(ApiError::not_found("user"))?;
     let rows = store::list_tokens(&mut conn, user_id).await?;
+    state
+        .audit(&mut conn, &who, AuditAction::TokenList, None)
+        .await?;
     Ok(Json(rows.into_iter().map(TokenView::from).collect()))
 }
 
@@ -273,6 +279,10 @@ pub struct AuditView {
     request_id: Option<String>,
     /// `ok` or `denied`.
     outcome: String,
+    /// Why, where the action has a why: for a decision on an alert `alert:{id}:{decision}` (or
+    /// `silence`), its reason kept with the alert. Never free text.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    purpose: Option<String>,
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
@@ -316,6 +326,7 @@ pub async fn audit_log(
             household: r.household,
             request_id: r.request_id,
             outcome: r.outcome,
+            purpose: r.purpose,
         },
     )))
 }

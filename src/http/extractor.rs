@@ -122,6 +122,7 @@ permissions! {
     ReportSignals => ReportSignal, ReportCreate;
     CreateUsers => ManageUsers, UserCreate;
     ListUsers => ManageUsers, UserList;
+    ListTokens => ManageUsers, TokenList;
     IssueTokens => ManageUsers, TokenCreate;
     RevokeTokens => ManageUsers, TokenRevoke;
     SetPasswords => ManageUsers, UserPassword;
@@ -129,6 +130,8 @@ permissions! {
     DeactivateUsers => ManageUsers, UserDeactivate;
     ReadAudit => ReadAudit, AuditRead;
     ManageWebhooks => ManageWebhooks, WebhookChange;
+    ReadWebhooks => ManageWebhooks, WebhookRead;
+    ReadMetrics => ReadMetrics, MetricsRead;
 }
 
 /// A request that writes: who asks, their `Idempotency-Key`, the resource the path names and

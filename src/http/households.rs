@@ -233,8 +233,14 @@ pub async fn list(
     let mut conn = state.db.acquire().await?;
     let rows =
         store::list_households(&mut conn, &filter, visible_to, after.as_deref(), limit + 1).await?;
+    drop(conn);
+    let shown = rows.iter().take(usize::try_from(limit).unwrap_or(0));
     state
-        .audit(&mut conn, &who, AuditAction::HouseholdList, None)
+        .audit_shown(
+            &who,
+            AuditAction::HouseholdList,
+            shown.map(|r| r.household.id.as_str()),
+        )
         .await?;
     Ok(Json(paging::page(
         rows,

@@ -19,6 +19,7 @@ use super::body::JsonBody;
 use super::error::{ApiError, Problem};
 use super::households::query;
 use super::paging::{self, Page};
+use crate::app::audit::AuditAction;
 use crate::app::notify;
 use crate::auth::Authenticated;
 use crate::domain::Instant;
@@ -104,6 +105,15 @@ pub async fn list(
         limit + 1,
     )
     .await?;
+    drop(conn);
+    let shown = rows.iter().take(usize::try_from(limit).unwrap_or(0));
+    state
+        .audit_shown(
+            &who,
+            AuditAction::InboxRead,
+            shown.map(|n| n.household.as_str()),
+        )
+        .await?;
     Ok(Json(paging::page(
         rows,
         limit,
@@ -179,21 +189,27 @@ pub async fn stream(
             newest.first().map_or(0, |n| n.id)
         }
     };
+    state
+        .audit_shown(&who, AuditAction::InboxStream, [])
+        .await?;
     // Ends when the service stops, so that a graceful shutdown does not wait on the client.
     let stopping = state.stopping.clone().cancelled_owned();
-    let stream = new_notifications(state, notify::reader(&who.actor), after).take_until(stopping);
+    let reader = notify::reader(&who.actor);
+    let stream = new_notifications(state, who, reader, after).take_until(stopping);
     Ok(Sse::new(stream).keep_alive(KeepAlive::new().interval(Duration::from_secs(15))))
 }
 
 /// Waits for notifications after `after` (woken by commits, and every 10 s as a fallback) and
-/// yields them oldest first.
+/// yields them oldest first, each batch audited as shown (the stream ends when that fails).
 fn new_notifications(
     state: Arc<AppState>,
+    who: Authenticated,
     reader: store::notify::Reader,
     after: i64,
 ) -> impl Stream<Item = Result<Event, Infallible>> {
     let start = after;
     futures_util::stream::unfold((state, start), move |(state, after)| {
+        let who = who.clone();
         let fetched = async move {
             loop {
                 // Listen before looking, so a commit between the two is not missed.
@@ -218,6 +234,14 @@ fn new_notifications(
         };
         async move {
             let (rows, state) = fetched.await;
+            let households = rows.iter().map(|n| n.household.as_str());
+            if let Err(e) = state
+                .audit_shown(&who, AuditAction::InboxRead, households)
+                .await
+            {
+                tracing::error!(error = %e, "inbox stream ended: its notifications cannot be audited");
+                return None;
+            }
             let next = rows.iter().map(|n| n.id).max().unwrap_or(after);
             let events: Vec<Result<Event, Infallible>> = rows
                 .into_iter()

@@ -5,8 +5,9 @@ use std::sync::Arc;
 use std::time::Instant;
 
 use axum::extract::{MatchedPath, Request, State};
+use axum::http::header;
 use axum::middleware::Next;
-use axum::response::Response;
+use axum::response::{IntoResponse, Response};
 use prometheus_client::encoding::EncodeLabelSet;
 use prometheus_client::metrics::counter::Counter;
 use prometheus_client::metrics::family::Family;
@@ -50,6 +51,27 @@ impl Metrics {
             requests,
             latency,
         }
+    }
+
+    /// The metrics as an OpenMetrics response.
+    pub fn response(&self) -> Response {
+        (
+            [(
+                header::CONTENT_TYPE,
+                "application/openmetrics-text; version=1.0.0; charset=utf-8",
+            )],
+            self.encode(),
+        )
+            .into_response()
+    }
+
+    /// The router of a metrics address of its own (`metrics_listen`): `/metrics` and nothing else,
+    /// without a token (who can reach that address is the operator's choice).
+    pub fn router(metrics: Arc<Metrics>) -> axum::Router {
+        axum::Router::new().route(
+            "/metrics",
+            axum::routing::get(move || async move { metrics.response() }),
+        )
     }
 
     pub fn encode(&self) -> String {

@@ -22,8 +22,8 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use axum::Router;
-use axum::extract::{DefaultBodyLimit, MatchedPath, Request};
-use axum::http::HeaderName;
+use axum::extract::{DefaultBodyLimit, MatchedPath, Request, State};
+use axum::http::{HeaderName, HeaderValue, header};
 use tokio::net::TcpListener;
 use tower::ServiceBuilder;
 use tower_http::catch_panic::CatchPanicLayer;
@@ -56,6 +56,9 @@ pub struct App {
     listener: TcpListener,
     router: Router,
     pub addr: SocketAddr,
+    /// `/metrics` on an address of its own (`metrics_listen`), when configured.
+    metrics: Option<(TcpListener, Router)>,
+    pub metrics_addr: Option<SocketAddr>,
     pub state: Arc<AppState>,
     /// The first admin's token, when this start created the database's first user.
     pub admin_token: Option<String>,
@@ -65,23 +68,29 @@ impl App {
     /// Starts the application core and binds the listener (port 0 in tests; `addr` says which).
     pub async fn build(settings: Settings, clock: Arc<dyn Clock>) -> Result<App, BuildError> {
         let listen = settings.listen;
+        let metrics_listen = settings.metrics_listen;
+        let behind_tls = settings.behind_tls;
         let started = AppState::start(settings, clock).await?;
-        let listener = TcpListener::bind(listen)
-            .await
-            .map_err(|source| BuildError::Listen {
-                addr: listen,
-                source,
-            })?;
-        let addr = listener.local_addr().map_err(|source| BuildError::Listen {
-            addr: listen,
-            source,
-        })?;
+        let (listener, addr) = bind(listen).await?;
         let state = Arc::new(started.state);
-        let router = router(state.clone());
+        let metrics = Arc::new(metrics::Metrics::new());
+        let router = router(state.clone(), metrics.clone());
+        let (metrics, metrics_addr) = match metrics_listen {
+            Some(listen) => {
+                let (listener, addr) = bind(listen).await?;
+                let router = metrics::Metrics::router(metrics).layer(
+                    axum::middleware::from_fn_with_state(behind_tls, response_headers),
+                );
+                (Some((listener, router)), Some(addr))
+            }
+            None => (None, None),
+        };
         Ok(App {
             listener,
             router,
             addr,
+            metrics,
+            metrics_addr,
             state,
             admin_token: started.admin_token,
         })
@@ -98,6 +107,17 @@ impl App {
             .router
             .into_make_service_with_connect_info::<SocketAddr>();
         let stopping = self.state.stopping.clone();
+        if let Some((listener, router)) = self.metrics {
+            let stopped = stopping.clone();
+            tokio::spawn(async move {
+                let served = axum::serve(listener, router)
+                    .with_graceful_shutdown(stopped.cancelled_owned())
+                    .await;
+                if let Err(e) = served {
+                    tracing::error!(error = %e, "the metrics address stopped");
+                }
+            });
+        }
         axum::serve(self.listener, service)
             .with_graceful_shutdown(async move {
                 shutdown.await;
@@ -105,6 +125,43 @@ impl App {
             })
             .await
     }
+}
+
+async fn bind(addr: SocketAddr) -> Result<(TcpListener, SocketAddr), BuildError> {
+    let listen = |source| BuildError::Listen { addr, source };
+    let listener = TcpListener::bind(addr).await.map_err(listen)?;
+    let bound = listener.local_addr().map_err(listen)?;
+    Ok((listener, bound))
+}
+
+/// Headers every response carries: no browser guesses a content type, and nothing but a static
+/// asset is kept in a cache (an API answer or a page may show household data, and a shared
+/// computer's cache outlives the session). `Strict-Transport-Security` (a year) when zicht is told
+/// it is reached over HTTPS only (`behind_tls`).
+async fn response_headers(
+    State(behind_tls): State<bool>,
+    req: Request,
+    next: axum::middleware::Next,
+) -> axum::response::Response {
+    let cacheable = req.uri().path().starts_with("/static/");
+    let api = req.uri().path().starts_with("/api/");
+    let mut response = next.run(req).await;
+    let headers = response.headers_mut();
+    headers.insert(
+        header::X_CONTENT_TYPE_OPTIONS,
+        HeaderValue::from_static("nosniff"),
+    );
+    // An API stream's `no-cache` becomes `no-store` too; a page's live stream keeps its own.
+    if api || (!cacheable && !headers.contains_key(header::CACHE_CONTROL)) {
+        headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    }
+    if behind_tls {
+        headers.insert(
+            header::STRICT_TRANSPORT_SECURITY,
+            HeaderValue::from_static("max-age=31536000; includeSubDomains"),
+        );
+    }
+    response
 }
 
 /// The OpenAPI document of the API, generated from the handlers once.
@@ -119,7 +176,7 @@ pub(crate) fn openapi() -> &'static utoipa::openapi::OpenApi {
     info(
         title = "zicht",
         description = "Keeps sight of safety in households with structural domestic violence (MDA++). \
-                       Every endpoint but /healthz, /readyz and /metrics needs a bearer token. \
+                       Every endpoint but /healthz and /readyz needs a bearer token (/metrics an admin's). \
                        Creating requests accept an Idempotency-Key header. Errors are application/problem+json."
     ),
     modifiers(&BearerAuth),
@@ -180,9 +237,8 @@ fn api_router() -> OpenApiRouter<Arc<AppState>> {
         .routes(routes!(ops::metrics))
 }
 
-fn router(state: Arc<AppState>) -> Router {
+fn router(state: Arc<AppState>, metrics: Arc<metrics::Metrics>) -> Router {
     let (api, _) = api_router().split_for_parts();
-    let metrics = Arc::new(metrics::Metrics::new());
     let request_id = HeaderName::from_static("x-request-id");
     let trace = TraceLayer::new_for_http().make_span_with(|req: &Request| {
         // Ids and the route template only: never the query string or a body.
@@ -220,5 +276,10 @@ fn router(state: Arc<AppState>) -> Router {
                     Duration::from_secs(30),
                 )),
         )
+        // Outermost: also on a timeout's or a panic's answer.
+        .layer(axum::middleware::from_fn_with_state(
+            state.settings.behind_tls,
+            response_headers,
+        ))
         .with_state(state)
 }

@@ -11,7 +11,8 @@ use axum::{Extension, Json};
 use serde::Serialize;
 use utoipa::ToSchema;
 
-use super::{ApiError, AppState};
+use super::extractor::{Allowed, ReadMetrics};
+use super::{ApiError, AppState, Problem};
 use crate::auth::Authenticated;
 
 #[derive(Serialize, ToSchema)]
@@ -43,18 +44,26 @@ pub async fn readyz(State(state): State<Arc<AppState>>) -> Response {
     }
 }
 
-/// Prometheus metrics (OpenMetrics text). Carries no household data.
-#[utoipa::path(get, path = "/metrics", security(()), tag = "operations",
-    responses((status = 200, content_type = "application/openmetrics-text", body = String)))]
-pub async fn metrics(Extension(metrics): Extension<Arc<super::metrics::Metrics>>) -> Response {
-    (
-        [(
-            header::CONTENT_TYPE,
-            "application/openmetrics-text; version=1.0.0; charset=utf-8",
-        )],
-        metrics.encode(),
-    )
-        .into_response()
+/// Prometheus metrics (OpenMetrics text), for an admin's token. Carries no household data. When
+/// `metrics_listen` gives metrics an address of their own, they are served there without a token,
+/// and not here.
+#[utoipa::path(get, path = "/metrics", tag = "operations",
+    responses((status = 200, content_type = "application/openmetrics-text", body = String),
+              (status = 401, body = Problem, content_type = "application/problem+json"),
+              (status = 403, body = Problem, content_type = "application/problem+json"),
+              (status = 404, body = Problem, content_type = "application/problem+json")))]
+pub async fn metrics(
+    State(state): State<Arc<AppState>>,
+    Extension(metrics): Extension<Arc<super::metrics::Metrics>>,
+    allowed: Result<Allowed<ReadMetrics>, ApiError>,
+) -> Response {
+    if state.settings.metrics_listen.is_some() {
+        return ApiError::not_found("route").into_response();
+    }
+    match allowed {
+        Ok(_) => metrics.response(),
+        Err(e) => e.into_response(),
+    }
 }
 
 /// This document.

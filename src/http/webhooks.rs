@@ -1,7 +1,7 @@
 //! Webhook endpoints and their deliveries (admins): configure, list, disable, enable again, see
 //! deliveries, redeliver (not to a disabled endpoint).
 
-use super::extractor::{Allowed, ManageWebhooks};
+use super::extractor::{Allowed, ManageWebhooks, ReadWebhooks};
 use std::sync::Arc;
 
 use axum::Json;
@@ -31,7 +31,8 @@ pub struct EndpointView {
     #[serde(skip_serializing_if = "Option::is_none")]
     region: Option<Region>,
     /// The role it stands for: `regisseur`, `casemanager`, `specialist_pool`, `veilig_thuis`,
-    /// `gemeente_monitor`, or an escalation level such as `teamcoordinator`.
+    /// `gemeente_monitor`, an escalation level such as `teamcoordinator`, or `audit` (the audit
+    /// chain's head once a day, nothing else).
     role: String,
     /// Whether it also receives info-level reminders (kept off the webhooks by default).
     include_info: bool,
@@ -102,14 +103,17 @@ pub async fn create(
         ));
     }
     let ladder = state.rules().escalation_roles();
-    let known =
-        crate::engine::NotifyRole::WIRE.contains(&new.role.as_str()) || ladder.contains(&new.role);
+    // `audit` receives the audit chain's head once a day, and no alert.
+    let known = crate::engine::NotifyRole::WIRE.contains(&new.role.as_str())
+        || ladder.contains(&new.role)
+        || new.role == audit::HEAD_ROLE;
     if !known {
         let mut allowed: Vec<String> = crate::engine::NotifyRole::WIRE
             .iter()
             .map(|s| (*s).to_owned())
             .collect();
         allowed.extend(ladder);
+        allowed.push(audit::HEAD_ROLE.to_owned());
         return Err(ApiError::invalid(
             "role",
             format!(
@@ -168,9 +172,12 @@ pub async fn create(
     responses((status = 200, body = [EndpointView]), (status = 403, body = Problem)))]
 pub async fn list(
     State(state): State<Arc<AppState>>,
-    Allowed(_who, _): Allowed<ManageWebhooks>,
+    Allowed(who, _): Allowed<ReadWebhooks>,
 ) -> Result<Json<Vec<EndpointView>>, ApiError> {
     let mut conn = state.db.acquire().await?;
+    state
+        .audit(&mut conn, &who, AuditAction::WebhookRead, None)
+        .await?;
     Ok(Json(
         store::notify::endpoints(&mut conn)
             .await?
@@ -258,7 +265,7 @@ pub struct DeliveryQuery {
     responses((status = 200, body = Page<DeliveryView>), (status = 403, body = Problem)))]
 pub async fn deliveries(
     State(state): State<Arc<AppState>>,
-    Allowed(_who, _): Allowed<ManageWebhooks>,
+    Allowed(who, _): Allowed<ReadWebhooks>,
     q: Result<Query<DeliveryQuery>, QueryRejection>,
 ) -> Result<Json<Page<DeliveryView>>, ApiError> {
     let q = query(q)?;
@@ -283,6 +290,9 @@ pub async fn deliveries(
         limit + 1,
     )
     .await?;
+    state
+        .audit(&mut conn, &who, AuditAction::WebhookRead, None)
+        .await?;
     Ok(Json(paging::page(
         rows,
         limit,

@@ -27,7 +27,11 @@ pub use alerts::{
     insert_alert, list_alerts, next_due, reschedule_all, set_schedule, state_alerts, transitions,
     update_alert,
 };
-pub use audit::{AuditEntry, AuditOutcome, AuditRow, append as append_audit, list as list_audit};
+pub use audit::{
+    AuditEntry, AuditOutcome, AuditRow, BreakKind, ChainBreak, ChainHead, append as append_audit,
+    claim_publication as claim_audit_publication, enqueue_head as enqueue_audit_head,
+    head as audit_head, list as list_audit, verify as verify_audit,
+};
 pub use households::{
     AssignmentRow, EventRow, HouseholdFilter, HouseholdRow, InsertEventError, NewHouseholdError,
     assignments, create_household, household, insert_event, list_households, relation_of,
@@ -182,9 +186,14 @@ impl Db {
         &self.pool
     }
 
-    /// Applies the embedded migrations of this backend.
+    /// Applies the embedded migrations of this backend, then gives the audit rows written before
+    /// the audit chain existed their place in it (once; see `store/audit.rs`).
     pub async fn migrate(&self) -> Result<(), StoreError> {
         self.backend.migrator().run(&self.pool).await?;
+        let chained = audit::chain_legacy(&mut *self.acquire().await?).await?;
+        if chained > 0 {
+            tracing::info!(rows = chained, "audit rows from before the chain chained");
+        }
         Ok(())
     }
 

@@ -42,6 +42,8 @@ const POSTGRES_ENV: &str = "ZICHT_TEST_POSTGRES_URL";
 
 pub struct TestApp {
     pub addr: std::net::SocketAddr,
+    /// `/metrics` on an address of its own, when `metrics_listen` is set.
+    pub metrics_addr: Option<std::net::SocketAddr>,
     pub admin_token: String,
     pub clock: ManualClock,
     pub settings: Settings,
@@ -91,12 +93,12 @@ impl std::io::Write for LogWriter {
 impl TestApp {
     /// The app on a fresh SQLite database in a temporary directory.
     pub async fn spawn_sqlite() -> TestApp {
-        Self::spawn_with(None, shipped_alerts()).await
+        Self::spawn_with(None, shipped_alerts(), |_| {}).await
     }
 
     /// The same, with the alert rules of `alerts`.
     pub async fn spawn_sqlite_with_rules(alerts: std::path::PathBuf) -> TestApp {
-        Self::spawn_with(None, alerts).await
+        Self::spawn_with(None, alerts, |_| {}).await
     }
 
     /// A fresh PostgreSQL database for one test. Without a server this fails in CI (`CI=true`) and
@@ -127,12 +129,18 @@ impl TestApp {
                 panic!("cannot create a test database through {POSTGRES_ENV}: {e}")
             });
         let url = database_url(&admin_url, &name);
-        Some(Self::spawn_with(Some((url, (admin_url, name))), alerts).await)
+        Some(Self::spawn_with(Some((url, (admin_url, name))), alerts, |_| {}).await)
+    }
+
+    /// The app on a fresh SQLite database, with settings changed by `configure`.
+    pub async fn spawn_sqlite_configured(configure: impl FnOnce(&mut Settings)) -> TestApp {
+        Self::spawn_with(None, shipped_alerts(), configure).await
     }
 
     async fn spawn_with(
         postgres: Option<(String, (String, String))>,
         alerts_dir: std::path::PathBuf,
+        configure: impl FnOnce(&mut Settings),
     ) -> TestApp {
         captured_logs();
         let dir = tempfile::tempdir().unwrap();
@@ -153,11 +161,14 @@ impl TestApp {
             token_days: 3650,
             ..Settings::default()
         };
+        let mut settings = settings;
+        configure(&mut settings);
         let clock = ManualClock::new(start_time());
         let app = App::build(settings.clone(), Arc::new(clock.clone()))
             .await
             .expect("the app builds");
         let addr = app.addr;
+        let metrics_addr = app.metrics_addr;
         let state = app.state.clone();
         let admin_token = app
             .admin_token
@@ -167,6 +178,7 @@ impl TestApp {
         let served = tokio::spawn(app.run(stop.clone().cancelled_owned()));
         TestApp {
             addr,
+            metrics_addr,
             admin_token,
             clock,
             settings,

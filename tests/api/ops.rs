@@ -5,13 +5,14 @@ use reqwest::{Method, StatusCode};
 use crate::helpers::{TestApp, both};
 
 both! {
-    async fn health_readiness_and_metrics_answer_without_a_token(app: TestApp) {
+    async fn health_and_readiness_answer_without_a_token_metrics_with_an_admins(app: TestApp) {
         let health = app.request(Method::GET, "/healthz", None, None).await.expect(StatusCode::OK);
         assert_eq!(health.body["status"], "ok");
         let ready = app.request(Method::GET, "/readyz", None, None).await.expect(StatusCode::OK);
         assert_eq!(ready.body["status"], "ok");
         app.get(&app.admin_token, "/api/v1/me").await.expect(StatusCode::OK);
-        let metrics = app.request(Method::GET, "/metrics", None, None).await.expect(StatusCode::OK);
+        app.request(Method::GET, "/metrics", None, None).await.expect_problem(StatusCode::UNAUTHORIZED, "");
+        let metrics = app.get(&app.admin_token, "/metrics").await.expect(StatusCode::OK);
         assert!(metrics.text.contains("zicht_http_requests_total{method=\"GET\",route=\"/api/v1/me\",status=\"200\"} 1"), "{}", metrics.text);
         assert!(metrics.text.contains("zicht_http_request_duration_seconds_bucket"));
         app.request(Method::GET, "/nergens", None, None).await.expect_problem(StatusCode::NOT_FOUND, "");

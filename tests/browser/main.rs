@@ -793,6 +793,23 @@ async fn casemanager_records_a_score_and_the_regisseur_decides() {
     assert!(page.contains("Trede 3 · geweld niet te stoppen"), "{page}");
     screenshot(&client, "5d-situatieplaat-trede-3").await;
 
+    // Who accessed the household: the regisseur follows the link on the situatieplaat.
+    client
+        .find(Locator::Css("a[href='/huishoudens/H-0001/toegang']"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    arrive(&client, "/huishoudens/H-0001/toegang").await;
+    let page = text(&client).await;
+    assert!(page.contains("Wie heeft H-0001 ingezien?"), "{page}");
+    assert!(
+        page.contains("petra") && page.contains("gebeurtenis vastgelegd"),
+        "{page}"
+    );
+    screenshot(&client, "5e-toegang").await;
+
     // The casusoverleg agenda: this week's news of rik's households, with the facts to bring.
     client
         .find(Locator::Css("header a[href='/casusoverleg']"))

@@ -63,8 +63,14 @@ pub async fn list(
     let before = paging::id_cursor(q.cursor.as_deref())?;
     let mut conn = state.db.acquire().await?;
     let rows = store::list_alerts(&mut conn, &filter, who.actor.user_id, before, limit + 1).await?;
+    drop(conn);
+    let shown = rows.iter().take(usize::try_from(limit).unwrap_or(0));
     state
-        .audit(&mut conn, &who, AuditAction::AlertList, None)
+        .audit_shown(
+            &who,
+            AuditAction::AlertList,
+            shown.map(|a| a.household.as_str()),
+        )
         .await?;
     Ok(Json(paging::page(
         rows,

@@ -9,6 +9,7 @@ use axum::response::{IntoResponse, Redirect, Response};
 use maud::html;
 
 use super::{WebUser, csrf_refused, datetime, layout, page, page_error, rule_label};
+use crate::app::audit::AuditAction;
 use crate::app::notify::Why;
 use crate::auth::policy::{self, Action};
 use crate::http::{ApiError, AppState};
@@ -41,6 +42,11 @@ pub(super) async fn inbox(State(state): State<Arc<AppState>>, user: WebUser) -> 
                 openable.insert(n.household.clone(), may);
             }
         }
+        drop(conn);
+        let shown = rows.iter().map(|n| n.household.as_str());
+        state
+            .audit_shown(&user.who, AuditAction::InboxRead, shown)
+            .await?;
         Ok::<_, ApiError>((rows, openable))
     };
     let (rows, openable) = match loaded.await {

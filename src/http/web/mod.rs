@@ -38,6 +38,8 @@ pub(super) fn router() -> Router<Arc<AppState>> {
         .route("/uitloggen", post(session::logout))
         .route("/huishoudens", get(households::list))
         .route("/huishoudens/{id}", get(households::show))
+        // Who accessed the household, for its regisseur.
+        .route("/huishoudens/{id}/toegang", get(households::access_log))
         // A score, a signal ("signaal") or another event ("gebeurtenis").
         .route(
             "/huishoudens/{id}/{form}",

@@ -17,7 +17,7 @@ use crate::domain::{
 };
 use crate::engine::{History, Phase, phase};
 use crate::http::web::forms::{self, FormState};
-use crate::http::web::{WebUser, csrf_refused, date, datetime, layout, page, page_error};
+use crate::http::web::{WebUser, audited, csrf_refused, date, datetime, layout, page, page_error};
 use crate::http::{ApiError, AppState};
 use crate::store::{self};
 
@@ -97,6 +97,17 @@ async fn show_form(state: &AppState, user: &WebUser, raw: &str, kind: &EventForm
         Ok((hist, _)) => hist,
         Err(e) => return page_error(e),
     };
+    // The form shows the household's latest scores: a read like the household page.
+    if let Err(e) = audited(
+        state,
+        &user.who,
+        AuditAction::HouseholdRead,
+        Some(id.as_str()),
+    )
+    .await
+    {
+        return page_error(e);
+    }
     let mut form = FormState::default();
     form.values
         .insert("at".into(), forms::datetime_value(state.clock.now()));

@@ -1,10 +1,12 @@
 //! "Mijn huishoudens" (the list), the household page ([`situatieplaat`]) and the forms that
 //! record events ([`event_forms`]).
 
+mod access_log;
 mod event_forms;
 mod situatieplaat;
 mod timeline;
 
+pub(super) use access_log::access_log;
 pub(super) use event_forms::{form, submit};
 pub(super) use situatieplaat::show;
 
@@ -14,7 +16,7 @@ use axum::extract::State;
 use axum::response::Response;
 use maud::html;
 
-use super::{WebUser, audited, layout, page, page_error};
+use super::{WebUser, layout, page, page_error};
 use crate::app::audit::AuditAction;
 use crate::app::{access, events};
 use crate::auth::policy::{self, Action, HouseholdScope};
@@ -104,8 +106,12 @@ pub(super) async fn list(State(state): State<Arc<AppState>>, user: WebUser) -> R
             Err(e) => return page_error(e),
         }
     }
-    if let Err(e) = audited(&state, &user.who, AuditAction::HouseholdList, None).await {
-        return page_error(e);
+    let shown = rows.iter().map(|(h, _)| h.household.id.as_str());
+    if let Err(e) = state
+        .audit_shown(&user.who, AuditAction::HouseholdList, shown)
+        .await
+    {
+        return page_error(e.into());
     }
     page(layout(
         "Mijn huishoudens",

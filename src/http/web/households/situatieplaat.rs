@@ -7,8 +7,9 @@ use axum::extract::{Path, Query, State};
 use axum::response::Response;
 use maud::{Markup, PreEscaped, html};
 
+use crate::app::access;
 use crate::app::audit::AuditAction;
-use crate::auth::policy::Action;
+use crate::auth::policy::{self, Action};
 use crate::domain::Decision;
 use crate::domain::{Event, Instant, Perspective};
 use crate::engine::{History, Phase, escalation_step, phase};
@@ -87,9 +88,11 @@ async fn render(state: Arc<AppState>, user: WebUser, raw: String, query: PageQue
             }
         }
         let listed = store::open_alerts(&mut conn, &id).await?;
-        Ok::<_, ApiError>((hist, ids, alerts, decisions, listed))
+        let relations = access::relations(&mut conn, &user.who, id.as_str()).await?;
+        let sees_access = policy::allows(user.actor(), Action::ReadAccessLog, &relations);
+        Ok::<_, ApiError>((hist, ids, alerts, decisions, listed, sees_access))
     };
-    let (hist, _ids, alerts, decisions, listed) = match loaded.await {
+    let (hist, _ids, alerts, decisions, listed, sees_access) = match loaded.await {
         Ok(x) => x,
         Err(e) => return page_error(e),
     };
@@ -136,6 +139,9 @@ async fn render(state: Arc<AppState>, user: WebUser, raw: String, query: PageQue
                     a href={ "/huishoudens/" (h.id) "/score" } { "Score vastleggen" }
                     a href={ "/huishoudens/" (h.id) "/signaal" } { "Signaal vastleggen" }
                     a href={ "/huishoudens/" (h.id) "/gebeurtenis" } { "Andere gebeurtenis vastleggen" }
+                    @if sees_access {
+                        a href={ "/huishoudens/" (h.id) "/toegang" } { "Wie heeft dit huishouden ingezien?" }
+                    }
                 }
             }
             h2 { "Open waarschuwingen" }
