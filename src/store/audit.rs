@@ -244,7 +244,9 @@ pub async fn enqueue_head(
     let mut queued = 0;
     for id in ids {
         let message_id = format!("audit_head_{id}_{day}");
-        queued += super::notify::enqueue_once(conn, &message_id, id, payload, now).await?;
+        queued += u64::from(
+            super::notify::digest::enqueue_once(conn, &message_id, id, payload, now).await?,
+        );
     }
     Ok(queued)
 }

@@ -285,29 +285,17 @@ pub async fn enqueue_heartbeats(conn: &mut Conn, now: Instant) -> Result<u64, St
         .await?;
     let mut queued = 0;
     for id in ids {
-        queued += enqueue_once(conn, &format!("hb_{id}_{hour}"), id, &payload, now).await?;
+        queued += sqlx::query(
+            "INSERT INTO outbox (message_id, endpoint_id, payload, status, attempts, next_attempt_ms, created_at_ms)
+             VALUES ($1, $2, $3, 'pending', 0, $4, $4) ON CONFLICT DO NOTHING",
+        )
+        .bind(format!("hb_{id}_{hour}"))
+        .bind(id)
+        .bind(payload.as_str())
+        .bind(now.millis())
+        .execute(&mut *conn)
+        .await?
+        .rows_affected();
     }
     Ok(queued)
-}
-
-/// Queues `payload` for endpoint `endpoint` unless `message_id` is queued already (a message sent
-/// once per endpoint and period: the heartbeat, the audit head). Answers how many were queued.
-pub async fn enqueue_once(
-    conn: &mut Conn,
-    message_id: &str,
-    endpoint: i64,
-    payload: &str,
-    now: Instant,
-) -> Result<u64, StoreError> {
-    Ok(sqlx::query(
-        "INSERT INTO outbox (message_id, endpoint_id, payload, status, attempts, next_attempt_ms, created_at_ms)
-         VALUES ($1, $2, $3, 'pending', 0, $4, $4) ON CONFLICT DO NOTHING",
-    )
-    .bind(message_id)
-    .bind(endpoint)
-    .bind(payload)
-    .bind(now.millis())
-    .execute(&mut *conn)
-    .await?
-    .rows_affected())
 }
