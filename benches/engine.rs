@@ -1,6 +1,8 @@
-//! Engine benchmarks: one household with 200 events, and a sweep over 100,000 synthetic households
-//! with 50 events each (the re-evaluation after a restart or a rule change). Target for the sweep:
-//! under 5 s on one core.
+//! Engine benchmarks: one household with 200 events (evaluated once, and replayed at each of its
+//! events and due times), a sweep over 100,000 synthetic households with 50 events each (the
+//! re-evaluation after a restart or a rule change; target under 5 s on one core), and the replay of
+//! 2,000 households with 100 events each on every core (`zicht replay` of a region; see
+//! `docs/performance.md`).
 //!
 //! `cargo bench --bench engine`; the sweep prints its wall time per run.
 
@@ -11,7 +13,7 @@ use zicht::domain::{
     Event, FlagKind, FlagLevel, Household, Instant, LocalDate, Perspective, PlaceName, Region,
     SafetyScore, Score, Signal, SignalKind, SignalSource,
 };
-use zicht::engine::{History, evaluate};
+use zicht::engine::{History, evaluate, simulate, simulate_all};
 
 /// A deterministic, realistic history: scores from three perspectives every few days that climb,
 /// fall back and climb again, meldingen now and then, a flag and a phase-3 milestone.
@@ -100,6 +102,10 @@ fn benches(c: &mut Criterion) {
         })
     });
 
+    c.bench_function("replay one household, 200 events", |b| {
+        b.iter(|| simulate(black_box(&one), rules.for_region(one.household.region), now))
+    });
+
     let households: Vec<History> = (0..100_000).map(|i| history(i, 50)).collect();
     let mut group = c.benchmark_group("sweep");
     group.sample_size(10);
@@ -118,6 +124,21 @@ fn benches(c: &mut Criterion) {
                 started.elapsed().as_secs_f64()
             );
             firing
+        })
+    });
+    let region: Vec<History> = (0..2_000).map(|i| history(i, 100)).collect();
+    let until = region
+        .iter()
+        .filter_map(|h| h.events.last().map(|e| e.at()))
+        .max()
+        .unwrap();
+    group.bench_function("replay 2,000 households, 100 events each", |b| {
+        b.iter(|| {
+            simulate_all(
+                black_box(&region),
+                |h| rules.for_region(h.household.region),
+                until,
+            )
         })
     });
     group.finish();

@@ -103,10 +103,11 @@ pub(super) fn replay(
     let next = crate::domain::LocalDate::new(day.date().tomorrow().context("date out of range")?);
     let until = crate::domain::Instant::from_millis(next.start().millis() - 1)
         .map_err(anyhow::Error::msg)?;
+    let replayed =
+        crate::engine::simulate_all(&histories, |h| rules.for_region(h.household.region), until);
     let mut firings = Vec::new();
-    for history in &histories {
-        let effective = rules.for_region(history.household.region);
-        for f in crate::engine::simulate(history, effective, until) {
+    for (history, found) in histories.iter().zip(replayed) {
+        for f in found {
             firings.push((f, history.household.id.clone()));
         }
     }

@@ -11,6 +11,9 @@ pub use rule::{
     WeeksParams,
 };
 
+use std::cell::RefCell;
+use std::rc::Rc;
+
 use crate::domain::{EscalationStep, Event, Household, Instant};
 
 /// The rules in force for one household: the national rules, or a region's with its overrides.
@@ -73,80 +76,106 @@ pub struct Evaluation {
 /// Evaluates the household at `now`, seeing only the events at or before `now`.
 pub fn evaluate(history: &History, rules: Effective<'_>, now: Instant) -> Evaluation {
     let seen = history.events.partition_point(|e| e.at() <= now);
-    let facts = detect::Facts::new(
-        &history.household,
-        &history.events[..seen],
-        rules.definitions,
-        now,
-    );
-    let mut found = detect::Found::default();
-    for rule in rules.rules.iter().filter(|r| r.enabled) {
-        detect::run(&facts, rule, &mut found);
-    }
-    let detect::Found {
-        mut conditions,
-        mut one_shots,
-        mut due,
-    } = found;
-    // Inhibition (as in Alertmanager): a rule stays quiet while a rule that inhibits it holds.
-    let holds = |c: &[Condition], id: &String| c.iter().any(|x| x.rule == *id);
-    let inhibited = |c: &[Condition], id: &str| {
-        rules
-            .rules
-            .iter()
-            .find(|r| r.id == id)
-            .is_some_and(|r| r.inhibited_by.iter().any(|s| holds(c, s)))
-    };
-    let all = conditions.clone();
-    conditions.retain(|c| !inhibited(&all, &c.rule));
-    // A one-shot is judged at its own moment, so that what replay printed never changes later.
-    let mut at_moment: Vec<(Instant, Vec<Condition>)> = Vec::new();
-    one_shots.retain(|shot| {
-        let sources = rules.rules.iter().find(|r| r.id == shot.rule);
-        if sources.is_none_or(|r| r.inhibited_by.is_empty()) {
-            return true;
-        }
-        if !at_moment.iter().any(|(t, _)| *t == shot.at) {
-            let held = states_at(history, rules, shot.at);
-            at_moment.push((shot.at, held));
-        }
-        let held = at_moment
-            .iter()
-            .find(|(t, _)| *t == shot.at)
-            .map(|(_, c)| c.as_slice())
-            .unwrap_or_default();
-        !inhibited(held, &shot.rule)
-    });
-    one_shots.sort_by(|a: &OneShot, b: &OneShot| a.at.cmp(&b.at).then_with(|| a.rule.cmp(&b.rule)));
-    // An event dated after `now` (recorded ahead of its time) counts from its moment on.
-    due.extend(history.events.get(seen).map(Event::at));
-    let next_due = due.into_iter().filter(|t| *t > now).min();
-    Evaluation {
-        conditions,
-        one_shots,
-        next_due,
-        holding_on: facts.holding_on(),
-    }
+    Evaluator::new(history, rules, seen).at(now)
 }
 
-/// The state alerts that hold at `t` (before inhibition), for judging a one-shot at its moment.
-fn states_at(history: &History, rules: Effective<'_>, t: Instant) -> Vec<Condition> {
-    let seen = history.events.partition_point(|e| e.at() <= t);
-    let facts = detect::Facts::new(
-        &history.household,
-        &history.events[..seen],
-        rules.definitions,
-        t,
-    );
-    let mut found = detect::Found::default();
-    let sources = rules
-        .rules
-        .iter()
-        .filter(|r| r.enabled && rules.rules.iter().any(|o| o.inhibited_by.contains(&r.id)));
-    for rule in sources {
-        detect::run(&facts, rule, &mut found);
+/// A household's history prepared for evaluation at any moment before its first event not
+/// prepared: [`evaluate`] prepares the events it sees and evaluates once; [`simulate`] prepares
+/// the events up to its end and evaluates at each event and due time. Both evaluate through
+/// [`Evaluator::at`], so replay gives what the live service gives at each of those moments.
+struct Evaluator<'a> {
+    history: &'a History,
+    rules: Effective<'a>,
+    prepared: detect::Prepared<'a>,
+    /// The state alerts (before inhibition) that held at each moment a one-shot was judged at.
+    held: RefCell<Vec<(Instant, Rc<[Condition]>)>>,
+}
+
+impl<'a> Evaluator<'a> {
+    /// Prepares the first `prepared` events of the history.
+    fn new(history: &'a History, rules: Effective<'a>, prepared: usize) -> Self {
+        Evaluator {
+            history,
+            rules,
+            prepared: detect::Prepared::new(
+                &history.household,
+                &history.events[..prepared],
+                rules.definitions,
+            ),
+            held: RefCell::new(Vec::new()),
+        }
     }
-    found.conditions
+
+    /// The evaluation at `now`, which lies before the first event not prepared.
+    fn at(&self, now: Instant) -> Evaluation {
+        let (history, rules) = (self.history, self.rules);
+        let seen = history.events.partition_point(|e| e.at() <= now);
+        let facts = detect::Facts::at(&self.prepared, now);
+        let mut found = detect::Found::default();
+        for rule in rules.rules.iter().filter(|r| r.enabled) {
+            detect::run(&facts, rule, &mut found);
+        }
+        let detect::Found {
+            mut conditions,
+            mut one_shots,
+            mut due,
+        } = found;
+        // Inhibition (as in Alertmanager): a rule stays quiet while a rule that inhibits it holds.
+        let holds = |c: &[Condition], id: &String| c.iter().any(|x| x.rule == *id);
+        let inhibited = |c: &[Condition], id: &str| {
+            rules
+                .rules
+                .iter()
+                .find(|r| r.id == id)
+                .is_some_and(|r| r.inhibited_by.iter().any(|s| holds(c, s)))
+        };
+        let quiet: Vec<bool> = conditions
+            .iter()
+            .map(|c| inhibited(&conditions, &c.rule))
+            .collect();
+        let mut quiet = quiet.into_iter();
+        conditions.retain(|_| !quiet.next().unwrap_or(false));
+        // A one-shot is judged at its own moment, so that what replay printed never changes later.
+        one_shots.retain(|shot| {
+            let sources = rules.rules.iter().find(|r| r.id == shot.rule);
+            if sources.is_none_or(|r| r.inhibited_by.is_empty()) {
+                return true;
+            }
+            !inhibited(&self.states_at(shot.at)[..], &shot.rule)
+        });
+        one_shots
+            .sort_by(|a: &OneShot, b: &OneShot| a.at.cmp(&b.at).then_with(|| a.rule.cmp(&b.rule)));
+        // An event dated after `now` (recorded ahead of its time) counts from its moment on.
+        due.extend(history.events.get(seen).map(Event::at));
+        let next_due = due.into_iter().filter(|t| *t > now).min();
+        Evaluation {
+            conditions,
+            one_shots,
+            next_due,
+            holding_on: facts.holding_on(),
+        }
+    }
+
+    /// The state alerts that hold at `t` (before inhibition), for judging a one-shot at its moment
+    /// (at or before the evaluation time). Found once per moment: they depend on nothing later.
+    fn states_at(&self, t: Instant) -> Rc<[Condition]> {
+        if let Some((_, held)) = self.held.borrow().iter().find(|(at, _)| *at == t) {
+            return Rc::clone(held);
+        }
+        let rules = self.rules;
+        let facts = detect::Facts::at(&self.prepared, t);
+        let mut found = detect::Found::default();
+        let sources = rules
+            .rules
+            .iter()
+            .filter(|r| r.enabled && rules.rules.iter().any(|o| o.inhibited_by.contains(&r.id)));
+        for rule in sources {
+            detect::run(&facts, rule, &mut found);
+        }
+        let held: Rc<[Condition]> = found.conditions.into();
+        self.held.borrow_mut().push((t, Rc::clone(&held)));
+        held
+    }
 }
 
 /// One firing of an alert over a stretch of history, as `zicht replay` prints it.
@@ -161,6 +190,11 @@ pub struct Firing {
 /// Replays a household's history up to `until`: evaluates at every event and every due time, and
 /// returns each firing (state alerts with when they resolved, one-shots once), in time order.
 pub fn simulate(history: &History, rules: Effective<'_>, until: Instant) -> Vec<Firing> {
+    let evaluator = Evaluator::new(
+        history,
+        rules,
+        history.events.partition_point(|e| e.at() <= until),
+    );
     let mut firings: Vec<Firing> = Vec::new();
     let mut open: Vec<(String, usize)> = Vec::new();
     let mut one_shots_seen = 0usize;
@@ -177,7 +211,7 @@ pub fn simulate(history: &History, rules: Effective<'_>, until: Instant) -> Vec<
         None => return firings,
     };
     loop {
-        let eval = evaluate(history, rules, t);
+        let eval = evaluator.at(t);
         for c in &eval.conditions {
             match open.iter().find(|(rule, _)| *rule == c.rule) {
                 Some((_, i)) => {
@@ -233,6 +267,48 @@ pub fn simulate(history: &History, rules: Effective<'_>, until: Instant) -> Vec<
     firings
 }
 
+/// [`simulate`] for many households, on the machine's cores: households are independent, so each
+/// core takes the next household not yet taken. The firings of each household, in the order of
+/// `histories`, are what `simulate` gives for it.
+pub fn simulate_all<'r>(
+    histories: &[History],
+    rules: impl Fn(&History) -> Effective<'r> + Sync,
+    until: Instant,
+) -> Vec<Vec<Firing>> {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+    let workers = cores.min(histories.len());
+    if workers <= 1 {
+        return histories
+            .iter()
+            .map(|h| simulate(h, rules(h), until))
+            .collect();
+    }
+    let next = AtomicUsize::new(0);
+    let mut done: Vec<(usize, Vec<Firing>)> = std::thread::scope(|scope| {
+        let workers: Vec<_> = (0..workers)
+            .map(|_| {
+                scope.spawn(|| {
+                    let mut mine = Vec::new();
+                    loop {
+                        let i = next.fetch_add(1, Ordering::Relaxed);
+                        let Some(h) = histories.get(i) else {
+                            break mine;
+                        };
+                        mine.push((i, simulate(h, rules(h), until)));
+                    }
+                })
+            })
+            .collect();
+        workers
+            .into_iter()
+            .flat_map(|w| w.join().unwrap_or_else(|e| std::panic::resume_unwind(e)))
+            .collect()
+    });
+    done.sort_by_key(|(i, _)| *i);
+    done.into_iter().map(|(_, f)| f).collect()
+}
+
 /// The phase a household is in (visie *Gefaseerd samen werken aan veiligheid*), as far as the
 /// history tells: herstel (phase 4) is a professional judgement zicht does not derive.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -267,13 +343,8 @@ impl Phase {
 /// step.
 pub fn phase(history: &History, definitions: &Definitions, now: Instant) -> Phase {
     let seen = history.events.partition_point(|e| e.at() <= now);
-    detect::Facts::new(
-        &history.household,
-        &history.events[..seen],
-        definitions,
-        now,
-    )
-    .phase()
+    let prepared = detect::Prepared::new(&history.household, &history.events[..seen], definitions);
+    detect::Facts::at(&prepared, now).phase()
 }
 
 /// The household's step on the escalation ladder at `now`: the latest the regisseur recorded, or

@@ -357,6 +357,23 @@ both! {
         assert_eq!(beat["type"], "heartbeat");
     }
 
+    async fn a_delivered_webhook_passes_the_official_standard_webhooks_verifier(app: TestApp) {
+        // The verifier checks the timestamp against the wall clock, so zicht's clock shows it.
+        app.clock.set(zicht::domain::Instant::from_timestamp(jiff::Timestamp::now()));
+        let receiver = Receiver::start(0).await;
+        let secret = endpoint(&app, &receiver.url(), "regisseur").await;
+        assert_eq!(webhook::heartbeat(&app.state, app.clock.now()).await.unwrap(), 1);
+        assert_eq!(deliver(&app).await, webhook::Report { delivered: 1, retrying: 0, dead: 0 });
+        let got = receiver.received();
+        let (headers, body) = &got[0];
+        let verifier = standardwebhooks::Webhook::new(&secret).unwrap();
+        verifier.verify(body.as_bytes(), headers).expect("the receiver's verifier accepts it");
+        let tampered = body.replace("heartbeat", "heartbeaT");
+        assert!(verifier.verify(tampered.as_bytes(), headers).is_err());
+        let other = standardwebhooks::Webhook::new(&webhook::new_secret()).unwrap();
+        assert!(other.verify(body.as_bytes(), headers).is_err());
+    }
+
     async fn info_reminders_reach_only_webhooks_that_ask_for_them(app: TestApp) {
         let cm = app.user("cm1", "casemanager").await;
         app.user("rg1", "regisseur").await;

@@ -8,8 +8,6 @@ use std::time::Duration;
 
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
-use hmac::{Hmac, Mac};
-use sha2::Sha256;
 use tokio_util::sync::CancellationToken;
 
 use crate::app::AppState;
@@ -23,14 +21,31 @@ pub fn new_secret() -> String {
     format!("whsec_{}", STANDARD.encode(bytes))
 }
 
-/// `v1,<base64 HMAC-SHA256 of "id.timestamp.body">`, keyed with the secret's bytes.
+/// `v1,<base64 HMAC-SHA256 of "id.timestamp.body">`, keyed with the secret's bytes: the
+/// signature of the Standard Webhooks specification, made by its official crate.
 pub fn signature(secret: &str, id: &str, timestamp: i64, body: &str) -> String {
-    let key = STANDARD
-        .decode(secret.trim_start_matches("whsec_"))
-        .unwrap_or_else(|_| secret.as_bytes().to_vec());
-    let mut mac = Hmac::<Sha256>::new_from_slice(&key).expect("HMAC takes a key of any length");
-    mac.update(format!("{id}.{timestamp}.{body}").as_bytes());
-    format!("v1,{}", STANDARD.encode(mac.finalize().into_bytes()))
+    signatures(&[secret], id, timestamp, body)
+}
+
+/// The `webhook-signature` header for the secrets in force: one signature per secret, separated
+/// by spaces, so that a receiver verifies with either while a secret is rotated (Standard
+/// Webhooks: a verifier accepts the message when any signature matches).
+pub fn signatures(secrets: &[&str], id: &str, timestamp: i64, body: &str) -> String {
+    let signed: Vec<String> = secrets
+        .iter()
+        .map(|secret| {
+            // A secret in the `whsec_<base64>` form is keyed with its bytes (every secret zicht
+            // makes); any other text with its own bytes, as before.
+            let signer = standardwebhooks::Webhook::new(secret).unwrap_or_else(|_| {
+                standardwebhooks::Webhook::from_bytes(secret.as_bytes().to_vec())
+                    .expect("any bytes are a key")
+            });
+            signer
+                .sign(id, timestamp, body.as_bytes())
+                .expect("a body of text signs")
+        })
+        .collect();
+    signed.join(" ")
 }
 
 /// Attempts before a delivery is dead-lettered: with the backoff below, about a day.
@@ -264,6 +279,35 @@ mod tests {
         let body = r#"{"test": 2432232314}"#;
         let sig = signature(secret, "msg_p5jXN8AQM9LWM0D4loKWxJek", 1614265330, body);
         assert_eq!(sig, "v1,g0hM9SsE+OTPJTGt/tmIKtSyZlE3uFJELVlNIOLJ1OE=");
+    }
+
+    #[test]
+    fn secrets_zicht_made_before_sign_as_they_did() {
+        // HMAC-SHA256 over `id.timestamp.body` keyed with the decoded secret, as the hand-written
+        // code of before computed it (value checked apart from both).
+        let secret = "whsec_C2FVsBQIhrscChlQIMV+b5sSYspob7oD";
+        let body = r#"{"email":"test@example.com","username":"test_user"}"#;
+        let sig = signature(secret, "msg_27UH4WbU6Z5A5EzD8u03UvzRbpk", 1649367553, body);
+        assert_eq!(sig, "v1,tZ1I4/hDygAJgO5TYxiSd6Sd0kDW6hPenDe+bTa3Kkw=");
+    }
+
+    #[test]
+    fn while_a_secret_is_rotated_either_verifies() {
+        let (old, new) = (new_secret(), new_secret());
+        let body = r#"{"type":"heartbeat"}"#;
+        // The verifier checks the timestamp against its own clock (5 minutes either way).
+        let ts = jiff::Timestamp::now().as_second();
+        let header = signatures(&[&old, &new], "msg_1", ts, body);
+        let mut headers = axum::http::HeaderMap::new();
+        headers.insert("webhook-id", "msg_1".parse().unwrap());
+        headers.insert("webhook-timestamp", ts.to_string().parse().unwrap());
+        headers.insert("webhook-signature", header.parse().unwrap());
+        for secret in [&old, &new] {
+            let verifier = standardwebhooks::Webhook::new(secret).unwrap();
+            assert!(verifier.verify(body.as_bytes(), &headers).is_ok());
+        }
+        let other = standardwebhooks::Webhook::new(&new_secret()).unwrap();
+        assert!(other.verify(body.as_bytes(), &headers).is_err());
     }
 
     #[test]

@@ -38,10 +38,7 @@ pub(super) fn voortijdig_loslaten(
         && f.stable_reached(at, f.now).is_none()
     {
         found.hold(rule, severity, at, vec![index]);
-        let now = f.now;
-        found
-            .due
-            .extend(f.stable_candidates().into_iter().filter(|c| *c > now));
+        found.due.extend(f.stable_candidates_after_now());
     }
 }
 

@@ -1,7 +1,7 @@
 //! Uiteenlopende scores: the victim far below the professionals, once by much or persistently.
 
 use super::facts::ScoreRef;
-use super::{Facts, Found, days};
+use super::{Facts, Found, days, minus, plus};
 use crate::domain::Perspective;
 use crate::engine::rule::{DivergenceParams, Rule};
 
@@ -15,13 +15,12 @@ pub(super) fn uiteenlopende_scores(
     // days, and the professional scores it was measured against. The typical score, not the
     // highest: one optimistic professional among several is not a divergence of views.
     let below = |v: &ScoreRef| -> Option<(f64, Vec<usize>)> {
-        let near: Vec<&ScoreRef> = f
-            .scores
+        // The scores within `days` of it on either side (scores are in time order).
+        let (lo, hi) = (minus(v.at, days(p.days)), plus(v.at, days(p.days)));
+        let around = &f.scores[f.scores.partition_point(|s| s.at < lo)..];
+        let near: Vec<&ScoreRef> = around[..around.partition_point(|s| s.at <= hi)]
             .iter()
-            .filter(|s| {
-                s.perspective.is_professional()
-                    && s.at.timestamp().duration_since(v.at.timestamp()).abs() <= days(p.days)
-            })
+            .filter(|s| s.perspective.is_professional())
             .collect();
         if near.is_empty() {
             return None;

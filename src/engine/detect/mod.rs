@@ -13,7 +13,7 @@ mod trend;
 
 use jiff::{SignedDuration, ToSpan};
 
-pub(super) use facts::Facts;
+pub(super) use facts::{Facts, Prepared};
 
 use super::rule::{Detector, Rule, Severity};
 use super::{Condition, OneShot};

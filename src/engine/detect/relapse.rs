@@ -6,6 +6,6 @@ use crate::engine::rule::Rule;
 pub(super) fn terugval(f: &Facts<'_>, rule: &Rule, found: &mut Found) {
     if let Some(r) = f.relapse() {
         found.due.extend(r.regained_at);
-        found.hold(rule, rule.severity, r.confirmed, r.evidence);
+        found.hold(rule, rule.severity, r.confirmed, r.evidence.clone());
     }
 }

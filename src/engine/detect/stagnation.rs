@@ -34,7 +34,12 @@ pub(super) fn geen_directe_veiligheid(
         // Direct safety that held again answers this question, even while terugval waits for
         // it to last.
         if now >= deadline && r.back_since.is_none() {
-            found.hold(rule, rule.severity, deadline.max(r.confirmed), r.evidence);
+            found.hold(
+                rule,
+                rule.severity,
+                deadline.max(r.confirmed),
+                r.evidence.clone(),
+            );
         } else if now < deadline {
             found.due.push(deadline);
         }
@@ -69,7 +74,5 @@ pub(super) fn geen_stabiele_veiligheid(
         deadline,
         f.recent_evidence(minus(now, w)),
     );
-    found
-        .due
-        .extend(f.stable_candidates().into_iter().filter(|c| *c > now));
+    found.due.extend(f.stable_candidates_after_now());
 }

@@ -10,10 +10,9 @@ pub(super) fn dalende_trend(f: &Facts<'_>, rule: &Rule, p: &TrendParams, found: 
     let now = f.now;
     let from = minus(now, days(7 * p.weeks));
     for perspective in Perspective::ALL {
-        let series: Vec<&ScoreRef> = f
-            .scores
+        let series: Vec<&ScoreRef> = f.scores[f.scores.partition_point(|s| s.at <= from)..]
             .iter()
-            .filter(|s| s.perspective == *perspective && s.at > from)
+            .filter(|s| s.perspective == *perspective)
             .collect();
         if let Some(oldest) = series.first() {
             found.due.push(plus(oldest.at, days(7 * p.weeks)));
