@@ -12,6 +12,7 @@ pub mod disclosure;
 mod error;
 pub mod events;
 pub mod import;
+pub mod interchange;
 pub mod limits;
 pub mod live;
 pub mod notify;

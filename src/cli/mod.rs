@@ -48,12 +48,10 @@ enum Command {
     /// Manage users, tokens and assignments on this machine's database.
     #[command(subcommand)]
     Admin(AdminCommand),
-    /// Import households and their events from JSON Lines (the interchange format); each household
-    /// is stored whole with its events and evaluated at once.
-    Import {
-        /// The file; `-` reads standard input.
-        file: PathBuf,
-    },
+    /// Import households and their events (JSON Lines or CSV in the interchange format): each
+    /// household whole, each event once (a second import of a file stores nothing new), past
+    /// alerts recorded as history; every rejected line is reported. See docs/import.md.
+    Import(import::ImportArgs),
     /// Validate the alert rules, or run their tests.
     #[command(subcommand)]
     Rules(RulesCommand),
@@ -150,7 +148,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         }
         Command::Admin(cmd) => admin::admin(settings, cmd).await,
         Command::Rules(cmd) => rules::rules(settings, cmd),
-        Command::Import { file } => import::import(settings, &file).await,
+        Command::Import(args) => import::import(settings, args).await,
         Command::Replay { file, until, rules } => {
             let rules = match rules {
                 Some(dir) => rules::load_dir(&dir)?,

@@ -3,6 +3,7 @@
 
 mod alerts;
 mod audit;
+pub mod bulk;
 mod households;
 mod idempotency;
 mod live;

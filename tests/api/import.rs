@@ -1,21 +1,34 @@
-//! `zicht import`: JSON Lines in, households stored whole and evaluated at once.
+//! `zicht import`: JSON Lines and CSV in, households stored whole, each event once, past alerts
+//! recorded as history; every rejected line reported.
 
 use std::process::Command;
 
 use reqwest::StatusCode;
+use serde_json::json;
 
 use crate::helpers::{TestApp, both};
 
-fn import(app: &TestApp, text: &str) -> std::process::Output {
+fn import_as(app: &TestApp, name: &str, text: &str, args: &[&str]) -> (bool, String, String) {
     let dir = tempfile::tempdir().unwrap();
-    let file = dir.path().join("events.jsonl");
+    let file = dir.path().join(name);
     std::fs::write(&file, text).unwrap();
-    Command::new(env!("CARGO_BIN_EXE_zicht"))
-        .args(["import", file.to_str().unwrap()])
+    let out = Command::new(env!("CARGO_BIN_EXE_zicht"))
+        .arg("import")
+        .arg(&file)
+        .args(args)
         .env("DATABASE_URL", app.settings.database_url())
         .env("ZICHT_ALERTS_DIR", &app.settings.alerts_dir)
         .output()
-        .unwrap()
+        .unwrap();
+    (
+        out.status.success(),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+fn import(app: &TestApp, text: &str) -> (bool, String, String) {
+    import_as(app, "events.jsonl", text, &[])
 }
 
 const HISTORY: &str = r#"{"type":"household","id":"H-0001","region":"brabant-zuidoost","gemeente":"Eindhoven","wijk":"Woensel-Noord","minor_children":false,"opened_at":"2025-01-06"}
@@ -26,54 +39,146 @@ const HISTORY: &str = r#"{"type":"household","id":"H-0001","region":"brabant-zui
 "#;
 
 both! {
-    async fn an_import_stores_whole_households_and_evaluates_them(app: TestApp) {
-        let out = import(&app, HISTORY);
-        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
-        assert!(String::from_utf8_lossy(&out.stdout).contains("imported 2 households and 3 events"));
-        assert!(String::from_utf8_lossy(&out.stderr).contains("2/2 households"));
+    async fn importing_a_file_twice_stores_nothing_new(app: TestApp) {
+        let (ok, stdout, stderr) = import(&app, HISTORY);
+        assert!(ok, "{stderr}");
+        assert!(stdout.contains("imported 3 events: 2 households new"), "{stdout}");
         assert_eq!(app.count("households").await, 2);
         assert_eq!(app.count("events").await, 3);
         // Evaluated at once: long past six weeks without direct safety.
-        assert!(app.scalar("SELECT COUNT(*) FROM alerts WHERE rule = 'geen-directe-veiligheid' AND household_id = 'H-0001'").await == 1);
+        assert_eq!(app.scalar("SELECT COUNT(*) FROM alerts WHERE rule = 'geen-directe-veiligheid' AND household_id = 'H-0001'").await, 1);
+        let audited = app.scalar("SELECT COUNT(*) FROM audit_log WHERE action = 'household.create' AND actor = 'cli'").await;
+        assert_eq!(audited, 2);
 
-        // Importing the same household again is refused and adds nothing.
-        let again = import(&app, HISTORY);
-        assert!(!again.status.success());
-        assert!(String::from_utf8_lossy(&again.stderr).contains("exists already"));
+        let (alerts, audits) = (app.count("alerts").await, app.count("audit_log").await);
+        let (ok, stdout, _) = import(&app, HISTORY);
+        assert!(ok);
+        assert!(stdout.contains("imported 0 events: 0 households new, 0 extended, 2 unchanged"), "{stdout}");
+        assert!(stdout.contains("3 events already stored"), "{stdout}");
         assert_eq!(app.count("events").await, 3);
+        assert_eq!((app.count("alerts").await, app.count("audit_log").await), (alerts, audits));
 
-        // A bad line is named, and nothing of the file is stored.
-        let bad = HISTORY.replace("H-0001", "H-0009").replace("H-0002", "H-0008").replace("\"value\":7", "\"value\":17");
-        let out = import(&app, &bad);
-        assert!(!out.status.success());
-        let stderr = String::from_utf8_lossy(&out.stderr);
-        assert!(stderr.contains("line 5") && stderr.contains("0 to 10"), "{stderr}");
-        assert_eq!(app.count("households").await, 2);
-        let reply = app.get(&app.admin_token, "/api/v1/households?limit=10").await.expect(StatusCode::OK);
-        assert_eq!(reply.body["items"].as_array().unwrap().len(), 2);
+        // A household that exists gets its new events only; its household line may be left out,
+        // and the same melding in another spelling of its moment is the same melding.
+        let more = r#"{"type":"signal","household":"H-0001","at":"2025-02-01T21:10:00Z","kind":"melding","source":"politie","acute":true}
+{"id":"CM-77","type":"score","household":"H-0001","at":"2025-03-01T10:00:00+01:00","perspective":"slachtoffer","value":4}
+{"id":"CM-77","type":"score","household":"H-0001","at":"2025-03-01T10:00:00+01:00","perspective":"slachtoffer","value":4}
+"#;
+        let (ok, stdout, stderr) = import(&app, more);
+        assert!(ok, "{stderr}");
+        assert!(stdout.contains("imported 1 events: 0 households new, 1 extended"), "{stdout}");
+        assert_eq!(app.count("events").await, 4);
+        assert_eq!(app.scalar("SELECT COUNT(*) FROM audit_log WHERE action = 'event.create' AND household_id = 'H-0001'").await, 1);
+        // An import never changes a household.
+        let moved = HISTORY.replace("\"gemeente\":\"Utrecht\"", "\"gemeente\":\"Zeist\"");
+        let (ok, _, stderr) = import(&app, &moved);
+        assert!(!ok);
+        assert!(stderr.contains("line 4 (household H-0002): gemeente: differs from the stored household"), "{stderr}");
+        assert_eq!(app.count("events").await, 4);
     }
 }
 
 both! {
-    async fn an_import_keeps_history_but_not_scores_from_before_the_trajectory(app: TestApp) {
-        // The melding of December came before the trajectory opened: history, kept.
-        let with_history = HISTORY.replace(
-            "{\"type\":\"signal\",\"household\":\"H-0001\",\"at\":\"2025-02-01T22:10:00+01:00\"",
-            "{\"type\":\"signal\",\"household\":\"H-0001\",\"at\":\"2024-12-01T22:10:00+01:00\"",
-        );
-        let out = import(&app, &with_history);
-        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
-        assert_eq!(app.count("events").await, 3);
+    async fn a_rejected_line_is_reported_and_keeps_its_household_out(app: TestApp) {
+        // Line 5 is out of range, line 6 is a closure before the trajectory opened: H-0002 is
+        // skipped whole and both are reported; H-0001 is imported.
+        let bad = HISTORY.replace("\"value\":7", "\"value\":17").to_owned()
+            + r#"{"type":"closure","household":"H-0002","at":"2019-03-03T10:00:00+01:00"}"#
+            + "\n";
+        let (ok, stdout, stderr) = import(&app, &bad);
+        assert!(!ok);
+        assert!(stderr.contains("line 5 (household H-0002): value: must be") && stderr.contains("0 to 10"), "{stderr}");
+        assert!(stderr.contains("line 6 (household H-0002): at: must not be before the trajectory opened"), "{stderr}");
+        assert!(stdout.contains("1 households new") && stdout.contains("1 skipped") && stdout.contains("2 lines rejected"), "{stdout}");
+        assert_eq!(app.scalar("SELECT COUNT(*) FROM households WHERE id = 'H-0002'").await, 0);
+        assert_eq!(app.count("events").await, 2);
 
-        // A score of 2019 on a trajectory of 2025 is refused, named, and nothing is stored.
-        let early = HISTORY
-            .replace("H-0001", "H-0011")
-            .replace("H-0002", "H-0012")
-            .replace("\"at\":\"2025-03-03T10:00:00+01:00\"", "\"at\":\"2019-03-03T10:00:00+01:00\"");
-        let out = import(&app, &early);
-        assert!(!out.status.success());
-        let stderr = String::from_utf8_lossy(&out.stderr);
-        assert!(stderr.contains("H-0012") && stderr.contains("before the trajectory opened"), "{stderr}");
-        assert_eq!(app.count("households").await, 2);
+        // A line that names no household could belong to any: nothing is stored.
+        let (ok, _, stderr) = import(&app, &(HISTORY.replace("H-0001", "H-0003").replace("H-0002", "H-0004") + "{oops\n"));
+        assert!(!ok);
+        assert!(stderr.contains("line 6: ") && stderr.contains("nothing was stored"), "{stderr}");
+        assert_eq!(app.count("households").await, 1);
+
+        // A dry run checks and reports everything and stores nothing.
+        let (ok, stdout, stderr) = import_as(&app, "events.jsonl", HISTORY, &["--dry-run"]);
+        assert!(ok, "{stderr}");
+        assert!(stdout.contains("dry run, nothing stored: would import 1 events: 1 households new, 0 extended, 1 unchanged"), "{stdout}");
+        assert_eq!(app.count("households").await, 1);
+        assert_eq!(app.count("events").await, 2);
+    }
+}
+
+const CSV: &str = "type,id,household,at,region,gemeente,wijk,minor_children,opened_at,perspective,value,reason,kind,source,acute
+household,H-0001,,,brabant-zuidoost,Eindhoven,Woensel-Noord,false,2025-01-06,,,,,,
+score,,H-0001,2025-01-06T10:00:00+01:00,,,,,,slachtoffer,3,...,,,
+signal,,H-0001,2025-02-01T22:10:00+01:00,,,,,,,,,melding,politie,true
+household,H-0002,,,utrecht,Utrecht,,true,2025-03-03,,,,,,
+score,,H-0002,2025-03-03T10:00:00+01:00,,,,,,casemanager,7,,,,
+";
+
+both! {
+    async fn csv_imports_the_same_events_as_json_lines(app: TestApp) {
+        let (ok, stdout, stderr) = import_as(&app, "history.csv", CSV, &[]);
+        assert!(ok, "{stderr}");
+        assert!(stdout.contains("imported 3 events: 2 households new"), "{stdout}");
+        // The same history as JSON Lines is recognised event by event.
+        let (ok, stdout, _) = import(&app, HISTORY);
+        assert!(ok && stdout.contains("imported 0 events"), "{stdout}");
+        assert_eq!(app.count("events").await, 3);
+        let timeline = app.get(&app.admin_token, "/api/v1/households?limit=10").await.expect(StatusCode::OK);
+        assert_eq!(timeline.body["items"].as_array().unwrap().len(), 2);
+
+        let (ok, _, stderr) = import_as(&app, "bad.csv", &CSV.replace(",3,...", ",drie,..."), &[]);
+        assert!(!ok);
+        assert!(stderr.contains("line 3 (household H-0001): value:"), "{stderr}");
+        let (ok, _, stderr) = import_as(&app, "bad.csv", &CSV.replace("acute", "naam"), &[]);
+        assert!(!ok && stderr.contains("unknown column `naam`"), "{stderr}");
+    }
+}
+
+both! {
+    async fn past_alerts_are_recorded_as_history_and_what_fires_now_is_told_once(app: TestApp) {
+        app.post(
+            &app.admin_token,
+            "/api/v1/webhooks",
+            json!({"url": "http://127.0.0.1:9/hook", "role": "regisseur", "region": "brabant-zuidoost"}),
+        )
+        .await
+        .expect(StatusCode::CREATED);
+        // H-0003 reached direct safety two months late: geen-directe-veiligheid fired in February
+        // and resolved in March. Both households had a melding while open (hermelding) long ago.
+        let history = HISTORY.to_owned() + r#"{"type":"household","id":"H-0003","region":"brabant-zuidoost","gemeente":"Eindhoven","minor_children":false,"opened_at":"2025-01-06"}
+{"type":"score","household":"H-0003","at":"2025-01-06T10:00:00+01:00","perspective":"slachtoffer","value":3}
+{"type":"signal","household":"H-0003","at":"2025-01-20T22:10:00+01:00","kind":"melding","source":"politie","acute":false}
+{"type":"score","household":"H-0003","at":"2025-03-10T10:00:00+01:00","perspective":"slachtoffer","value":7}
+{"type":"score","household":"H-0003","at":"2025-03-10T10:05:00+01:00","perspective":"casemanager","value":7}
+"#;
+        let (ok, stdout, stderr) = import(&app, &history);
+        assert!(ok, "{stderr}");
+        assert!(stdout.contains("past alerts recorded as history"), "{stdout}");
+        let hermeldingen = app.scalar("SELECT COUNT(*) FROM alerts WHERE rule = 'hermelding'").await;
+        assert_eq!(hermeldingen, 2, "recorded");
+        let resolved = app
+            .scalar("SELECT COUNT(*) FROM alerts WHERE household_id = 'H-0003' AND rule = 'geen-directe-veiligheid' AND state = 'resolved'")
+            .await;
+        assert_eq!(resolved, 1);
+        // It fired and resolved at its own moments, in 2025, not at the import.
+        let transitions = app
+            .scalar("SELECT COUNT(*) FROM alert_transitions t JOIN alerts a ON a.id = t.alert_id WHERE a.household_id = 'H-0003' AND a.rule = 'geen-directe-veiligheid' AND t.at_ms < 1767225600000")
+            .await;
+        assert_eq!(transitions, 2);
+        let sent = |rule: &str| format!("SELECT COUNT(*) FROM outbox WHERE payload LIKE '%\"rule\":\"{rule}\"%'");
+        assert_eq!(app.scalar(&sent("hermelding")).await, 0, "history is not news");
+        assert_eq!(app.scalar(&sent("geen-directe-veiligheid")).await, 1, "H-0001 still fires: told once");
+        assert_eq!(app.scalar("SELECT COUNT(*) FROM outbox WHERE payload LIKE '%\"household\":\"H-0003\"%' AND payload LIKE '%geen-directe%'").await, 0);
+
+        // A melding of today is news: told, once, also when the file is imported again.
+        let today = jiff::Timestamp::now().strftime("%Y-%m-%dT%H:%M:%SZ").to_string();
+        let fresh = format!(r#"{{"type":"signal","household":"H-0003","at":"{today}","kind":"melding","source":"huisarts","acute":false}}"#);
+        let (ok, _, stderr) = import(&app, &fresh);
+        assert!(ok, "{stderr}");
+        let (ok, _, _) = import(&app, &fresh);
+        assert!(ok);
+        assert_eq!(app.scalar(&sent("hermelding")).await, 1);
     }
 }
