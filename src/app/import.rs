@@ -15,7 +15,7 @@
 //!   new recording needs (a closure's reason) is not asked of history from elsewhere.
 //! - **History is history** ([`Course::History`], `zicht import`): alerts of the past are
 //!   recorded, not sent ([`alerting::backfill`]). The feed records as the single-event routes do
-//!   ([`Course::Live`]).
+//!   ([`Course::Live`]), and asks what they ask ([`events::content_problems`]).
 
 use super::audit::{self, AuditAction, Origin};
 use super::interchange::{self, Line, NumberedLine, Rejection};
@@ -240,6 +240,13 @@ pub async fn store_unit(
     let mut trajectory = Trajectory::opening(&household);
     for (event, line) in merged {
         if let Some(n) = line {
+            // What people record must say what it needs (a closure's reason); history from
+            // elsewhere is taken as it was.
+            if matches!(course, Course::Live) {
+                for p in events::content_problems(event) {
+                    reject(&mut out, n, p.into());
+                }
+            }
             if let Some(p) = events::dating_problem(event, trajectory, now) {
                 reject(&mut out, n, p.into());
             }

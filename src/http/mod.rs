@@ -5,6 +5,7 @@ mod admin;
 mod alerts;
 mod body;
 mod error;
+mod events;
 mod extractor;
 mod households;
 mod idempotency;
@@ -148,6 +149,7 @@ fn api_router() -> OpenApiRouter<Arc<AppState>> {
         .routes(routes!(households::record_signal))
         .routes(routes!(households::record_event))
         .routes(routes!(households::set_assignments))
+        .routes(routes!(events::feed))
         .routes(routes!(reports::report))
         .routes(routes!(alerts::reads::list))
         .routes(routes!(alerts::reads::show))

@@ -182,3 +182,103 @@ both! {
         assert_eq!(app.scalar(&sent("hermelding")).await, 1);
     }
 }
+
+/// Sends a body to the system feed as `token`; the status and the JSON answer.
+async fn feed(
+    app: &TestApp,
+    token: &str,
+    content_type: &str,
+    body: String,
+) -> (StatusCode, serde_json::Value) {
+    let response = reqwest::Client::new()
+        .post(app.url("/api/v1/events"))
+        .bearer_auth(token)
+        .header("content-type", content_type)
+        .body(body)
+        .send()
+        .await
+        .unwrap();
+    let status = response.status();
+    (status, response.json().await.unwrap_or_default())
+}
+
+const NDJSON: &str = "application/x-ndjson";
+
+fn feed_lines() -> String {
+    [
+        r#"{"type":"score","household":"H-0001","at":"2025-01-06T09:00:00+01:00","perspective":"slachtoffer","value":4}"#,
+        r#"{"id":"VT-1","type":"signal","household":"H-0001","at":"2025-01-05T22:00:00+01:00","kind":"melding","source":"politie","acute":false}"#,
+        r#"{"type":"score","household":"H-0002","at":"2025-01-06T09:00:00+01:00","perspective":"slachtoffer","value":4}"#,
+        r#"{"type":"score","household":"H-0009","at":"2025-01-06T09:00:00+01:00","perspective":"slachtoffer","value":4}"#,
+    ]
+    .join("\n")
+}
+
+both! {
+    async fn the_feed_stores_each_line_once_and_answers_per_line(app: TestApp) {
+        let petra = app.user("petra", "casemanager").await;
+        let kees = app.user("kees", "casemanager").await;
+        app.household("H-0001", None, &["petra"]).await;
+        app.household("H-0002", None, &["kees"]).await;
+        let before = app.count("events").await;
+
+        let (status, body) = feed(&app, &petra, NDJSON, feed_lines()).await;
+        assert_eq!(status, StatusCode::OK, "{body}");
+        assert_eq!((body["stored"].as_u64(), body["rejected"].as_u64()), (Some(2), Some(2)), "{body}");
+        let lines = body["lines"].as_array().unwrap();
+        assert_eq!(lines[0]["status"], "stored");
+        assert_eq!(lines[1]["status"], "stored");
+        // Someone else's household answers exactly as one that does not exist.
+        assert_eq!(lines[2]["problem"]["status"], 404);
+        assert_eq!(lines[2]["problem"], lines[3]["problem"]);
+        assert_eq!(app.count("events").await, before + 2);
+        let refused = app.scalar("SELECT COUNT(*) FROM audit_log WHERE action = 'event.create' AND outcome = 'denied' AND household_id = 'H-0002'").await;
+        assert_eq!(refused, 1);
+        assert!(app.timeline(&kees, "H-0002").await.is_empty());
+
+        // Sent again: nothing new.
+        let (_, body) = feed(&app, &petra, NDJSON, feed_lines()).await;
+        assert_eq!(body["duplicates"].as_u64(), Some(2), "{body}");
+        assert_eq!(app.count("events").await, before + 2);
+
+        // A rejected line keeps its household's other lines out, and says which field is wrong.
+        let bad = [
+            r#"{"type":"score","household":"H-0001","at":"2025-01-06T09:30:00+01:00","perspective":"casemanager","value":5}"#,
+            r#"{"type":"score","household":"H-0001","at":"2025-01-06T09:30:00+01:00","perspective":"slachtoffer","value":17}"#,
+            r#"{"type":"closure","household":"H-0001","at":"2025-01-06T09:40:00+01:00"}"#,
+        ]
+        .join("\n");
+        let (_, body) = feed(&app, &petra, NDJSON, bad).await;
+        let lines = body["lines"].as_array().unwrap();
+        assert_eq!(lines[0]["status"], "skipped");
+        assert_eq!(lines[1]["status"], "rejected");
+        assert_eq!(lines[1]["problem"]["errors"][0]["field"], "value");
+        // What the single-event routes ask, the feed asks: a closure says why.
+        assert_eq!(lines[2]["problem"]["errors"][0]["field"], "reason", "{body}");
+        assert_eq!(app.count("events").await, before + 2);
+    }
+}
+
+both! {
+    async fn the_feed_is_bounded_and_speaks_ndjson(app: TestApp) {
+        let petra = app.user("petra", "casemanager").await;
+        let line = r#"{"type":"score","household":"H-0001","at":"2025-01-06T09:00:00+01:00","perspective":"slachtoffer","value":4}"#;
+        let (status, body) = feed(&app, &petra, NDJSON, vec![line; 1001].join("\n")).await;
+        assert_eq!(status, StatusCode::PAYLOAD_TOO_LARGE);
+        assert!(body["detail"].as_str().unwrap().contains("1000 lines"), "{body}");
+        let (status, _) = feed(&app, &petra, NDJSON, "x".repeat((1 << 20) + 1)).await;
+        assert_eq!(status, StatusCode::PAYLOAD_TOO_LARGE);
+        let (status, _) = feed(&app, &petra, "application/json", line.to_owned()).await;
+        assert_eq!(status, StatusCode::UNSUPPORTED_MEDIA_TYPE);
+        // A household line is for POST /households.
+        let household = serde_json::to_string(&{
+            let mut h = crate::helpers::household_json("H-0005");
+            h["type"] = json!("household");
+            h
+        })
+        .unwrap();
+        let (_, body) = feed(&app, &petra, NDJSON, household).await;
+        assert_eq!(body["lines"][0]["problem"]["errors"][0]["field"], "type", "{body}");
+        assert_eq!(app.count("households").await, 0);
+    }
+}
