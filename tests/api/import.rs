@@ -282,3 +282,22 @@ both! {
         assert_eq!(app.count("households").await, 0);
     }
 }
+
+#[test]
+fn replay_reads_the_same_lines_as_import_ids_included() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("history.jsonl");
+    let with_ids = HISTORY.replace(r#"{"type":"signal""#, r#"{"id":"VT-1","type":"signal""#);
+    std::fs::write(&file, with_ids).unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_zicht"))
+        .args(["replay", file.to_str().unwrap(), "--until", "2025-06-01"])
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(stdout.contains(r#""rule":"hermelding""#), "{stdout}");
+}
