@@ -11,6 +11,7 @@ pub mod decisions;
 pub mod disclosure;
 mod error;
 pub mod events;
+pub mod export;
 pub mod import;
 pub mod interchange;
 pub mod limits;

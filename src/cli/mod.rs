@@ -3,6 +3,7 @@
 //! between the terminal and the application core.
 
 mod admin;
+mod export;
 mod import;
 mod rules;
 mod serve;
@@ -52,6 +53,9 @@ enum Command {
     /// household whole, each event once (a second import of a file stores nothing new), past
     /// alerts recorded as history; every rejected line is reported. See docs/import.md.
     Import(import::ImportArgs),
+    /// Export households, events or alerts (JSON Lines or CSV) as a user may see them, for audits
+    /// and research: keyed pseudonyms with --pseudonymise, free text only with --with-text.
+    Export(export::ExportArgs),
     /// Validate the alert rules, or run their tests.
     #[command(subcommand)]
     Rules(RulesCommand),
@@ -149,6 +153,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Admin(cmd) => admin::admin(settings, cmd).await,
         Command::Rules(cmd) => rules::rules(settings, cmd),
         Command::Import(args) => import::import(settings, args).await,
+        Command::Export(args) => export::export(settings, args).await,
         Command::Replay { file, until, rules } => {
             let rules = match rules {
                 Some(dir) => rules::load_dir(&dir)?,

@@ -3,7 +3,8 @@
 
 use std::fmt::Write as _;
 
-use super::{Conn, StoreError, Tx, corrupt};
+use super::alerts::{ALERT_COLUMNS_OF_A, alert_row};
+use super::{AlertRow, Conn, StoreError, Tx, corrupt};
 use crate::domain::{Event, HouseholdId, Instant, TrajectoryStatus};
 
 /// The identities stored for a household's events (events recorded one at a time have none).
@@ -91,4 +92,16 @@ pub async fn set_status(
         .execute(&mut **tx)
         .await?;
     Ok(())
+}
+
+/// Every alert of a household, state alerts and one-shots, oldest first (for an export).
+pub async fn alerts(conn: &mut Conn, household: &HouseholdId) -> Result<Vec<AlertRow>, StoreError> {
+    let sql = sqlx::AssertSqlSafe(format!(
+        "SELECT {ALERT_COLUMNS_OF_A} FROM alerts a WHERE a.household_id = $1 ORDER BY a.fired_at_ms, a.id"
+    ));
+    let rows = sqlx::query(sql)
+        .bind(household.as_str())
+        .fetch_all(conn)
+        .await?;
+    rows.iter().map(alert_row).collect()
 }

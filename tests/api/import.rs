@@ -301,3 +301,59 @@ fn replay_reads_the_same_lines_as_import_ids_included() {
     );
     assert!(stdout.contains(r#""rule":"hermelding""#), "{stdout}");
 }
+
+fn export(app: &TestApp, args: &[&str], key: Option<&str>) -> (bool, String, String) {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_zicht"));
+    command
+        .arg("export")
+        .args(args)
+        .env("DATABASE_URL", app.settings.database_url())
+        .env_remove("ZICHT_EXPORT_KEY");
+    if let Some(key) = key {
+        command.env("ZICHT_EXPORT_KEY", key);
+    }
+    let out = command.output().unwrap();
+    (
+        out.status.success(),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+both! {
+    async fn an_export_shows_what_its_user_may_see_pseudonymised_when_asked(app: TestApp) {
+        assert!(import(&app, HISTORY).0);
+        app.user("petra", "casemanager").await;
+        app.user("meldpunt", "signal_reporter").await;
+        app.put(&app.admin_token, "/api/v1/households/H-0001/assignments", json!({"casemanagers": ["petra"]}))
+            .await
+            .expect(StatusCode::OK);
+
+        // Her household and its events, in the interchange format, without free text.
+        let (ok, events, stderr) = export(&app, &["events", "--as", "petra"], None);
+        assert!(ok, "{stderr}");
+        assert_eq!(events.lines().count(), 3, "{events}");
+        assert!(events.contains(r#""id":"H-0001""#) && !events.contains("H-0002"), "{events}");
+        assert!(!events.contains("reason"), "{events}");
+        let (_, with_text, _) = export(&app, &["events", "--as", "petra", "--with-text"], None);
+        assert!(with_text.contains(r#""reason":"...""#), "{with_text}");
+        assert_eq!(app.scalar("SELECT COUNT(*) FROM audit_log WHERE action = 'timeline.read' AND actor = 'petra' AND household_id = 'H-0001'").await, 2);
+
+        // Keyed pseudonyms: no id, the same pseudonym in every export with the same key.
+        let key = "a-key-of-more-than-sixteen-characters";
+        let (ok, pseudonymous, _) = export(&app, &["events", "--as", "petra", "--pseudonymise"], Some(key));
+        assert!(ok);
+        assert!(!pseudonymous.contains("H-0001") && pseudonymous.contains(r#""household":"P-"#), "{pseudonymous}");
+        let (_, alerts, _) = export(&app, &["alerts", "--as", "petra", "--pseudonymise", "--format", "csv"], Some(key));
+        let pseudonym = pseudonymous.split(r#""id":""#).nth(1).unwrap().split('"').next().unwrap();
+        assert!(alerts.starts_with("household,rule,one_shot,severity,state"), "{alerts}");
+        assert!(alerts.contains(&format!("{pseudonym},geen-directe-veiligheid,false,")), "{alerts}");
+        let (ok, _, stderr) = export(&app, &["events", "--as", "petra", "--pseudonymise"], Some("short"));
+        assert!(!ok && stderr.contains("at least 16 characters"), "{stderr}");
+
+        // A role that sees no household exports nothing, and the attempt is audited.
+        let (ok, out, _) = export(&app, &["households", "--as", "meldpunt"], None);
+        assert!(!ok && out.is_empty());
+        assert_eq!(app.scalar("SELECT COUNT(*) FROM audit_log WHERE actor = 'meldpunt' AND outcome = 'denied'").await, 1);
+    }
+}
