@@ -4,6 +4,7 @@
 
 mod admin;
 mod audit;
+mod export;
 mod import;
 mod rules;
 mod serve;
@@ -49,12 +50,13 @@ enum Command {
     /// Manage users, tokens and assignments on this machine's database.
     #[command(subcommand)]
     Admin(AdminCommand),
-    /// Import households and their events from JSON Lines (the interchange format); each household
-    /// is stored whole with its events and evaluated at once.
-    Import {
-        /// The file; `-` reads standard input.
-        file: PathBuf,
-    },
+    /// Import households and their events (JSON Lines or CSV in the interchange format): each
+    /// household whole, each event once (a second import of a file stores nothing new), past
+    /// alerts recorded as history; every rejected line is reported. See docs/import.md.
+    Import(import::ImportArgs),
+    /// Export households, events or alerts (JSON Lines or CSV) as a user may see them, for audits
+    /// and research: keyed pseudonyms with --pseudonymise, free text only with --with-text.
+    Export(export::ExportArgs),
     /// Validate the alert rules, or run their tests.
     #[command(subcommand)]
     Rules(RulesCommand),
@@ -167,7 +169,8 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Admin(cmd) => admin::admin(settings, cmd).await,
         Command::Rules(cmd) => rules::rules(settings, cmd),
         Command::Audit(cmd) => audit::audit(settings, cmd).await,
-        Command::Import { file } => import::import(settings, &file).await,
+        Command::Import(args) => import::import(settings, args).await,
+        Command::Export(args) => export::export(settings, args).await,
         Command::Replay { file, until, rules } => {
             let rules = match rules {
                 Some(dir) => rules::load_dir(&dir)?,

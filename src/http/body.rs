@@ -10,7 +10,8 @@ use serde::de::DeserializeOwned;
 use sha2::{Digest, Sha256};
 
 use super::AppState;
-use super::error::{ApiError, FieldError};
+use super::error::ApiError;
+use crate::app::{AppError, interchange};
 use crate::domain::{EVENT_TYPES, Event, HouseholdId};
 
 /// A JSON request body and the fingerprint of the request (method, path and body) that an
@@ -116,82 +117,14 @@ impl JsonBody {
     }
 }
 
-/// Parses an interchange event. The `type` picks the struct to parse the rest into, so that an
-/// error names its field (serde loses the path inside an internally tagged enum).
+/// Parses an interchange event, naming the offending field ([`interchange::event_from_object`]).
 pub fn event_from_object(
-    mut object: serde_json::Map<String, serde_json::Value>,
+    object: serde_json::Map<String, serde_json::Value>,
 ) -> Result<Event, ApiError> {
-    let kind = match object.remove("type") {
-        Some(serde_json::Value::String(t)) => t,
-        Some(_) | None => {
-            return Err(ApiError::invalid(
-                "type",
-                format!("required; one of: {}", EVENT_TYPES.join(", ")),
-            ));
-        }
-    };
-    let value = serde_json::Value::Object(object);
-    Ok(match kind.as_str() {
-        "household" => Event::Household(from_value(value)?),
-        "score" => Event::Score(from_value(value)?),
-        "signal" => Event::Signal(from_value(value)?),
-        "flag" => Event::Flag(from_value(value)?),
-        "consultation" => Event::Consultation(from_value(value)?),
-        "intervention" => Event::Intervention(from_value(value)?),
-        "escalation" => Event::Escalation(from_value(value)?),
-        "proactive_scenario" => Event::ProactiveScenario(from_value(value)?),
-        "partner_withdrawal" => Event::PartnerWithdrawal(from_value(value)?),
-        "closure" => Event::Closure(from_value(value)?),
-        "reopen" => Event::Reopen(from_value(value)?),
-        other => {
-            return Err(ApiError::invalid(
-                "type",
-                format!(
-                    "unknown event type `{other}`; allowed: {}",
-                    EVENT_TYPES.join(", ")
-                ),
-            ));
-        }
-    })
+    interchange::event_from_object(object).map_err(|e| ApiError::App(AppError::Invalid(e)))
 }
 
-/// Deserializes with the path of the failing field, in the words serde gives (which list the
-/// allowed values for our closed vocabularies).
+/// Deserializes with the path of the failing field ([`interchange::from_value`]).
 pub fn from_value<T: DeserializeOwned>(value: serde_json::Value) -> Result<T, ApiError> {
-    serde_path_to_error::deserialize(value).map_err(|e| {
-        let path = e.path().to_string();
-        let message = e.inner().to_string();
-        ApiError::App(crate::app::AppError::Invalid(vec![field_error(
-            &path, &message,
-        )]))
-    })
-}
-
-fn field_error(path: &str, message: &str) -> FieldError {
-    // serde names a missing or unknown field in its message, with the path of the parent.
-    let named = ["missing field `", "unknown field `"]
-        .iter()
-        .find_map(|prefix| message.strip_prefix(prefix))
-        .and_then(|rest| rest.split('`').next());
-    let path = if path == "." { "" } else { path };
-    match named {
-        // An unknown field is the last element of the path already; a missing one is not.
-        Some(name) if path == name || path.ends_with(&format!(".{name}")) => {
-            FieldError::new(path, tidy(message))
-        }
-        Some(name) if path.is_empty() => FieldError::new(name, tidy(message)),
-        Some(name) => FieldError::new(format!("{path}.{name}"), tidy(message)),
-        None => FieldError::new(path, tidy(message)),
-    }
-}
-
-fn tidy(message: &str) -> String {
-    if let Some(rest) = message.strip_prefix("unknown field `") {
-        let name = rest.split('`').next().unwrap_or_default();
-        return format!("unknown field `{name}`; remove it");
-    }
-    if message.starts_with("missing field `") {
-        return "required".to_owned();
-    }
-    message.to_owned()
+    interchange::from_value(value).map_err(|e| ApiError::App(AppError::Invalid(vec![e])))
 }

@@ -12,7 +12,7 @@ use crate::store::StoreError;
 pub use crate::app::Invalid as FieldError;
 
 /// An RFC 9457 problem detail.
-#[derive(Debug, Serialize, ToSchema)]
+#[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct Problem {
     #[serde(rename = "type")]
     pub kind: String,
@@ -34,6 +34,8 @@ pub enum ApiError {
     UnsupportedMediaType,
     #[error("the request body is larger than {0} bytes")]
     PayloadTooLarge(usize),
+    #[error("the request body has more than {0} lines")]
+    TooManyLines(usize),
     #[error("the query string is not valid")]
     InvalidQuery(Vec<FieldError>),
     #[error("a valid bearer token is needed")]
@@ -64,7 +66,9 @@ impl ApiError {
             }
             ApiError::MalformedJson(_) | ApiError::InvalidQuery(_) => StatusCode::BAD_REQUEST,
             ApiError::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
-            ApiError::PayloadTooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
+            ApiError::PayloadTooLarge(_) | ApiError::TooManyLines(_) => {
+                StatusCode::PAYLOAD_TOO_LARGE
+            }
             ApiError::Unauthenticated => StatusCode::UNAUTHORIZED,
             ApiError::App(AppError::Forbidden) => StatusCode::FORBIDDEN,
             ApiError::App(AppError::NotFound(_)) => StatusCode::NOT_FOUND,
@@ -81,7 +85,7 @@ impl ApiError {
             ApiError::App(AppError::Invalid(_)) => "invalid-body",
             ApiError::MalformedJson(_) => "malformed-json",
             ApiError::UnsupportedMediaType => "unsupported-media-type",
-            ApiError::PayloadTooLarge(_) => "payload-too-large",
+            ApiError::PayloadTooLarge(_) | ApiError::TooManyLines(_) => "payload-too-large",
             ApiError::InvalidQuery(_) => "invalid-query",
             ApiError::Unauthenticated => "unauthenticated",
             ApiError::App(AppError::Forbidden) => "forbidden",

@@ -5,6 +5,7 @@ mod admin;
 mod alerts;
 mod body;
 mod error;
+mod events;
 mod extractor;
 mod glass;
 mod households;
@@ -208,6 +209,7 @@ fn api_router() -> OpenApiRouter<Arc<AppState>> {
         .routes(routes!(households::set_assignments))
         .routes(routes!(glass::open, glass::of_household))
         .routes(routes!(glass::list))
+        .routes(routes!(events::feed))
         .routes(routes!(reports::report))
         .routes(routes!(alerts::reads::list))
         .routes(routes!(alerts::reads::show))

@@ -70,8 +70,16 @@ pub fn histories(text: &str) -> Result<Vec<History>, String> {
         if line.is_empty() || line.starts_with('#') {
             continue;
         }
-        let event: Event =
+        let mut value: serde_json::Value =
             serde_json::from_str(line).map_err(|e| format!("line {}: {e}", n + 1))?;
+        // An event's `id` is its id in the source system (docs/import.md): no part of its history.
+        if let Some(object) = value.as_object_mut()
+            && object.get("type").and_then(|t| t.as_str()) != Some("household")
+        {
+            object.remove("id");
+        }
+        let event: Event =
+            serde_json::from_value(value).map_err(|e| format!("line {}: {e}", n + 1))?;
         match event {
             Event::Household(h) => {
                 if events.insert(h.id.to_string(), Vec::new()).is_some() {

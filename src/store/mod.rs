@@ -3,6 +3,7 @@
 
 mod alerts;
 mod audit;
+pub mod bulk;
 pub mod glass;
 mod households;
 mod idempotency;

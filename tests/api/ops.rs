@@ -68,6 +68,7 @@ async fn the_openapi_document_describes_every_route() {
         "GET /readyz",
         "POST /api/v1/alerts/{id}/acknowledge",
         "POST /api/v1/alerts/{id}/silence",
+        "POST /api/v1/events",
         "POST /api/v1/households",
         "POST /api/v1/households/{id}/break-glass",
         "POST /api/v1/households/{id}/events",

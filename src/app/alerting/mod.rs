@@ -2,6 +2,7 @@
 //! alert state is reconciled with what the engine says holds, inside the caller's transaction.
 //! [`plan`] decides (a pure function); [`reconcile`] loads, plans and applies.
 
+pub mod backfill;
 pub mod plan;
 
 use crate::app::AppState;

@@ -1,0 +1,143 @@
+//! `zicht export WHAT --as USERNAME`: households, events or alerts as JSON Lines or CSV, as that
+//! user may see them; see `docs/import.md`.
+
+use std::io::Write;
+use std::path::PathBuf;
+
+use anyhow::Context;
+
+use super::import::Format;
+use crate::app::export::{self, Options, What};
+use crate::app::interchange::CSV_COLUMNS;
+use crate::clock::{Clock, SystemClock};
+use crate::config::Settings;
+use crate::store::Db;
+
+#[derive(Debug, Clone, Copy, clap::ValueEnum)]
+pub enum Kind {
+    Households,
+    Events,
+    Alerts,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct ExportArgs {
+    /// `households`, `events` (each household's line and its events: the interchange format) or
+    /// `alerts`.
+    what: Kind,
+    /// The user whose access decides which households, and how much of each, are exported.
+    #[arg(long = "as", value_name = "USERNAME")]
+    username: String,
+    /// `jsonl` (default) or `csv`.
+    #[arg(long, default_value = "jsonl")]
+    format: Format,
+    /// Write here instead of to standard output.
+    #[arg(long)]
+    out: Option<PathBuf>,
+    /// Keyed pseudonyms (HMAC-SHA256) instead of household ids and references; the key comes from
+    /// `--key-file` or `ZICHT_EXPORT_KEY` (at least 16 characters).
+    #[arg(long)]
+    pseudonymise: bool,
+    /// The file holding the pseudonym key.
+    #[arg(long)]
+    key_file: Option<PathBuf>,
+    /// Keep free text (score reasons, descriptions); left out by default.
+    #[arg(long)]
+    with_text: bool,
+}
+
+/// The shortest key accepted: 16 characters, 128 bits when random.
+const MIN_KEY: usize = 16;
+
+pub(super) async fn export(settings: Settings, args: ExportArgs) -> anyhow::Result<()> {
+    let pseudonym_key = if args.pseudonymise {
+        let key = match &args.key_file {
+            Some(file) => std::fs::read_to_string(file)
+                .with_context(|| format!("cannot read {}", file.display()))?,
+            None => std::env::var("ZICHT_EXPORT_KEY").unwrap_or_default(),
+        };
+        let key = key.trim().as_bytes().to_vec();
+        anyhow::ensure!(
+            key.len() >= MIN_KEY,
+            "--pseudonymise needs a key of at least {MIN_KEY} characters (--key-file or ZICHT_EXPORT_KEY)"
+        );
+        Some(key)
+    } else {
+        None
+    };
+    let what = match args.what {
+        Kind::Households => What::Households,
+        Kind::Events => What::Events,
+        Kind::Alerts => What::Alerts,
+    };
+    let db = Db::connect(&settings.database_url(), 1).await?;
+    db.migrate().await?;
+    let mut conn = db.acquire().await?;
+    let user = crate::store::find_user_by_name(&mut conn, &args.username)
+        .await?
+        .filter(|u| u.active)
+        .with_context(|| format!("no active user `{}`", args.username))?;
+    drop(conn);
+    let out: Box<dyn Write> = match &args.out {
+        Some(file) => Box::new(std::fs::File::create(file)?),
+        None => Box::new(std::io::stdout().lock()),
+    };
+    let columns: Vec<&str> = match what {
+        What::Alerts => vec![
+            "household",
+            "rule",
+            "one_shot",
+            "severity",
+            "state",
+            "since",
+            "fired_at",
+            "resolved_at",
+        ],
+        _ => CSV_COLUMNS.iter().copied().chain(["status"]).collect(),
+    };
+    let out = std::io::BufWriter::new(out);
+    let mut sink = match args.format {
+        Format::Csv => {
+            let mut w = csv::Writer::from_writer(out);
+            w.write_record(&columns)?;
+            Sink::Csv(Box::new(w))
+        }
+        Format::Jsonl => Sink::Jsonl(out),
+    };
+    let options = Options {
+        what,
+        pseudonym_key,
+        with_text: args.with_text,
+    };
+    let now = SystemClock.now();
+    let done = export::export(&db, &user.into(), &options, now, |record| match &mut sink {
+        Sink::Jsonl(out) => {
+            serde_json::to_writer(&mut *out, &record)?;
+            out.write_all(b"\n")
+        }
+        Sink::Csv(w) => {
+            let cells = columns.iter().map(|c| match record.get(*c) {
+                None | Some(serde_json::Value::Null) => String::new(),
+                Some(serde_json::Value::String(s)) => s.clone(),
+                Some(other) => other.to_string(),
+            });
+            Ok(w.write_record(cells)?)
+        }
+    })
+    .await?;
+    match &mut sink {
+        Sink::Jsonl(out) => out.flush()?,
+        Sink::Csv(w) => w.flush()?,
+    }
+    db.close().await;
+    eprintln!(
+        "exported {} records of {} households",
+        done.records, done.households
+    );
+    Ok(())
+}
+
+enum Sink {
+    Jsonl(std::io::BufWriter<Box<dyn Write>>),
+    Csv(Box<csv::Writer<std::io::BufWriter<Box<dyn Write>>>>),
+}
