@@ -242,19 +242,27 @@ fn api_router() -> OpenApiRouter<Arc<AppState>> {
 fn router(state: Arc<AppState>, metrics: Arc<metrics::Metrics>) -> Router {
     let (api, _) = api_router().split_for_parts();
     let request_id = HeaderName::from_static("x-request-id");
-    let trace = TraceLayer::new_for_http().make_span_with(|req: &Request| {
-        // Ids and the route template only: never the query string or a body.
-        let route = req
-            .extensions()
-            .get::<MatchedPath>()
-            .map_or("unmatched", |p| p.as_str());
-        let request_id = req
-            .headers()
-            .get("x-request-id")
-            .and_then(|v| v.to_str().ok())
-            .unwrap_or_default();
-        tracing::info_span!("request", method = %req.method(), route, request_id)
-    });
+    let trace = TraceLayer::new_for_http()
+        .make_span_with(|req: &Request| {
+            // Ids and the route template only: never the query string or a body.
+            let route = req
+                .extensions()
+                .get::<MatchedPath>()
+                .map_or("unmatched", |p| p.as_str());
+            let request_id = req
+                .headers()
+                .get("x-request-id")
+                .and_then(|v| v.to_str().ok())
+                .unwrap_or_default();
+            tracing::info_span!("request", method = %req.method(), route, request_id)
+        })
+        // One line per answered request at the default level: status and latency, in the span
+        // above (route template and request id, never a path with an id, a query or a body).
+        .on_response(
+            tower_http::trace::DefaultOnResponse::new()
+                .level(tracing::Level::INFO)
+                .latency_unit(tower_http::LatencyUnit::Millis),
+        );
     api.merge(web::router())
         .fallback(ops::not_found)
         .layer(axum::middleware::from_fn_with_state(

@@ -177,6 +177,11 @@ both! {
         let logs = String::from_utf8_lossy(&logs.lock().unwrap()).into_owned();
         assert!(logs.contains("request"), "the test captures the app's logs");
         assert!(!logs.contains(&marker), "free text leaked into the logs");
+        // Each answered request is one line at the default level, by route template and status,
+        // never by the path with its household id.
+        assert!(logs.contains("finished processing request"), "requests are logged");
+        assert!(logs.contains("/api/v1/households/{id}/scores"), "by route template");
+        assert!(!logs.contains("/api/v1/households/H-0001"), "a household id leaked into the logs");
     }
 }
 
