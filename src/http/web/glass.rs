@@ -9,9 +9,9 @@ use axum::response::{IntoResponse, Redirect, Response};
 use maud::{Markup, html};
 
 use super::forms::{self, FormState};
-use super::{WebUser, csrf_refused, layout, page, page_error};
+use super::{WebUser, csrf_refused, layout, page, page_error, permitted};
 use crate::app::audit::AuditAction;
-use crate::app::{AppError, access, glass};
+use crate::app::{AppError, glass};
 use crate::auth::policy::Action;
 use crate::http::{ApiError, AppState};
 
@@ -28,20 +28,11 @@ fn fields(user: &WebUser, form: &FormState, hours: u32) -> Markup {
     }
 }
 
-async fn may_break_glass(state: &AppState, user: &WebUser) -> Result<(), Response> {
-    access::require(
-        state,
-        &user.who,
-        Action::BreakGlass,
-        AuditAction::BreakGlass,
-    )
-    .await
-    .map_err(|e| page_error(e.into()))
-}
-
 /// `GET /inzage`: the form.
 pub(super) async fn form(State(state): State<Arc<AppState>>, user: WebUser) -> Response {
-    if let Err(refused) = may_break_glass(&state, &user).await {
+    if let Err(refused) =
+        permitted(&state, &user, Action::BreakGlass, AuditAction::BreakGlass).await
+    {
         return refused;
     }
     let hours = state.settings.break_glass_hours;
@@ -61,7 +52,9 @@ pub(super) async fn submit(
     if let Some(refused) = csrf_refused(&user, &values) {
         return refused;
     }
-    if let Err(refused) = may_break_glass(&state, &user).await {
+    if let Err(refused) =
+        permitted(&state, &user, Action::BreakGlass, AuditAction::BreakGlass).await
+    {
         return refused;
     }
     let hours = state.settings.break_glass_hours;

@@ -346,6 +346,19 @@ fn failure_page(status: StatusCode, failure: Failure, user: Option<&WebUser>) ->
 }
 
 /// A page-level failure in Dutch, never a stack of details.
+/// Whether the user may do `action`, which is about no one household; a refusal is audited and
+/// answered with the Dutch error page.
+pub(super) async fn permitted(
+    state: &AppState,
+    user: &WebUser,
+    action: crate::auth::policy::Action,
+    audit_action: crate::app::audit::AuditAction,
+) -> Result<(), Response> {
+    crate::app::access::require(state, &user.who, action, audit_action)
+        .await
+        .map_err(|e| page_error(e.into()))
+}
+
 pub(super) fn page_error(error: ApiError) -> Response {
     let status = error.status();
     if let ApiError::Internal(e) = &error {

@@ -9,9 +9,9 @@ use axum::response::Response;
 use maud::{Markup, html};
 
 use super::forms::{self, FormState};
-use super::{WebUser, csrf_refused, datetime, layout, page, page_error};
+use super::{WebUser, csrf_refused, datetime, layout, page, page_error, permitted};
 use crate::app::audit::AuditAction;
-use crate::app::{access, reports};
+use crate::app::reports;
 use crate::auth::policy::Action;
 use crate::domain::{Reference, SignalKind, SignalSource};
 use crate::http::{ApiError, AppState};
@@ -31,20 +31,15 @@ fn fields(user: &WebUser, form: &FormState) -> Markup {
     }
 }
 
-/// Only signal reporters report here; a refusal is audited.
-async fn may_report(state: &AppState, user: &WebUser) -> Result<(), Response> {
-    access::require(
-        state,
-        &user.who,
+pub(super) async fn form(State(state): State<Arc<AppState>>, user: WebUser) -> Response {
+    if let Err(refused) = permitted(
+        &state,
+        &user,
         Action::ReportSignal,
         AuditAction::ReportCreate,
     )
     .await
-    .map_err(|e| page_error(e.into()))
-}
-
-pub(super) async fn form(State(state): State<Arc<AppState>>, user: WebUser) -> Response {
-    if let Err(refused) = may_report(&state, &user).await {
+    {
         return refused;
     }
     let mut form = FormState::default();
@@ -65,7 +60,14 @@ pub(super) async fn submit(
     if let Some(refused) = csrf_refused(&user, &values) {
         return refused;
     }
-    if let Err(refused) = may_report(&state, &user).await {
+    if let Err(refused) = permitted(
+        &state,
+        &user,
+        Action::ReportSignal,
+        AuditAction::ReportCreate,
+    )
+    .await
+    {
         return refused;
     }
     let mut form = FormState::from(values);
