@@ -5,7 +5,7 @@ use reqwest::StatusCode;
 use serde_json::json;
 
 use crate::helpers::{TestApp, both};
-use crate::web::{PASSWORD, browser, sign_in, with_password};
+use crate::web::{PASSWORD, browser, sign_in, sign_in_at, with_password};
 
 /// The households an inbox names.
 async fn named(app: &TestApp, token: &str) -> Vec<String> {
@@ -105,37 +105,6 @@ both! {
         let left = app.get(&rg, "/api/v1/inbox?limit=500").await.expect(StatusCode::OK);
         let whys: Vec<&str> = left.body["items"].as_array().unwrap().iter().map(|n| n["why"].as_str().unwrap()).collect();
         assert!(!whys.is_empty() && whys.iter().all(|w| *w == "assignment"), "{whys:?}");
-    }
-}
-
-/// Signs in at `base` (a zicht instance), returning the session cookie or the refusal.
-async fn sign_in_at(base: &str, name: &str, password: &str) -> Result<String, reqwest::Response> {
-    let client = browser();
-    let form = client.get(format!("{base}/inloggen")).send().await.unwrap();
-    let login_cookie = crate::web::cookie(&form, "zicht_login").unwrap();
-    let html = form.text().await.unwrap();
-    let csrf = html
-        .split("name=\"csrf\" value=\"")
-        .nth(1)
-        .unwrap()
-        .split('"')
-        .next()
-        .unwrap()
-        .to_owned();
-    let reply = client
-        .post(format!("{base}/inloggen"))
-        .header("cookie", &login_cookie)
-        .form(&[
-            ("csrf", csrf.as_str()),
-            ("username", name),
-            ("password", password),
-        ])
-        .send()
-        .await
-        .unwrap();
-    match crate::web::cookie(&reply, "zicht_session") {
-        Some(c) if reply.status() == StatusCode::SEE_OTHER => Ok(c),
-        _ => Err(reply),
     }
 }
 

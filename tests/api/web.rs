@@ -48,8 +48,18 @@ pub(crate) async fn sign_in(
     name: &str,
     password: &str,
 ) -> Result<String, reqwest::Response> {
+    sign_in_at(&app.url(""), name, password).await
+}
+
+/// Signs in at `base` (a zicht instance, e.g. a second one on the same database), returning the
+/// session cookie or the refusal.
+pub(crate) async fn sign_in_at(
+    base: &str,
+    name: &str,
+    password: &str,
+) -> Result<String, reqwest::Response> {
     let client = browser();
-    let form = client.get(app.url("/inloggen")).send().await.unwrap();
+    let form = client.get(format!("{base}/inloggen")).send().await.unwrap();
     let login_cookie = cookie(&form, "zicht_login").unwrap();
     let html = form.text().await.unwrap();
     let csrf = html
@@ -61,7 +71,7 @@ pub(crate) async fn sign_in(
         .unwrap()
         .to_owned();
     let reply = client
-        .post(app.url("/inloggen"))
+        .post(format!("{base}/inloggen"))
         .header("cookie", &login_cookie)
         .form(&[
             ("csrf", csrf.as_str()),
