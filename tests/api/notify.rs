@@ -171,18 +171,19 @@ both! {
         let cm1 = app.user("cm1", "casemanager").await;
         let rg1 = app.user("rg1", "regisseur").await;
         let rg2 = crate::web::with_password(&app, "rg2", "regisseur").await;
-        // A casemanager registers a household six weeks after its T0: geen-directe-veiligheid
-        // (critical, for the regisseur) fires at registration, when it has no regisseur yet.
-        app.at("2025-02-18T09:00:00+01:00");
+        // A casemanager registers a household eight weeks after its T0, with no score in the
+        // weeks before: geen-directe-veiligheid (critical, for the regisseur) fires at
+        // registration, when it has no regisseur yet.
+        app.at("2025-03-04T09:00:00+01:00");
         app.post(&cm1, "/api/v1/households", household_json("H-0001")).await.expect(StatusCode::CREATED);
-        divergence(&app, &cm1, "H-0001", "2025-02-18").await;
+        divergence(&app, &cm1, "H-0001", "2025-03-04").await;
         let open = app.alerts(&cm1, "&household=H-0001").await;
         assert!(open.contains(&("geen-directe-veiligheid".to_owned(), "firing".to_owned())), "{open:?}");
         assert!(inbox(&app, &rg1).await.is_empty());
 
         // The regisseur assigned at intake hears of it now, not at the repeat a week later: one
         // notification naming the most pressing open alert and counting the other.
-        app.at("2025-02-19T09:00:00+01:00");
+        app.at("2025-03-05T09:00:00+01:00");
         app.put(&app.admin_token, "/api/v1/households/H-0001/assignments", json!({"regisseur":"rg1","casemanagers":["cm1"]}))
             .await.expect(StatusCode::OK);
         assert_eq!(inbox(&app, &rg1).await, [n("H-0001", "geen-directe-veiligheid", "handover")]);
@@ -241,11 +242,13 @@ both! {
         // A concern from the woningcorporatie: ogen-en-oren, for the regisseur and the monitor.
         app.record(&cm1, "H-0001", json!({"type":"signal","at":"2025-01-08T12:00:00+01:00","kind":"zorgsignaal","source":"woningcorporatie","acute":false}))
             .await.expect(StatusCode::CREATED);
-        // Six weeks without directe veiligheid: the regisseur and the specialist pool of the region.
-        app.at("2025-02-17T00:00:00+01:00");
+        // No directe veiligheid at week 6, and no visit since the first (a stale picture waits
+        // for the next visit, at most two weeks): the regisseur and the specialist pool hear of
+        // it at week 8.
+        app.at("2025-03-03T00:00:00+01:00");
         app.tick().await;
 
-        // One notification per person per household per evaluation: on 17 February the regisseur
+        // One notification per person per household per evaluation: on 3 March the regisseur
         // hears of the critical geen-directe-veiligheid, which counts the divergence's repeat of
         // the same evaluation. Info-level news (ogen-en-oren, meting-achterstallig) stays on the
         // work list: no inbox notification.

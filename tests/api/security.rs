@@ -49,6 +49,7 @@ both! {
                 .await.expect(StatusCode::CREATED);
         }
         app.score(&cm, "H-0001", "slachtoffer", 3, "2025-01-06T10:00:00+01:00").await.expect(StatusCode::CREATED);
+        app.score(&cm, "H-0001", "slachtoffer", 3, "2025-02-10T10:00:00+01:00").await.expect(StatusCode::CREATED);
         // Six weeks without directe veiligheid: the rule notifies the regisseur and the specialist
         // pool; closing while unsafe (voortijdig-loslaten) the regisseur and the gemeente monitor.
         app.at("2025-02-17T10:00:00+01:00");
