@@ -120,6 +120,9 @@ permissions! {
     /// Only the households they work on: which ones follows from the policy's scope.
     ListAlerts => ListHouseholds, AlertList;
     ReportSignals => ReportSignal, ReportCreate;
+    /// The system feed: only roles that work with households send events (each line is then
+    /// checked against its own household).
+    FeedEvents => ListHouseholds, EventCreate;
     CreateUsers => ManageUsers, UserCreate;
     ListUsers => ManageUsers, UserList;
     ListTokens => ManageUsers, TokenList;

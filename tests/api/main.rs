@@ -12,6 +12,7 @@ mod headers;
 mod households;
 mod import;
 mod live;
+mod matrix;
 mod notify;
 mod ops;
 mod reports;

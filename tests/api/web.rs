@@ -293,7 +293,7 @@ async fn a_region_may_share_step_3_households_pseudonymised_postgres() {
 }
 
 /// The CSRF token of the form on a page.
-async fn page_csrf(app: &TestApp, session: &str, path: &str) -> String {
+pub(crate) async fn page_csrf(app: &TestApp, session: &str, path: &str) -> String {
     let html = browser()
         .get(app.url(path))
         .header("cookie", session)
