@@ -1,6 +1,6 @@
 //! Configuration: defaults that need no file, then an optional TOML file, then the environment.
 
-use std::net::SocketAddr;
+use std::net::{IpAddr, SocketAddr};
 use std::path::{Path, PathBuf};
 
 use figment::Figment;
@@ -48,6 +48,11 @@ pub struct Settings {
     /// Serve `/metrics` on this address of its own, without a token, and not on `listen`
     /// (`ZICHT_METRICS_LISTEN`). Unset, `/metrics` is on `listen` for an admin's token only.
     pub metrics_listen: Option<SocketAddr>,
+    /// The reverse proxies in front of zicht (`ZICHT_TRUSTED_PROXIES='["127.0.0.1"]'`): from
+    /// these peers the client's address is read from `X-Forwarded-For` (the right-most address
+    /// that is not a trusted proxy). Otherwise the header is ignored, so a client cannot choose
+    /// the address its sign-in attempts are counted against. Empty by default.
+    pub trusted_proxies: Vec<IpAddr>,
 }
 
 impl Default for Settings {
@@ -73,12 +78,13 @@ impl Default for Settings {
             break_glass_hours: 3,
             behind_tls: false,
             metrics_listen: None,
+            trusted_proxies: Vec::new(),
         }
     }
 }
 
 /// The settings that `ZICHT_<KEY>` may set; other `ZICHT_*` variables belong to tools around zicht.
-const KEYS: [&str; 16] = [
+const KEYS: [&str; 17] = [
     "cookie_secure",
     "break_glass_hours",
     "token_days",
@@ -95,6 +101,7 @@ const KEYS: [&str; 16] = [
     "log_json",
     "behind_tls",
     "metrics_listen",
+    "trusted_proxies",
 ];
 
 #[derive(Debug, thiserror::Error)]

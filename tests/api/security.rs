@@ -505,3 +505,76 @@ both! {
         app.get(&vt, "/api/v1/households/H-0001").await.expect_problem(StatusCode::NOT_FOUND, "");
     }
 }
+
+/// Behind a reverse proxy every client arrives from the proxy's address: the address throttle
+/// must count the client the proxy names, and only when the proxy is trusted.
+async fn failures_from(app: &TestApp, forwarded_for: &str, times: usize) {
+    for i in 0..times {
+        let reply = crate::web::sign_in_via(
+            &app.url(""),
+            &format!("naam-{i}"),
+            WRONG,
+            Some(forwarded_for),
+        )
+        .await
+        .expect_err("refused");
+        assert_eq!(reply.status(), StatusCode::UNAUTHORIZED, "attempt {i}");
+        app.clock.advance(jiff::SignedDuration::from_mins(10));
+    }
+}
+
+#[tokio::test]
+async fn behind_a_trusted_proxy_the_forwarded_client_is_throttled_not_everyone() {
+    let app = TestApp::spawn_sqlite_configured(|s| {
+        s.trusted_proxies = vec!["127.0.0.1".parse().unwrap()]
+    })
+    .await;
+    with_password(&app, "karin", "regisseur").await;
+    failures_from(&app, "203.0.113.7", 30).await;
+    let spraying =
+        crate::web::sign_in_via(&app.url(""), "karin", PASSWORD, Some("203.0.113.7")).await;
+    assert_eq!(
+        spraying.expect_err("locked").status(),
+        StatusCode::TOO_MANY_REQUESTS
+    );
+    // Another client behind the same proxy signs in; a client cannot pick its address by putting
+    // one in front of what the proxy adds.
+    crate::web::sign_in_via(&app.url(""), "karin", PASSWORD, Some("198.51.100.2"))
+        .await
+        .expect("another client");
+    let disguised = crate::web::sign_in_via(
+        &app.url(""),
+        "karin",
+        PASSWORD,
+        Some("198.51.100.9, 203.0.113.7"),
+    )
+    .await;
+    assert_eq!(
+        disguised.expect_err("still locked").status(),
+        StatusCode::TOO_MANY_REQUESTS
+    );
+}
+
+#[tokio::test]
+async fn without_a_trusted_proxy_x_forwarded_for_is_ignored() {
+    let app = TestApp::spawn_sqlite().await;
+    with_password(&app, "karin", "regisseur").await;
+    // Each attempt claims another address: all count against the peer's own.
+    for i in 0..30 {
+        let reply = crate::web::sign_in_via(
+            &app.url(""),
+            &format!("naam-{i}"),
+            WRONG,
+            Some(&format!("192.0.2.{i}")),
+        )
+        .await
+        .expect_err("refused");
+        assert_eq!(reply.status(), StatusCode::UNAUTHORIZED, "attempt {i}");
+        app.clock.advance(jiff::SignedDuration::from_mins(10));
+    }
+    let next = crate::web::sign_in_via(&app.url(""), "karin", PASSWORD, Some("192.0.2.200")).await;
+    assert_eq!(
+        next.expect_err("locked").status(),
+        StatusCode::TOO_MANY_REQUESTS
+    );
+}

@@ -58,6 +58,16 @@ pub(crate) async fn sign_in_at(
     name: &str,
     password: &str,
 ) -> Result<String, reqwest::Response> {
+    sign_in_via(base, name, password, None).await
+}
+
+/// Signs in through a reverse proxy that says the client is `forwarded_for`.
+pub(crate) async fn sign_in_via(
+    base: &str,
+    name: &str,
+    password: &str,
+    forwarded_for: Option<&str>,
+) -> Result<String, reqwest::Response> {
     let client = browser();
     let form = client.get(format!("{base}/inloggen")).send().await.unwrap();
     let login_cookie = cookie(&form, "zicht_login").unwrap();
@@ -70,8 +80,11 @@ pub(crate) async fn sign_in_at(
         .next()
         .unwrap()
         .to_owned();
-    let reply = client
-        .post(format!("{base}/inloggen"))
+    let mut post = client.post(format!("{base}/inloggen"));
+    if let Some(address) = forwarded_for {
+        post = post.header("x-forwarded-for", address);
+    }
+    let reply = post
         .header("cookie", &login_cookie)
         .form(&[
             ("csrf", csrf.as_str()),
