@@ -578,3 +578,61 @@ async fn without_a_trusted_proxy_x_forwarded_for_is_ignored() {
         StatusCode::TOO_MANY_REQUESTS
     );
 }
+
+#[tokio::test]
+async fn writes_through_the_pages_count_against_the_write_limit_too() {
+    let app = TestApp::spawn_sqlite_configured(|s| s.writes_per_minute = 5).await;
+    with_password(&app, "cm1", "casemanager").await;
+    app.household("H-0001", None, &["cm1"]).await;
+    let session = sign_in(&app, "cm1", PASSWORD).await.unwrap();
+    let csrf = crate::web::page_csrf(&app, &session, "/huishoudens/H-0001/score").await;
+    let post = |value: &'static str| {
+        let (url, session, csrf) = (
+            app.url("/huishoudens/H-0001/score"),
+            session.clone(),
+            csrf.clone(),
+        );
+        async move {
+            browser()
+                .post(url)
+                .header("cookie", &session)
+                .form(&[
+                    ("csrf", csrf.as_str()),
+                    ("perspective", "casemanager"),
+                    ("value", value),
+                    ("at", "2025-01-06T10:00"),
+                ])
+                .send()
+                .await
+                .unwrap()
+        }
+    };
+    for value in ["5", "6", "5", "6", "5"] {
+        assert_eq!(post(value).await.status(), StatusCode::SEE_OTHER);
+    }
+    let refused = post("6").await;
+    assert_eq!(refused.status(), StatusCode::TOO_MANY_REQUESTS);
+    assert!(
+        refused.headers()["retry-after"]
+            .to_str()
+            .unwrap()
+            .parse::<u64>()
+            .unwrap()
+            >= 1
+    );
+    assert!(
+        refused
+            .text()
+            .await
+            .unwrap()
+            .contains("U heeft dit te vaak achter elkaar gedaan.")
+    );
+    assert_eq!(
+        app.count("events").await,
+        5,
+        "the refused score was not stored"
+    );
+    // The minute passes on the service's clock, and the form works again.
+    app.clock.advance(jiff::SignedDuration::from_mins(1));
+    assert_eq!(post("6").await.status(), StatusCode::SEE_OTHER);
+}
