@@ -203,6 +203,14 @@ const DECISIONS: &[(&str, &str, Scope)] = &[
             any: ADMIN,
         },
     ),
+    (
+        "POST",
+        "/api/v1/webhooks/{id}/rotate-secret",
+        Thing {
+            own: NOBODY,
+            any: ADMIN,
+        },
+    ),
     ("GET", "/api/v1/webhooks/deliveries", Roles(ADMIN)),
     (
         "POST",

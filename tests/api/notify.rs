@@ -309,6 +309,45 @@ both! {
         assert_eq!(alerts, [("uiteenlopende-scores".to_owned(), "firing".to_owned())]);
     }
 
+    async fn a_rotated_secret_signs_beside_the_old_one_until_the_overlap_ends(app: TestApp) {
+        let receiver = Receiver::start(0).await;
+        let old = endpoint(&app, &receiver.url(), "regisseur").await;
+        let id = app.get(&app.admin_token, "/api/v1/webhooks").await.expect(StatusCode::OK).body[0]["id"].as_i64().unwrap();
+        let path = format!("/api/v1/webhooks/{id}/rotate-secret");
+        app.post(&app.admin_token, &path, json!({"overlap_hours": 0})).await.expect_problem(StatusCode::UNPROCESSABLE_ENTITY, "overlap_hours");
+        app.post(&app.admin_token, "/api/v1/webhooks/999999/rotate-secret", json!({})).await.expect_problem(StatusCode::NOT_FOUND, "");
+        let rotated = app.post_with_key(&app.admin_token, &path, "rotate-1", json!({"overlap_hours": 2})).await.expect(StatusCode::OK);
+        let new = rotated.body["secret"].as_str().unwrap().to_owned();
+        assert_ne!(new, old);
+        assert_eq!(rotated.body["previous_secret_until"], "2025-01-06T12:00:00+01:00");
+        // A retry of the same request rotates nothing again and shows no secret.
+        let again = app.post_with_key(&app.admin_token, &path, "rotate-1", json!({"overlap_hours": 2})).await.expect(StatusCode::OK);
+        assert!(again.body.get("secret").is_none(), "{}", again.text);
+
+        // During the overlap a delivery carries a signature with each secret.
+        assert_eq!(webhook::heartbeat(&app.state, app.clock.now()).await.unwrap(), 1);
+        deliver(&app).await;
+        // Two hours later only the new one signs.
+        app.clock.advance(jiff::SignedDuration::from_mins(121));
+        assert_eq!(webhook::heartbeat(&app.state, app.clock.now()).await.unwrap(), 1);
+        deliver(&app).await;
+        let got = receiver.received();
+        assert_eq!(got.len(), 2);
+        let signed = |n: usize| {
+            let (headers, body) = &got[n];
+            let id = headers["webhook-id"].to_str().unwrap().to_owned();
+            let ts: i64 = headers["webhook-timestamp"].to_str().unwrap().parse().unwrap();
+            (headers["webhook-signature"].to_str().unwrap().to_owned(), id, ts, body.clone())
+        };
+        let (header, msg, ts, body) = signed(0);
+        assert_eq!(header, webhook::signatures(&[&new, &old], &msg, ts, &body));
+        let (header, msg, ts, body) = signed(1);
+        assert_eq!(header, webhook::signature(&new, &msg, ts, &body));
+        assert!(!header.contains(&webhook::signature(&old, &msg, ts, &body)));
+        let audit = app.scalar("SELECT COUNT(*) FROM audit_log WHERE action = 'webhook.manage'").await;
+        assert_eq!(audit, 2, "the endpoint's creation and its rotation");
+    }
+
     async fn webhooks_are_signed_minimal_and_sent_once(app: TestApp) {
         let cm = app.user("cm1", "casemanager").await;
         app.user("rg1", "regisseur").await;
