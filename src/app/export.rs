@@ -125,7 +125,11 @@ pub async fn export(
             household.insert("id".into(), hide("P", id.as_str()).into());
             household.insert("region".into(), row.household.region.as_str().into());
             household.insert("gemeente".into(), row.household.gemeente.as_str().into());
-            household.insert("status".into(), row.status.as_str().into());
+            // The events export is the interchange format, which `zicht import` and `zicht replay`
+            // read back: a household's status there follows from its closure events.
+            if options.what == What::Households {
+                household.insert("status".into(), row.status.as_str().into());
+            }
             if full {
                 let h = &row.household;
                 if let Some(r) = &h.reference {

@@ -120,15 +120,7 @@ impl TestApp {
             );
             return None;
         };
-        let name = format!("zicht_test_{}", uuid::Uuid::new_v4().simple());
-        let mut conn = admin_connection(&admin_url).await;
-        sqlx::query(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}")))
-            .execute(&mut conn)
-            .await
-            .unwrap_or_else(|e| {
-                panic!("cannot create a test database through {POSTGRES_ENV}: {e}")
-            });
-        let url = database_url(&admin_url, &name);
+        let (url, admin_url, name) = create_postgres_database(&admin_url).await;
         Some(Self::spawn_with(Some((url, (admin_url, name))), alerts, |_| {}).await)
     }
 
@@ -457,6 +449,67 @@ impl Drop for TestApp {
             })
             .join();
         }
+    }
+}
+
+async fn create_postgres_database(admin_url: &str) -> (String, String, String) {
+    let name = format!("zicht_test_{}", uuid::Uuid::new_v4().simple());
+    let mut conn = admin_connection(admin_url).await;
+    sqlx::query(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}")))
+        .execute(&mut conn)
+        .await
+        .unwrap_or_else(|e| panic!("cannot create a test database through {POSTGRES_ENV}: {e}"));
+    (database_url(admin_url, &name), admin_url.to_owned(), name)
+}
+
+/// A fresh PostgreSQL database for a test that starts zicht itself; dropped with this value.
+/// `None` (loudly) without a server, except in CI, where that fails.
+pub struct PostgresDatabase {
+    pub url: String,
+    admin_url: String,
+    name: String,
+}
+
+impl PostgresDatabase {
+    pub async fn create() -> Option<PostgresDatabase> {
+        let Ok(admin_url) = std::env::var(POSTGRES_ENV) else {
+            if std::env::var("CI").is_ok_and(|v| v == "true") {
+                panic!(
+                    "CI=true but {POSTGRES_ENV} is not set: the PostgreSQL suite must run in CI"
+                );
+            }
+            eprintln!(
+                "SKIPPED on PostgreSQL: set {POSTGRES_ENV} (see README.md) to run this test there"
+            );
+            return None;
+        };
+        let (url, admin_url, name) = create_postgres_database(&admin_url).await;
+        Some(PostgresDatabase {
+            url,
+            admin_url,
+            name,
+        })
+    }
+}
+
+impl Drop for PostgresDatabase {
+    fn drop(&mut self) {
+        let (admin_url, name) = (self.admin_url.clone(), self.name.clone());
+        let _ = std::thread::spawn(move || {
+            let rt = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .unwrap();
+            rt.block_on(async {
+                let mut conn = admin_connection(&admin_url).await;
+                let _ = sqlx::query(sqlx::AssertSqlSafe(format!(
+                    "DROP DATABASE IF EXISTS {name} WITH (FORCE)"
+                )))
+                .execute(&mut conn)
+                .await;
+            });
+        })
+        .join();
     }
 }
 

@@ -8,6 +8,7 @@ mod admin;
 mod agenda;
 mod alerts;
 mod audit;
+mod crash;
 mod headers;
 mod households;
 mod import;

@@ -18,7 +18,7 @@ type Hook = Arc<Mutex<Option<Box<dyn FnMut() + Send>>>>;
 
 /// A webhook receiver on loopback that records what it gets and answers with `status`.
 #[derive(Clone)]
-struct Receiver {
+pub(crate) struct Receiver {
     addr: std::net::SocketAddr,
     got: Arc<Mutex<Vec<(HeaderMap, String)>>>,
     status: Arc<Mutex<u16>>,
@@ -28,7 +28,7 @@ struct Receiver {
 }
 
 impl Receiver {
-    async fn start(port: u16) -> Receiver {
+    pub(crate) async fn start(port: u16) -> Receiver {
         let listener = tokio::net::TcpListener::bind(("127.0.0.1", port))
             .await
             .unwrap();
@@ -80,7 +80,7 @@ impl Receiver {
         seen
     }
 
-    fn url(&self) -> String {
+    pub(crate) fn url(&self) -> String {
         format!("http://{}/hook", self.addr)
     }
 
@@ -88,7 +88,7 @@ impl Receiver {
         self.got.lock().unwrap().clone()
     }
 
-    fn ids(&self) -> Vec<String> {
+    pub(crate) fn ids(&self) -> Vec<String> {
         self.received()
             .iter()
             .map(|(h, _)| h["webhook-id"].to_str().unwrap().to_owned())
