@@ -17,9 +17,9 @@ use super::extractor::{Allowed, FeedEvents};
 use crate::app::audit::{AuditAction, Origin};
 use crate::app::import::{self, Course, Unit};
 use crate::app::interchange::Rejection;
-use crate::app::{AppError, Invalid, access};
+use crate::app::{AppError, access, events};
 use crate::auth::policy::Action;
-use crate::store::StoreError;
+use crate::store::{self, StoreError};
 
 /// At most this many bytes per request: 1 MiB, some thousands of events.
 pub const MAX_BYTES: usize = 1 << 20;
@@ -66,8 +66,9 @@ pub struct FeedResult {
 /// one the same content) is stored once. Lines are grouped per household; each household's lines
 /// are stored together, and not at all when one of them is rejected (its other lines answer
 /// `skipped`). A household the caller may not write answers `404` on its lines, as one that does
-/// not exist. Households are registered with `POST /households`, not here. At most 1000 lines and
-/// 1 MiB per request (`413` beyond).
+/// not exist. A `household` line registers the household as `POST /households` does (the sender
+/// is assigned to it); one that exists answers `409` "known" on its lines to whoever may not read
+/// it. At most 1000 lines and 1 MiB per request (`413` beyond).
 #[utoipa::path(post, path = "/api/v1/events", tag = "households",
     request_body(content = String, content_type = "application/x-ndjson",
                  description = "One interchange event per line"),
@@ -116,25 +117,60 @@ pub async fn feed(
     let rules = state.rules();
     let mut stored_any = false;
     for unit in &batch.units {
-        if let Some((n, _)) = &unit.opening {
-            let why = "households are registered with POST /api/v1/households";
-            results.push(rejected(Rejection::new(
-                *n,
-                None,
-                Invalid::new("type", why),
-            )));
-            results.extend(lines_of(unit).filter(|l| l != n).map(skipped));
-            continue;
-        }
         let mut tx = state.db.begin_write().await?;
-        let checked = access::household(
-            &mut tx,
-            &who,
-            &unit.key,
-            Action::WriteHousehold,
-            AuditAction::EventCreate,
-        )
-        .await?;
+        // A `household` line registers the household as POST /households does (the sender is
+        // assigned to it); one that exists is named as such only to whoever may read it.
+        let mut registered: Option<usize> = None;
+        let mut known = None;
+        if let Some((n, given)) = &unit.opening
+            && store::household(&mut tx, &given.id).await?.is_none()
+        {
+            match events::create_household(&mut tx, &rules, &who, given, now).await {
+                Ok(Ok(_)) => registered = Some(*n),
+                Ok(Err(refusal)) => known = Some(refusal),
+                // The household line itself is wrong (a field, or the caller's own household's
+                // reference): it says so, and its household's other lines wait for it.
+                Err(e @ (AppError::Invalid(_) | AppError::Conflict(_))) => {
+                    drop(tx);
+                    results.push(LineResult {
+                        line: *n,
+                        status: LineStatus::Rejected,
+                        problem: Some(ApiError::App(e).problem()),
+                    });
+                    results.extend(lines_of(unit).filter(|l| l != n).map(skipped));
+                    continue;
+                }
+                Err(e) => return Err(e.into()),
+            }
+        }
+        let checked = match known {
+            Some(refusal) => Err(refusal),
+            // A household only registered here, with nothing else on it: stored as it is (an
+            // admin registers households but writes none of their events).
+            None if registered.is_some() && unit.lines.is_empty() && unit.rejected.is_empty() => {
+                tx.commit().await.map_err(StoreError::from)?;
+                stored_any = true;
+                results.extend(lines_of(unit).map(|line| LineResult {
+                    line,
+                    status: LineStatus::Stored,
+                    problem: None,
+                }));
+                continue;
+            }
+            None => access::household(
+                &mut tx,
+                &who,
+                &unit.key,
+                Action::WriteHousehold,
+                AuditAction::EventCreate,
+            )
+            .await?
+            .map_err(|refusal| match &unit.opening {
+                // Registering a household that exists and is not theirs: it is known, no more.
+                Some((_, given)) => access::known(&given.id),
+                None => refusal,
+            }),
+        };
         if let Err(refusal) = checked {
             // Roll back first: on SQLite the refusal's audit row needs the write lock.
             drop(tx);
@@ -143,18 +179,38 @@ pub async fn feed(
                 return Err(answer);
             }
             let problem = answer.problem();
-            results.extend(lines_of(unit).map(|line| LineResult {
-                line,
-                status: LineStatus::Rejected,
-                problem: Some(problem.clone()),
-            }));
+            // A line that does not parse is the sender's own mistake: it says so, whoever's
+            // household it names.
+            results.extend(unit.rejected.iter().cloned().map(rejected));
+            let unparsed: Vec<usize> = unit.rejected.iter().map(|r| r.line).collect();
+            results.extend(
+                lines_of(unit)
+                    .filter(|l| !unparsed.contains(l))
+                    .map(|line| LineResult {
+                        line,
+                        status: LineStatus::Rejected,
+                        problem: Some(problem.clone()),
+                    }),
+            );
             continue;
         }
+        // A household registered above has its events stored as any existing household's.
+        let events_only;
+        let unit_to_store = match registered {
+            Some(_) => {
+                events_only = Unit {
+                    opening: None,
+                    ..unit.clone()
+                };
+                &events_only
+            }
+            None => unit,
+        };
         let out = import::store_unit(
             &mut tx,
             &rules,
             Origin::Request(&who),
-            unit,
+            unit_to_store,
             Course::Live,
             now,
         )

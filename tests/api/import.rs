@@ -215,6 +215,52 @@ fn feed_lines() -> String {
 }
 
 both! {
+    async fn the_feed_registers_households_as_post_households_does(app: TestApp) {
+        let petra = app.user("petra", "casemanager").await;
+        let kees = app.user("kees", "casemanager").await;
+        app.household("H-0002", None, &["kees"]).await;
+        let mut with_reference = crate::helpers::household_json("H-0003");
+        with_reference["reference"] = serde_json::json!("VT-2025-0003");
+        app.post(&app.admin_token, "/api/v1/households", with_reference).await.expect(StatusCode::CREATED);
+        let lines = [
+            r#"{"type":"household","id":"H-0001","region":"brabant-zuidoost","gemeente":"Eindhoven","wijk":"Woensel-Noord","minor_children":false,"opened_at":"2025-01-06"}"#,
+            r#"{"type":"score","household":"H-0001","at":"2025-01-06T09:00:00+01:00","perspective":"slachtoffer","value":4}"#,
+            // Kees's household, and another one's reference: known, and no more than that.
+            r#"{"type":"household","id":"H-0002","region":"brabant-zuidoost","gemeente":"Eindhoven","wijk":"Woensel-Noord","minor_children":false,"opened_at":"2025-01-06"}"#,
+            r#"{"type":"score","household":"H-0002","at":"2025-01-06T09:00:00+01:00","perspective":"slachtoffer","value":4}"#,
+            r#"{"type":"household","id":"H-0004","reference":"VT-2025-0003","region":"brabant-zuidoost","gemeente":"Eindhoven","minor_children":false,"opened_at":"2025-01-06"}"#,
+            // A household line that breaks a rule of the domain says which field.
+            r#"{"type":"household","id":"H-0005","region":"brabant-zuidoost","gemeente":"Eindhovn","minor_children":false,"opened_at":"2025-01-06"}"#,
+        ]
+        .join("\n");
+        let (status, body) = feed(&app, &petra, NDJSON, lines).await;
+        assert_eq!(status, StatusCode::OK, "{body}");
+        let got = body["lines"].as_array().unwrap();
+        assert_eq!((got[0]["status"].as_str(), got[1]["status"].as_str()), (Some("stored"), Some("stored")), "{body}");
+        // Registered by Petra: hers to read and write, as if she had used POST /households.
+        assert_eq!(app.timeline(&petra, "H-0001").await.len(), 1);
+        for n in [2, 3, 4] {
+            assert_eq!(got[n]["status"], "rejected", "{body}");
+            assert_eq!(got[n]["problem"]["status"], 409, "{body}");
+            assert!(got[n]["problem"]["detail"].as_str().unwrap().contains("already known to zicht"), "{body}");
+        }
+        assert!(!body.to_string().contains("kees"));
+        assert_eq!(got[5]["problem"]["errors"][0]["field"], "gemeente", "{body}");
+        assert!(app.timeline(&kees, "H-0002").await.is_empty(), "nothing stored on Kees's household");
+        assert_eq!(app.count("households").await, 3, "H-0001 only is new");
+        let audited = app.scalar("SELECT COUNT(*) FROM audit_log WHERE action = 'household.create' AND outcome = 'denied'").await;
+        assert_eq!(audited, 2, "each attempt on a known household is audited");
+
+        // Sent again: the household is Petra's now, and nothing is stored twice.
+        let again = r#"{"type":"household","id":"H-0001","region":"brabant-zuidoost","gemeente":"Eindhoven","wijk":"Woensel-Noord","minor_children":false,"opened_at":"2025-01-06"}
+{"type":"score","household":"H-0001","at":"2025-01-06T09:00:00+01:00","perspective":"slachtoffer","value":4}"#;
+        let (_, body) = feed(&app, &petra, NDJSON, again.to_owned()).await;
+        assert_eq!(body["duplicates"].as_u64(), Some(1), "{body}");
+        assert_eq!(app.timeline(&petra, "H-0001").await.len(), 1);
+    }
+}
+
+both! {
     async fn the_feed_stores_each_line_once_and_answers_per_line(app: TestApp) {
         let petra = app.user("petra", "casemanager").await;
         let kees = app.user("kees", "casemanager").await;
@@ -270,7 +316,7 @@ both! {
         assert_eq!(status, StatusCode::PAYLOAD_TOO_LARGE);
         let (status, _) = feed(&app, &petra, "application/json", line.to_owned()).await;
         assert_eq!(status, StatusCode::UNSUPPORTED_MEDIA_TYPE);
-        // A household line is for POST /households.
+        // A household line registers the household, as POST /households does.
         let household = serde_json::to_string(&{
             let mut h = crate::helpers::household_json("H-0005");
             h["type"] = json!("household");
@@ -278,8 +324,9 @@ both! {
         })
         .unwrap();
         let (_, body) = feed(&app, &petra, NDJSON, household).await;
-        assert_eq!(body["lines"][0]["problem"]["errors"][0]["field"], "type", "{body}");
-        assert_eq!(app.count("households").await, 0);
+        assert_eq!(body["lines"][0]["status"], "stored", "{body}");
+        assert_eq!(app.count("households").await, 1);
+        app.get(&petra, "/api/v1/households/H-0005").await.expect(StatusCode::OK);
     }
 }
 
