@@ -83,6 +83,7 @@ async fn the_openapi_document_describes_every_route() {
         "POST /api/v1/webhooks",
         "POST /api/v1/webhooks/deliveries/{id}/redeliver",
         "POST /api/v1/webhooks/{id}/enable",
+        "POST /api/v1/webhooks/{id}/rotate-secret",
         "PUT /api/v1/households/{id}/assignments",
         "PUT /api/v1/me/preferences",
         "PUT /api/v1/users/{id}/password",
