@@ -48,6 +48,9 @@ pub struct Settings {
     /// Serve `/metrics` on this address of its own, without a token, and not on `listen`
     /// (`ZICHT_METRICS_LISTEN`). Unset, `/metrics` is on `listen` for an admin's token only.
     pub metrics_listen: Option<SocketAddr>,
+    /// The key file that seals free text (`ZICHT_KEY_FILE`); unset, `zicht.key` beside the SQLite
+    /// file (on PostgreSQL, in `data_dir`). `ZICHT_KEY`, the key ring itself, wins over a file.
+    pub key_file: Option<PathBuf>,
 }
 
 impl Default for Settings {
@@ -73,12 +76,14 @@ impl Default for Settings {
             break_glass_hours: 3,
             behind_tls: false,
             metrics_listen: None,
+            key_file: None,
         }
     }
 }
 
 /// The settings that `ZICHT_<KEY>` may set; other `ZICHT_*` variables belong to tools around zicht.
-const KEYS: [&str; 16] = [
+const KEYS: [&str; 17] = [
+    "key_file",
     "cookie_secure",
     "break_glass_hours",
     "token_days",
@@ -115,6 +120,24 @@ impl Settings {
             .merge(Env::raw().only(&["DATABASE_URL"]))
             .extract()
             .map_err(|e| ConfigError(Box::new(e)))
+    }
+
+    /// The key file: `key_file` when set, else `zicht.key` beside the SQLite file, or in
+    /// `data_dir` on PostgreSQL.
+    pub fn key_file(&self) -> PathBuf {
+        if let Some(file) = &self.key_file {
+            return file.clone();
+        }
+        let url = self.database_url();
+        let sqlite = url
+            .strip_prefix("sqlite://")
+            .or_else(|| url.strip_prefix("sqlite:"))
+            .and_then(|rest| rest.split('?').next())
+            .filter(|path| !path.is_empty() && !path.starts_with(":memory:"));
+        match sqlite.and_then(|path| Path::new(path).parent()) {
+            Some(dir) => dir.join("zicht.key"),
+            None => self.data_dir.join("zicht.key"),
+        }
     }
 
     /// The database to use: `DATABASE_URL` when set, else the SQLite file under `data_dir`.

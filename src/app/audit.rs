@@ -52,6 +52,8 @@ pub enum AuditAction {
     TokenList,
     /// Someone read who accessed a household (its access log on the situatieplaat).
     AccessLogRead,
+    /// The operator rotated the key that seals free text (purpose: the old and the new key id).
+    KeysRotate,
 }
 
 impl AuditAction {
@@ -90,6 +92,7 @@ impl AuditAction {
             AuditAction::WebhookRead => "webhook.read",
             AuditAction::TokenList => "token.list",
             AuditAction::AccessLogRead => "household.access_log",
+            AuditAction::KeysRotate => "keys.rotate",
         }
     }
 }

@@ -11,7 +11,6 @@ use crate::app::export::{self, Options, What};
 use crate::app::interchange::CSV_COLUMNS;
 use crate::clock::{Clock, SystemClock};
 use crate::config::Settings;
-use crate::store::Db;
 
 #[derive(Debug, Clone, Copy, clap::ValueEnum)]
 pub enum Kind {
@@ -70,7 +69,7 @@ pub(super) async fn export(settings: Settings, args: ExportArgs) -> anyhow::Resu
         Kind::Events => What::Events,
         Kind::Alerts => What::Alerts,
     };
-    let db = Db::connect(&settings.database_url(), 1).await?;
+    let db = crate::app::open_db(&settings, 1).await?;
     db.migrate().await?;
     let mut conn = db.acquire().await?;
     let user = crate::store::find_user_by_name(&mut conn, &args.username)

@@ -151,6 +151,7 @@ pub async fn feed(
         }
         let out = import::store_unit(
             &mut tx,
+            state.db.keys(),
             &rules,
             Origin::Request(&who),
             unit,

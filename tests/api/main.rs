@@ -8,6 +8,7 @@ mod admin;
 mod agenda;
 mod alerts;
 mod audit;
+mod crypt;
 mod headers;
 mod households;
 mod import;
