@@ -1,5 +1,6 @@
 //! Configuration: defaults that need no file, then an optional TOML file, then the environment.
 
+use std::collections::BTreeMap;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 
@@ -51,6 +52,13 @@ pub struct Settings {
     /// The key file that seals free text (`ZICHT_KEY_FILE`); unset, `zicht.key` beside the SQLite
     /// file (on PostgreSQL, in `data_dir`). `ZICHT_KEY`, the key ring itself, wins over a file.
     pub key_file: Option<PathBuf>,
+    /// Years after its closure that a closed trajectory is kept before `zicht retention run`
+    /// anonymises it (`ZICHT_RETENTION_YEARS`): the national default, 5 (docs/security.md says
+    /// why, and that a region sets its own with its privacy officer).
+    pub retention_years: u32,
+    /// A region's own retention period, in years, by region (`[retention_years_by_region]` in the
+    /// configuration file).
+    pub retention_years_by_region: BTreeMap<String, u32>,
 }
 
 impl Default for Settings {
@@ -77,13 +85,17 @@ impl Default for Settings {
             behind_tls: false,
             metrics_listen: None,
             key_file: None,
+            // MDA++ registrations are usually kept 5 years after closure (docs/security.md).
+            retention_years: 5,
+            retention_years_by_region: BTreeMap::new(),
         }
     }
 }
 
 /// The settings that `ZICHT_<KEY>` may set; other `ZICHT_*` variables belong to tools around zicht.
-const KEYS: [&str; 17] = [
+const KEYS: [&str; 18] = [
     "key_file",
+    "retention_years",
     "cookie_secure",
     "break_glass_hours",
     "token_days",

@@ -9,7 +9,8 @@ CREATE TABLE crypt_state (
 INSERT INTO crypt_state (id, plaintext) VALUES (1, 1);
 
 -- Alert transitions stay append-only; the one update allowed seals a decision's reason again
--- (first sealing, a key rotation) without changing anything else the row says.
+-- (first sealing, a key rotation) or removes it (`zicht retention run`), without changing anything
+-- else the row says.
 CREATE FUNCTION alert_transitions_reseal_only() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
     IF TG_OP = 'UPDATE'
@@ -19,7 +20,7 @@ BEGIN
        AND NEW.actor = OLD.actor AND NEW.decision IS NOT DISTINCT FROM OLD.decision
        AND NEW.specialism IS NOT DISTINCT FROM OLD.specialism
        AND NEW.silenced_until_ms IS NOT DISTINCT FROM OLD.silenced_until_ms
-       AND OLD.reason IS NOT NULL AND NEW.reason IS NOT NULL THEN
+       AND OLD.reason IS NOT NULL THEN
         RETURN NEW;
     END IF;
     RAISE EXCEPTION '% is append-only', TG_TABLE_NAME;
@@ -28,3 +29,6 @@ $$;
 DROP TRIGGER alert_transitions_append_only ON alert_transitions;
 CREATE TRIGGER alert_transitions_append_only BEFORE UPDATE OR DELETE ON alert_transitions
     FOR EACH ROW EXECUTE FUNCTION alert_transitions_reseal_only();
+
+-- Retention (`zicht retention run`): when a closed trajectory was anonymised.
+ALTER TABLE households ADD COLUMN anonymised_at_ms BIGINT;

@@ -54,6 +54,11 @@ pub enum AuditAction {
     AccessLogRead,
     /// The operator rotated the key that seals free text (purpose: the old and the new key id).
     KeysRotate,
+    /// Everything about a household was exported for a subject-access request (purpose: its
+    /// case number).
+    SubjectAccess,
+    /// A closed trajectory past its retention period was anonymised.
+    Retention,
 }
 
 impl AuditAction {
@@ -93,6 +98,8 @@ impl AuditAction {
             AuditAction::TokenList => "token.list",
             AuditAction::AccessLogRead => "household.access_log",
             AuditAction::KeysRotate => "keys.rotate",
+            AuditAction::SubjectAccess => "household.subject_access",
+            AuditAction::Retention => "household.retention",
         }
     }
 }

@@ -19,6 +19,7 @@ pub mod keys;
 pub mod limits;
 pub mod live;
 pub mod notify;
+pub mod privacy;
 pub mod queue;
 pub mod reports;
 pub mod sign_in;

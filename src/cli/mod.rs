@@ -1,5 +1,5 @@
 //! The command line: `zicht serve`, `zicht migrate`, `zicht admin …`, `zicht import`,
-//! `zicht rules …`, `zicht audit …`, `zicht keys rotate` and `zicht replay`. One file per group of subcommands; each translates
+//! `zicht rules …`, `zicht audit …`, `zicht keys rotate`, `zicht retention run` and `zicht replay`. One file per group of subcommands; each translates
 //! between the terminal and the application core.
 
 mod admin;
@@ -7,6 +7,7 @@ mod audit;
 mod export;
 mod import;
 mod keys;
+mod retention;
 mod rules;
 mod serve;
 
@@ -63,6 +64,9 @@ enum Command {
     /// Check the audit log's hash chain, or print its head.
     #[command(subcommand)]
     Audit(AuditCommand),
+    /// Anonymise closed trajectories past their region's retention period (AVG).
+    #[command(subcommand)]
+    Retention(RetentionCommand),
     /// Manage the key that seals free text (see docs/security.md).
     #[command(subcommand)]
     Keys(KeysCommand),
@@ -104,6 +108,17 @@ pub(crate) enum AuditCommand {
     },
     /// Print the head of the chain: the last row's id, its number in the chain and its hash.
     Head,
+}
+
+#[derive(Debug, Subcommand)]
+pub(crate) enum RetentionCommand {
+    /// Anonymise every closed trajectory whose closure lies longer ago than its region's retention
+    /// period; audited per household.
+    Run {
+        /// Only list what would be anonymised (households and counts, no free text).
+        #[arg(long)]
+        dry_run: bool,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -184,6 +199,9 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Rules(cmd) => rules::rules(settings, cmd),
         Command::Audit(cmd) => audit::audit(settings, cmd).await,
         Command::Keys(cmd) => keys::keys(settings, cmd).await,
+        Command::Retention(RetentionCommand::Run { dry_run }) => {
+            retention::run(settings, dry_run).await
+        }
         Command::Import(args) => import::import(settings, args).await,
         Command::Export(args) => export::export(settings, args).await,
         Command::Replay { file, until, rules } => {

@@ -12,6 +12,7 @@ mod live;
 pub mod notify;
 mod queue;
 mod reports;
+pub mod retention;
 pub mod sessions;
 pub mod sign_in;
 mod users;
@@ -50,7 +51,7 @@ pub use queue::{
 };
 pub use reports::{
     ReportRow, UncheckedReport, claim as claim_report, household_by_reference, insert_report,
-    matched as report_matched, unchecked as unchecked_reports,
+    matched as report_matched, of_household as reports_of, unchecked as unchecked_reports,
 };
 pub(crate) use users::hex;
 pub use users::{

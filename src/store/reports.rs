@@ -122,3 +122,28 @@ pub async fn household_by_reference(
     id.map(|id| super::parse_stored("household id", &id))
         .transpose()
 }
+
+/// The reports matched to `household`, as (receipt, what the reporter sent), oldest first.
+pub async fn of_household(
+    conn: &mut Conn,
+    keys: &Keys,
+    household: &HouseholdId,
+) -> Result<Vec<(String, String)>, StoreError> {
+    let rows = sqlx::query(
+        "SELECT receipt, reference, payload FROM signal_reports WHERE household_id = $1
+         ORDER BY received_at_ms, receipt",
+    )
+    .bind(household.as_str())
+    .fetch_all(conn)
+    .await?;
+    rows.iter()
+        .map(|r| {
+            let reference: String = r.try_get("reference")?;
+            let payload = keys.open(
+                Owner::Report(&reference),
+                &r.try_get::<String, _>("payload")?,
+            )?;
+            Ok((r.try_get("receipt")?, payload))
+        })
+        .collect()
+}

@@ -13,14 +13,14 @@ use zicht::app::AppState;
 use zicht::domain::{Event, HouseholdId};
 use zicht::store::{self, Db, StoreError};
 
-const SCORE_REASON: &str = "Geheim-scorereden-kelderdeur-7391";
-const DESCRIPTION: &str = "Geheim-interventie-sleuteladres-5523";
-const CLOSURE_REASON: &str = "Geheim-afsluitreden-verhuisd-naar-Tiel-8841";
-const ACK_REASON: &str = "Geheim-besluitreden-zus-vangt-op-1174";
-const GLASS_REASON: &str = "Geheim-glasreden-nachtmelding-3306";
+pub(crate) const SCORE_REASON: &str = "Geheim-scorereden-kelderdeur-7391";
+pub(crate) const DESCRIPTION: &str = "Geheim-interventie-sleuteladres-5523";
+pub(crate) const CLOSURE_REASON: &str = "Geheim-afsluitreden-verhuisd-naar-Tiel-8841";
+pub(crate) const ACK_REASON: &str = "Geheim-besluitreden-zus-vangt-op-1174";
+pub(crate) const GLASS_REASON: &str = "Geheim-glasreden-nachtmelding-3306";
 
 /// Writes every kind of free text about H-0001 (and a score on H-0002) through the API.
-async fn write_texts(app: &TestApp) -> (String, String) {
+pub(crate) async fn write_texts(app: &TestApp) -> (String, String) {
     let cm = app.user("cm1", "casemanager").await;
     let rg = app.user("rg1", "regisseur").await;
     let vt = app.user("vt-bzo", "veilig_thuis").await;
@@ -94,7 +94,7 @@ async fn write_texts(app: &TestApp) -> (String, String) {
     (cm, rg)
 }
 
-const TEXTS: [&str; 5] = [
+pub(crate) const TEXTS: [&str; 5] = [
     SCORE_REASON,
     DESCRIPTION,
     CLOSURE_REASON,

@@ -15,6 +15,7 @@ mod import;
 mod live;
 mod notify;
 mod ops;
+mod privacy;
 mod reports;
 mod security;
 mod validation;
