@@ -188,13 +188,20 @@ pub struct Expired {
 pub struct Retained {
     pub expired: Vec<Expired>,
     pub anonymised: bool,
+    /// Saved responses of idempotent requests removed (older than [`SAVED_RESPONSE_DAYS`]).
+    pub saved_responses: u64,
 }
+
+/// How long a saved response of an idempotent request is kept: a client retries within minutes,
+/// and the response may echo free text.
+pub const SAVED_RESPONSE_DAYS: i64 = 30;
 
 /// Finds the closed trajectories whose closure lies more than their region's retention period
 /// (`years_of(region)`) before `now`, and anonymises them unless `dry_run`: each household's
 /// events, reports, break-the-glass reads, assignments and notifications removed, its reference
 /// and wijk cleared, its decisions' reasons removed; its alerts (without their evidence) and its
-/// audit rows stay. One audit row per household, `retention:<years>y`.
+/// audit rows stay. One audit row per household, `retention:<years>y`. Saved responses older than
+/// [`SAVED_RESPONSE_DAYS`] are removed too.
 pub async fn retention(
     db: &Db,
     years_of: impl Fn(Region) -> u32,
@@ -241,6 +248,14 @@ pub async fn retention(
             events: c.events,
             alerts: c.alerts,
         });
+    }
+    if !dry_run {
+        let before = Instant::from_timestamp(
+            now.timestamp() - jiff::SignedDuration::from_hours(24 * SAVED_RESPONSE_DAYS),
+        );
+        let mut tx = db.begin_write().await?;
+        out.saved_responses = store::retention::forget_saved_responses(&mut tx, before).await?;
+        tx.commit().await.map_err(StoreError::from)?;
     }
     Ok(out)
 }

@@ -42,6 +42,13 @@ pub(super) async fn run(settings: Settings, dry_run: bool) -> anyhow::Result<()>
         );
     }
     println!("{} households {verb}", done.expired.len());
+    if !dry_run {
+        println!(
+            "{} saved responses older than {} days removed",
+            done.saved_responses,
+            privacy::SAVED_RESPONSE_DAYS
+        );
+    }
     db.close().await;
     Ok(())
 }

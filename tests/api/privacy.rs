@@ -85,8 +85,13 @@ both! {
             .map(|e| (e.household.to_string(), e.events)).collect();
         assert_eq!(listed, [("H-0001".to_owned(), 4)]);
         assert_eq!(app.scalar(&events_of("H-0001")).await, 4);
-        // A region that keeps files 15 years: nothing yet.
-        assert!(privacy::retention(db, |_| 15, false, app.clock.now()).await.unwrap().expired.is_empty());
+        // A region that keeps files 15 years: nothing yet, but saved responses (which may echo
+        // free text) older than 30 days go.
+        let saved = "SELECT COUNT(*) FROM idempotency_keys";
+        assert_eq!(app.scalar(saved).await, 1);
+        let kept = privacy::retention(db, |_| 15, false, app.clock.now()).await.unwrap();
+        assert!(kept.expired.is_empty());
+        assert_eq!((kept.saved_responses, app.scalar(saved).await), (1, 0));
         assert_eq!(app.scalar(&events_of("H-0001")).await, 4);
 
         let done = privacy::retention(db, |_| 5, false, app.clock.now()).await.unwrap();
