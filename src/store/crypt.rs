@@ -225,13 +225,14 @@ impl Keys {
     }
 
     /// Starts a rotation: a new key first in the key file, the old ones after it. A rotation
-    /// already under way is resumed as it is.
+    /// already under way (the file holds more than one key) is resumed as it is.
     pub fn begin_rotation(&self) -> Result<Keys, KeyError> {
         let Some(KeySource::File(path)) = &self.source else {
             return Err(KeyError::NotAFile);
         };
-        if self.rotating() {
-            return Ok(self.clone());
+        let on_file = Keys::load(KeySource::File(path.clone()), false)?.keys;
+        if on_file.rotating() {
+            return Ok(on_file);
         }
         let text = std::fs::read_to_string(path).map_err(|source| KeyError::Read {
             path: path.clone(),
