@@ -1,7 +1,7 @@
 //! Configuration: defaults that need no file, then an optional TOML file, then the environment.
 
 use std::collections::BTreeMap;
-use std::net::SocketAddr;
+use std::net::{IpAddr, SocketAddr};
 use std::path::{Path, PathBuf};
 
 use figment::Figment;
@@ -59,6 +59,11 @@ pub struct Settings {
     /// A region's own retention period, in years, by region (`[retention_years_by_region]` in the
     /// configuration file).
     pub retention_years_by_region: BTreeMap<String, u32>,
+    /// The reverse proxies in front of zicht (`ZICHT_TRUSTED_PROXIES='["127.0.0.1"]'`): from
+    /// these peers the client's address is read from `X-Forwarded-For` (the right-most address
+    /// that is not a trusted proxy). Otherwise the header is ignored, so a client cannot choose
+    /// the address its sign-in attempts are counted against. Empty by default.
+    pub trusted_proxies: Vec<IpAddr>,
 }
 
 impl Default for Settings {
@@ -88,12 +93,13 @@ impl Default for Settings {
             // MDA++ registrations are usually kept 5 years after closure (docs/security.md).
             retention_years: 5,
             retention_years_by_region: BTreeMap::new(),
+            trusted_proxies: Vec::new(),
         }
     }
 }
 
 /// The settings that `ZICHT_<KEY>` may set; other `ZICHT_*` variables belong to tools around zicht.
-const KEYS: [&str; 18] = [
+const KEYS: [&str; 19] = [
     "key_file",
     "retention_years",
     "cookie_secure",
@@ -112,6 +118,7 @@ const KEYS: [&str; 18] = [
     "log_json",
     "behind_tls",
     "metrics_listen",
+    "trusted_proxies",
 ];
 
 #[derive(Debug, thiserror::Error)]

@@ -1,6 +1,6 @@
 //! The demo region: about forty fictional households in Brabant-Zuidoost with months of history,
 //! built from archetypes seen in MDA++ practice (steady improvement, stagnation, relapse, repeated
-//! meldingen, coercive control, letting go too early, ...), so that every rule fires somewhere and
+//! meldingen, coercive control, letting go too early, ...), so that every alert rule fires somewhere (and every observation shows on a situatieplaat) and
 //! several alerts are open today. Deterministic: the same day gives the same demo.
 
 use crate::domain::{
@@ -443,7 +443,12 @@ mod tests {
                 fired.insert(f.rule);
             }
         }
-        let all: BTreeSet<String> = rules.rule_ids().into_iter().map(str::to_owned).collect();
+        let national = rules.for_region(histories[0].household.region).rules;
+        let all: BTreeSet<String> = national
+            .iter()
+            .filter(|r| !r.observation)
+            .map(|r| r.id.clone())
+            .collect();
         assert_eq!(
             fired,
             all,
@@ -458,7 +463,6 @@ mod tests {
             "uiteenlopende-scores",
             "forensisch-consult",
             "geen-proactief-scenario",
-            "dalende-trend",
             "meting-achterstallig",
             "voortijdig-loslaten",
         ] {
@@ -467,6 +471,21 @@ mod tests {
                 "{rule} is not open today; open: {open:?}"
             );
         }
+        // The observations (dalende-trend) are seen on a situatieplaat today.
+        let observed: BTreeSet<String> = histories
+            .iter()
+            .flat_map(|h| {
+                crate::engine::evaluate(h, rules.for_region(h.household.region), today).observations
+            })
+            .map(|c| c.rule)
+            .collect();
+        let observations: BTreeSet<String> = national
+            .iter()
+            .filter(|r| r.observation)
+            .map(|r| r.id.clone())
+            .collect();
+        assert!(observations.contains("dalende-trend"));
+        assert_eq!(observed, observations);
     }
 
     #[test]

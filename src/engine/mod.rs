@@ -6,9 +6,9 @@ mod rule;
 mod stats;
 
 pub use rule::{
-    DETECTORS, DaysParams, Definitions, Detector, DivergenceParams, HerhaaldGemeldParams,
-    LettingGoParams, NazorgParams, NotifyRole, OverdueParams, Rule, Severity, TrendParams,
-    WeeksParams,
+    DETECTORS, DaysParams, Definitions, Detector, DirectParams, DivergenceParams,
+    HerhaaldGemeldParams, LettingGoParams, NazorgParams, NotifyRole, OverdueParams, Rule, Severity,
+    TrendParams, WeeksParams,
 };
 
 use std::cell::RefCell;
@@ -64,6 +64,8 @@ pub struct OneShot {
 pub struct Evaluation {
     /// The state alerts that hold at the evaluation time.
     pub conditions: Vec<Condition>,
+    /// The observations that hold (rules with `observation = true`): for the situatieplaat only.
+    pub observations: Vec<Condition>,
     /// The one-shot notifications due at or before the evaluation time.
     pub one_shots: Vec<OneShot>,
     /// The next moment the outcome can change without new events (the scheduler's due time).
@@ -135,6 +137,9 @@ impl<'a> Evaluator<'a> {
             .collect();
         let mut quiet = quiet.into_iter();
         conditions.retain(|_| !quiet.next().unwrap_or(false));
+        let observes = |c: &Condition| rules.rules.iter().any(|r| r.id == c.rule && r.observation);
+        let (observations, conditions): (Vec<Condition>, Vec<Condition>) =
+            conditions.into_iter().partition(observes);
         // A one-shot is judged at its own moment, so that what replay printed never changes later.
         one_shots.retain(|shot| {
             let sources = rules.rules.iter().find(|r| r.id == shot.rule);
@@ -150,6 +155,7 @@ impl<'a> Evaluator<'a> {
         let next_due = due.into_iter().filter(|t| *t > now).min();
         Evaluation {
             conditions,
+            observations,
             one_shots,
             next_due,
             holding_on: facts.holding_on(),

@@ -170,7 +170,7 @@ pub const DETECTORS: &[&str] = &[
 /// A built-in detector and its parameters.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Detector {
-    GeenDirecteVeiligheid(WeeksParams),
+    GeenDirecteVeiligheid(DirectParams),
     GeenStabieleVeiligheid(WeeksParams),
     Terugval,
     HerhaaldGemeld(HerhaaldGemeldParams),
@@ -202,6 +202,16 @@ impl Detector {
 #[serde(deny_unknown_fields)]
 pub struct WeeksParams {
     pub weeks: i64,
+}
+
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DirectParams {
+    pub weeks: i64,
+    /// At T0 + `weeks` the answer needs a current, confirmed picture: a score of the last this
+    /// many days and no direct safety in them. Otherwise it waits for the next visit, at most
+    /// this many days.
+    pub current_days: i64,
 }
 
 #[derive(Debug, Clone, PartialEq, Deserialize)]
@@ -284,6 +294,9 @@ pub struct Rule {
     /// Inhibition (as in Alertmanager): while one of these rules holds for the household, this
     /// rule stays quiet; a one-shot is not raised when one of them holds at its moment.
     pub inhibited_by: Vec<String>,
+    /// An observation, not an alert: shown on the household's situatieplaat only, never on a
+    /// work list, in an inbox or a webhook, and not in replay's firings. It notifies nobody.
+    pub observation: bool,
 }
 
 #[derive(Deserialize)]
@@ -303,6 +316,8 @@ struct RuleFields {
     repeat_days: Option<i64>,
     #[serde(default)]
     inhibited_by: Vec<String>,
+    #[serde(default)]
+    observation: bool,
 }
 
 fn enabled() -> bool {
@@ -369,8 +384,14 @@ impl Rule {
         };
         let detector = match f.detector.as_str() {
             "geen_directe_veiligheid" => {
-                let p: WeeksParams = typed(params).map_err(in_params)?;
+                let p: DirectParams = typed(params).map_err(in_params)?;
                 positive("params.weeks", p.weeks)?;
+                if p.current_days < 0 {
+                    return Err((
+                        "params.current_days".into(),
+                        "must be 0 (judge the picture at the deadline as it is) or more".into(),
+                    ));
+                }
                 Detector::GeenDirecteVeiligheid(p)
             }
             "geen_stabiele_veiligheid" => {
@@ -485,6 +506,23 @@ impl Rule {
         if let Some(days) = f.repeat_days {
             positive("repeat_days", days)?;
         }
+        if f.observation
+            && matches!(
+                detector,
+                Detector::Hermelding | Detector::OgenEnOren | Detector::Nazorg(_)
+            )
+        {
+            return Err((
+                "observation".into(),
+                "a one-shot announces an event to a person: it cannot be an observation".into(),
+            ));
+        }
+        if f.observation && !f.notify.is_empty() {
+            return Err((
+                "notify".into(),
+                "an observation notifies nobody: leave notify empty, or make it an alert (observation = false)".into(),
+            ));
+        }
         Ok(Rule {
             id: f.id,
             title: f.title.trim().to_owned(),
@@ -495,6 +533,7 @@ impl Rule {
             detector,
             repeat_days: f.repeat_days,
             inhibited_by: f.inhibited_by,
+            observation: f.observation,
         })
     }
 

@@ -13,11 +13,11 @@ use utoipa::ToSchema;
 
 use super::AppState;
 use super::error::{ApiError, Problem};
+use super::extractor::{Allowed, FeedEvents};
 use crate::app::audit::{AuditAction, Origin};
 use crate::app::import::{self, Course, Unit};
 use crate::app::interchange::Rejection;
 use crate::app::{AppError, Invalid, access};
-use crate::auth::Authenticated;
 use crate::auth::policy::Action;
 use crate::store::StoreError;
 
@@ -72,10 +72,11 @@ pub struct FeedResult {
     request_body(content = String, content_type = "application/x-ndjson",
                  description = "One interchange event per line"),
     responses((status = 200, body = FeedResult, description = "A result per line"),
+              (status = 401, body = Problem), (status = 403, body = Problem),
               (status = 413, body = Problem), (status = 415, body = Problem)))]
 pub async fn feed(
     State(state): State<Arc<AppState>>,
-    who: Authenticated,
+    Allowed(who, _): Allowed<FeedEvents>,
     headers: HeaderMap,
     body: Body,
 ) -> Result<Json<FeedResult>, ApiError> {

@@ -47,25 +47,57 @@ impl FromRequestParts<Arc<AppState>> for Authenticated {
     }
 }
 
-/// Who sent a request before anyone is signed in: the peer's address (when the server was
-/// started with it, as `App::run` does) and the request id.
+/// Who sent a request before anyone is signed in: the client's address (when the server was
+/// started with the peer's, as `App::run` does) and the request id.
 pub(crate) struct Client {
     pub addr: Option<std::net::IpAddr>,
     pub request_id: String,
 }
 
-impl<S: Send + Sync> FromRequestParts<S> for Client {
+impl FromRequestParts<Arc<AppState>> for Client {
     type Rejection = std::convert::Infallible;
 
-    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &Arc<AppState>,
+    ) -> Result<Self, Self::Rejection> {
+        let peer = parts
+            .extensions
+            .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
+            .map(|c| c.0.ip());
         Ok(Client {
-            addr: parts
-                .extensions
-                .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
-                .map(|c| c.0.ip()),
+            addr: peer.map(|p| client_address(p, &parts.headers, &state.settings.trusted_proxies)),
             request_id: request_id(parts),
         })
     }
+}
+
+/// The client behind `peer`: `peer` itself, unless it is a trusted reverse proxy; then the
+/// right-most address of `X-Forwarded-For` that is not a trusted proxy (the left part of the
+/// header is the client's own word and proves nothing).
+pub(crate) fn client_address(
+    peer: std::net::IpAddr,
+    headers: &axum::http::HeaderMap,
+    trusted: &[std::net::IpAddr],
+) -> std::net::IpAddr {
+    if !trusted.contains(&peer) {
+        return peer;
+    }
+    let entries: Vec<&str> = headers
+        .get_all("x-forwarded-for")
+        .iter()
+        .map(|v| v.to_str().unwrap_or(""))
+        .flat_map(|v| v.split(','))
+        .collect();
+    for entry in entries.into_iter().rev() {
+        match entry.trim().parse::<std::net::IpAddr>() {
+            Ok(a) if trusted.contains(&a) => continue,
+            Ok(a) => return a,
+            // Not an address where the chain should have one: trust nothing further left.
+            Err(_) => return peer,
+        }
+    }
+    peer
 }
 
 pub(crate) fn request_id(parts: &Parts) -> String {
@@ -120,6 +152,9 @@ permissions! {
     /// Only the households they work on: which ones follows from the policy's scope.
     ListAlerts => ListHouseholds, AlertList;
     ReportSignals => ReportSignal, ReportCreate;
+    /// The system feed: only roles that work with households send events (each line is then
+    /// checked against its own household).
+    FeedEvents => ListHouseholds, EventCreate;
     CreateUsers => ManageUsers, UserCreate;
     ListUsers => ManageUsers, UserList;
     ListTokens => ManageUsers, TokenList;
@@ -166,5 +201,61 @@ where
             path,
             body,
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::net::IpAddr;
+
+    use axum::http::HeaderMap;
+
+    use super::client_address;
+
+    fn ip(s: &str) -> IpAddr {
+        s.parse().unwrap()
+    }
+
+    fn forwarded(v: &str) -> HeaderMap {
+        let mut h = HeaderMap::new();
+        h.insert("x-forwarded-for", v.parse().unwrap());
+        h
+    }
+
+    #[test]
+    fn the_client_is_the_peer_unless_the_peer_is_a_trusted_proxy() {
+        let proxy = [ip("127.0.0.1"), ip("10.0.0.2")];
+        let h = forwarded("203.0.113.7");
+        assert_eq!(
+            client_address(ip("198.51.100.1"), &h, &proxy),
+            ip("198.51.100.1")
+        );
+        assert_eq!(
+            client_address(ip("127.0.0.1"), &h, &proxy),
+            ip("203.0.113.7")
+        );
+        assert_eq!(
+            client_address(ip("127.0.0.1"), &HeaderMap::new(), &proxy),
+            ip("127.0.0.1")
+        );
+        assert_eq!(client_address(ip("127.0.0.1"), &h, &[]), ip("127.0.0.1"));
+    }
+
+    #[test]
+    fn the_right_most_untrusted_address_counts_and_garbage_stops_the_walk() {
+        let proxy = [ip("127.0.0.1"), ip("10.0.0.2")];
+        // What the client wrote in front proves nothing; each proxy appends who it heard from.
+        let h = forwarded("6.6.6.6, 203.0.113.7, 10.0.0.2");
+        assert_eq!(
+            client_address(ip("127.0.0.1"), &h, &proxy),
+            ip("203.0.113.7")
+        );
+        let h = forwarded("203.0.113.7, niet-een-adres, 10.0.0.2");
+        assert_eq!(client_address(ip("127.0.0.1"), &h, &proxy), ip("127.0.0.1"));
+        let h = forwarded("2001:db8::1");
+        assert_eq!(
+            client_address(ip("127.0.0.1"), &h, &proxy),
+            ip("2001:db8::1")
+        );
     }
 }

@@ -223,6 +223,7 @@ fn api_router() -> OpenApiRouter<Arc<AppState>> {
         .routes(routes!(webhooks::create, webhooks::list))
         .routes(routes!(webhooks::disable))
         .routes(routes!(webhooks::enable))
+        .routes(routes!(webhooks::rotate_secret))
         .routes(routes!(webhooks::deliveries))
         .routes(routes!(webhooks::redeliver))
         .routes(routes!(admin::create_user, admin::list_users))

@@ -229,6 +229,87 @@ pub async fn enable(
     Ok(Json(row.into()))
 }
 
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Rotation {
+    /// How long the present secret keeps signing beside the new one, in hours (1 to 168;
+    /// default 24): the time the receiver has to switch.
+    #[serde(default = "overlap_default")]
+    overlap_hours: i64,
+}
+
+fn overlap_default() -> i64 {
+    24
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct RotatedView {
+    #[serde(flatten)]
+    endpoint: EndpointView,
+    /// The new signing secret (`whsec_…`), shown only in this answer.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    secret: Option<String>,
+    /// Until then deliveries carry a signature with the previous secret too.
+    previous_secret_until: Instant,
+}
+
+/// Rotate an endpoint's signing secret (admins only). The new secret is in this answer only;
+/// the present one keeps signing beside it for `overlap_hours`, so the receiver can switch
+/// without rejecting a delivery (each delivery then carries one signature per secret).
+#[utoipa::path(post, path = "/api/v1/webhooks/{id}/rotate-secret", tag = "webhooks", request_body = Rotation,
+    params(("id" = i64, Path, description = "Endpoint id"),
+           ("Idempotency-Key" = Option<String>, Header, description = "Makes a retry safe")),
+    responses((status = 200, body = RotatedView), (status = 401, body = Problem), (status = 403, body = Problem),
+              (status = 404, body = Problem), (status = 422, body = Problem)))]
+pub async fn rotate_secret(
+    State(state): State<Arc<AppState>>,
+    Allowed(who, _): Allowed<ManageWebhooks>,
+    Path(id): Path<i64>,
+    key: IdempotencyKey,
+    body: JsonBody,
+) -> Result<Response, ApiError> {
+    let rotation: Rotation = body.parse()?;
+    if !(1..=168).contains(&rotation.overlap_hours) {
+        return Err(ApiError::invalid(
+            "overlap_hours",
+            "must be from 1 to 168 hours",
+        ));
+    }
+    let mut write = match Write::begin(&state, &who, key, &body).await? {
+        Begun::Fresh(w) => w,
+        Begun::Replay(r) => return Ok(r),
+    };
+    let now = state.clock.now();
+    let until = Instant::from_timestamp(
+        now.timestamp() + jiff::SignedDuration::from_hours(rotation.overlap_hours),
+    );
+    let secret = crate::app::notify::webhook::new_secret();
+    let Some(row) = store::notify::rotate_secret(write.tx(), id, &secret, until).await? else {
+        return Err(ApiError::not_found("webhook endpoint"));
+    };
+    audit::record_ok(
+        write.tx(),
+        Origin::Request(&who),
+        AuditAction::WebhookChange,
+        None,
+        now,
+    )
+    .await?;
+    let first = RotatedView {
+        endpoint: row.clone().into(),
+        secret: Some(secret),
+        previous_secret_until: until,
+    };
+    let replayed = RotatedView {
+        endpoint: row.into(),
+        secret: None,
+        previous_secret_until: until,
+    };
+    write
+        .commit(&state, StatusCode::OK, None, &first, Some(&replayed))
+        .await
+}
+
 #[derive(Debug, Serialize, ToSchema)]
 pub struct DeliveryView {
     id: i64,

@@ -47,6 +47,22 @@ impl RuleSet {
         self.national.iter().map(|r| r.id.as_str()).collect()
     }
 
+    /// The ids of the rules that raise alerts somewhere: not an observation nationally, or made
+    /// an alert by a region (`observation = false`). Observations are on the situatieplaat only.
+    pub fn alert_ids(&self) -> Vec<&str> {
+        self.national
+            .iter()
+            .filter(|r| {
+                !r.observation
+                    || self
+                        .regional
+                        .values()
+                        .any(|(_, rules)| rules.iter().any(|o| o.id == r.id && !o.observation))
+            })
+            .map(|r| r.id.as_str())
+            .collect()
+    }
+
     /// The short Dutch title of a national rule, as the pages show it.
     pub fn title(&self, id: &str) -> Option<&str> {
         self.national

@@ -47,6 +47,8 @@ struct RuleTest {
 struct Expectation {
     at: Instant,
     firing: Vec<String>,
+    /// The observations that hold (rules with `observation = true`); not checked when absent.
+    observed: Option<Vec<String>>,
     one_shots: Option<Vec<String>>,
     #[serde(default)]
     severity: BTreeMap<String, Severity>,
@@ -162,8 +164,22 @@ fn run_one(test: &RuleTest, rules: &RuleSet) -> Vec<String> {
         if firing != want {
             failures.push(format!("at {at}: firing {firing:?}, expected {want:?}"));
         }
+        if let Some(want) = &expect.observed {
+            let mut got: Vec<String> = eval.observations.iter().map(|c| c.rule.clone()).collect();
+            got.sort();
+            let mut want = want.clone();
+            want.sort();
+            if got != want {
+                failures.push(format!("at {at}: observed {got:?}, expected {want:?}"));
+            }
+        }
         for (rule, severity) in &expect.severity {
-            match eval.conditions.iter().find(|c| &c.rule == rule) {
+            match eval
+                .conditions
+                .iter()
+                .chain(&eval.observations)
+                .find(|c| &c.rule == rule)
+            {
                 Some(c) if c.severity == *severity => {}
                 Some(c) => failures.push(format!(
                     "at {at}: {rule} has severity {}, expected {severity}",

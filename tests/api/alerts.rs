@@ -179,7 +179,10 @@ async fn a_failed_rule_reload_keeps_the_rules_in_force() {
     let shipped = std::fs::read_to_string(app.settings.alerts_dir.join("rules.toml")).unwrap();
     std::fs::write(
         dir.path().join("rules.toml"),
-        shipped.replace("params = { weeks = 6 }", "params = { weeks = \"zes\" }"),
+        shipped.replace(
+            "params = { weeks = 6, current_days = 14 }",
+            "params = { weeks = \"zes\", current_days = 14 }",
+        ),
     )
     .unwrap();
     // Starting on an invalid rule set is refused, naming the file, the rule and the field.
@@ -215,7 +218,10 @@ async fn a_failed_rule_reload_keeps_the_rules_in_force() {
     assert_eq!(running.state.rules().len(), 13);
     std::fs::write(
         dir.path().join("rules.toml"),
-        shipped.replace("params = { weeks = 6 }", "params = { weeks = 4 }"),
+        shipped.replace(
+            "params = { weeks = 6, current_days = 14 }",
+            "params = { weeks = 4, current_days = 14 }",
+        ),
     )
     .unwrap();
     assert_eq!(running.state.reload_rules().await.unwrap(), 13);

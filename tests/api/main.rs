@@ -13,6 +13,7 @@ mod headers;
 mod households;
 mod import;
 mod live;
+mod matrix;
 mod notify;
 mod ops;
 mod privacy;

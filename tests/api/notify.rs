@@ -171,18 +171,19 @@ both! {
         let cm1 = app.user("cm1", "casemanager").await;
         let rg1 = app.user("rg1", "regisseur").await;
         let rg2 = crate::web::with_password(&app, "rg2", "regisseur").await;
-        // A casemanager registers a household six weeks after its T0: geen-directe-veiligheid
-        // (critical, for the regisseur) fires at registration, when it has no regisseur yet.
-        app.at("2025-02-18T09:00:00+01:00");
+        // A casemanager registers a household eight weeks after its T0, with no score in the
+        // weeks before: geen-directe-veiligheid (critical, for the regisseur) fires at
+        // registration, when it has no regisseur yet.
+        app.at("2025-03-04T09:00:00+01:00");
         app.post(&cm1, "/api/v1/households", household_json("H-0001")).await.expect(StatusCode::CREATED);
-        divergence(&app, &cm1, "H-0001", "2025-02-18").await;
+        divergence(&app, &cm1, "H-0001", "2025-03-04").await;
         let open = app.alerts(&cm1, "&household=H-0001").await;
         assert!(open.contains(&("geen-directe-veiligheid".to_owned(), "firing".to_owned())), "{open:?}");
         assert!(inbox(&app, &rg1).await.is_empty());
 
         // The regisseur assigned at intake hears of it now, not at the repeat a week later: one
         // notification naming the most pressing open alert and counting the other.
-        app.at("2025-02-19T09:00:00+01:00");
+        app.at("2025-03-05T09:00:00+01:00");
         app.put(&app.admin_token, "/api/v1/households/H-0001/assignments", json!({"regisseur":"rg1","casemanagers":["cm1"]}))
             .await.expect(StatusCode::OK);
         assert_eq!(inbox(&app, &rg1).await, [n("H-0001", "geen-directe-veiligheid", "handover")]);
@@ -241,11 +242,13 @@ both! {
         // A concern from the woningcorporatie: ogen-en-oren, for the regisseur and the monitor.
         app.record(&cm1, "H-0001", json!({"type":"signal","at":"2025-01-08T12:00:00+01:00","kind":"zorgsignaal","source":"woningcorporatie","acute":false}))
             .await.expect(StatusCode::CREATED);
-        // Six weeks without directe veiligheid: the regisseur and the specialist pool of the region.
-        app.at("2025-02-17T00:00:00+01:00");
+        // No directe veiligheid at week 6, and no visit since the first (a stale picture waits
+        // for the next visit, at most two weeks): the regisseur and the specialist pool hear of
+        // it at week 8.
+        app.at("2025-03-03T00:00:00+01:00");
         app.tick().await;
 
-        // One notification per person per household per evaluation: on 17 February the regisseur
+        // One notification per person per household per evaluation: on 3 March the regisseur
         // hears of the critical geen-directe-veiligheid, which counts the divergence's repeat of
         // the same evaluation. Info-level news (ogen-en-oren, meting-achterstallig) stays on the
         // work list: no inbox notification.
@@ -304,6 +307,45 @@ both! {
         // Muting keeps it out of the inbox; the alert itself still fires.
         let alerts = app.alerts(&rg1, "&household=H-0003&rule=uiteenlopende-scores").await;
         assert_eq!(alerts, [("uiteenlopende-scores".to_owned(), "firing".to_owned())]);
+    }
+
+    async fn a_rotated_secret_signs_beside_the_old_one_until_the_overlap_ends(app: TestApp) {
+        let receiver = Receiver::start(0).await;
+        let old = endpoint(&app, &receiver.url(), "regisseur").await;
+        let id = app.get(&app.admin_token, "/api/v1/webhooks").await.expect(StatusCode::OK).body[0]["id"].as_i64().unwrap();
+        let path = format!("/api/v1/webhooks/{id}/rotate-secret");
+        app.post(&app.admin_token, &path, json!({"overlap_hours": 0})).await.expect_problem(StatusCode::UNPROCESSABLE_ENTITY, "overlap_hours");
+        app.post(&app.admin_token, "/api/v1/webhooks/999999/rotate-secret", json!({})).await.expect_problem(StatusCode::NOT_FOUND, "");
+        let rotated = app.post_with_key(&app.admin_token, &path, "rotate-1", json!({"overlap_hours": 2})).await.expect(StatusCode::OK);
+        let new = rotated.body["secret"].as_str().unwrap().to_owned();
+        assert_ne!(new, old);
+        assert_eq!(rotated.body["previous_secret_until"], "2025-01-06T12:00:00+01:00");
+        // A retry of the same request rotates nothing again and shows no secret.
+        let again = app.post_with_key(&app.admin_token, &path, "rotate-1", json!({"overlap_hours": 2})).await.expect(StatusCode::OK);
+        assert!(again.body.get("secret").is_none(), "{}", again.text);
+
+        // During the overlap a delivery carries a signature with each secret.
+        assert_eq!(webhook::heartbeat(&app.state, app.clock.now()).await.unwrap(), 1);
+        deliver(&app).await;
+        // Two hours later only the new one signs.
+        app.clock.advance(jiff::SignedDuration::from_mins(121));
+        assert_eq!(webhook::heartbeat(&app.state, app.clock.now()).await.unwrap(), 1);
+        deliver(&app).await;
+        let got = receiver.received();
+        assert_eq!(got.len(), 2);
+        let signed = |n: usize| {
+            let (headers, body) = &got[n];
+            let id = headers["webhook-id"].to_str().unwrap().to_owned();
+            let ts: i64 = headers["webhook-timestamp"].to_str().unwrap().parse().unwrap();
+            (headers["webhook-signature"].to_str().unwrap().to_owned(), id, ts, body.clone())
+        };
+        let (header, msg, ts, body) = signed(0);
+        assert_eq!(header, webhook::signatures(&[&new, &old], &msg, ts, &body));
+        let (header, msg, ts, body) = signed(1);
+        assert_eq!(header, webhook::signature(&new, &msg, ts, &body));
+        assert!(!header.contains(&webhook::signature(&old, &msg, ts, &body)));
+        let audit = app.scalar("SELECT COUNT(*) FROM audit_log WHERE action = 'webhook.manage'").await;
+        assert_eq!(audit, 2, "the endpoint's creation and its rotation");
     }
 
     async fn webhooks_are_signed_minimal_and_sent_once(app: TestApp) {

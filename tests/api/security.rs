@@ -49,6 +49,7 @@ both! {
                 .await.expect(StatusCode::CREATED);
         }
         app.score(&cm, "H-0001", "slachtoffer", 3, "2025-01-06T10:00:00+01:00").await.expect(StatusCode::CREATED);
+        app.score(&cm, "H-0001", "slachtoffer", 3, "2025-02-10T10:00:00+01:00").await.expect(StatusCode::CREATED);
         // Six weeks without directe veiligheid: the rule notifies the regisseur and the specialist
         // pool; closing while unsafe (voortijdig-loslaten) the regisseur and the gemeente monitor.
         app.at("2025-02-17T10:00:00+01:00");
@@ -503,4 +504,135 @@ both! {
         app.at("2025-01-07T05:00:00+01:00");
         app.get(&vt, "/api/v1/households/H-0001").await.expect_problem(StatusCode::NOT_FOUND, "");
     }
+}
+
+/// Behind a reverse proxy every client arrives from the proxy's address: the address throttle
+/// must count the client the proxy names, and only when the proxy is trusted.
+async fn failures_from(app: &TestApp, forwarded_for: &str, times: usize) {
+    for i in 0..times {
+        let reply = crate::web::sign_in_via(
+            &app.url(""),
+            &format!("naam-{i}"),
+            WRONG,
+            Some(forwarded_for),
+        )
+        .await
+        .expect_err("refused");
+        assert_eq!(reply.status(), StatusCode::UNAUTHORIZED, "attempt {i}");
+        app.clock.advance(jiff::SignedDuration::from_mins(10));
+    }
+}
+
+#[tokio::test]
+async fn behind_a_trusted_proxy_the_forwarded_client_is_throttled_not_everyone() {
+    let app = TestApp::spawn_sqlite_configured(|s| {
+        s.trusted_proxies = vec!["127.0.0.1".parse().unwrap()]
+    })
+    .await;
+    with_password(&app, "karin", "regisseur").await;
+    failures_from(&app, "203.0.113.7", 30).await;
+    let spraying =
+        crate::web::sign_in_via(&app.url(""), "karin", PASSWORD, Some("203.0.113.7")).await;
+    assert_eq!(
+        spraying.expect_err("locked").status(),
+        StatusCode::TOO_MANY_REQUESTS
+    );
+    // Another client behind the same proxy signs in; a client cannot pick its address by putting
+    // one in front of what the proxy adds.
+    crate::web::sign_in_via(&app.url(""), "karin", PASSWORD, Some("198.51.100.2"))
+        .await
+        .expect("another client");
+    let disguised = crate::web::sign_in_via(
+        &app.url(""),
+        "karin",
+        PASSWORD,
+        Some("198.51.100.9, 203.0.113.7"),
+    )
+    .await;
+    assert_eq!(
+        disguised.expect_err("still locked").status(),
+        StatusCode::TOO_MANY_REQUESTS
+    );
+}
+
+#[tokio::test]
+async fn without_a_trusted_proxy_x_forwarded_for_is_ignored() {
+    let app = TestApp::spawn_sqlite().await;
+    with_password(&app, "karin", "regisseur").await;
+    // Each attempt claims another address: all count against the peer's own.
+    for i in 0..30 {
+        let reply = crate::web::sign_in_via(
+            &app.url(""),
+            &format!("naam-{i}"),
+            WRONG,
+            Some(&format!("192.0.2.{i}")),
+        )
+        .await
+        .expect_err("refused");
+        assert_eq!(reply.status(), StatusCode::UNAUTHORIZED, "attempt {i}");
+        app.clock.advance(jiff::SignedDuration::from_mins(10));
+    }
+    let next = crate::web::sign_in_via(&app.url(""), "karin", PASSWORD, Some("192.0.2.200")).await;
+    assert_eq!(
+        next.expect_err("locked").status(),
+        StatusCode::TOO_MANY_REQUESTS
+    );
+}
+
+#[tokio::test]
+async fn writes_through_the_pages_count_against_the_write_limit_too() {
+    let app = TestApp::spawn_sqlite_configured(|s| s.writes_per_minute = 5).await;
+    with_password(&app, "cm1", "casemanager").await;
+    app.household("H-0001", None, &["cm1"]).await;
+    let session = sign_in(&app, "cm1", PASSWORD).await.unwrap();
+    let csrf = crate::web::page_csrf(&app, &session, "/huishoudens/H-0001/score").await;
+    let post = |value: &'static str| {
+        let (url, session, csrf) = (
+            app.url("/huishoudens/H-0001/score"),
+            session.clone(),
+            csrf.clone(),
+        );
+        async move {
+            browser()
+                .post(url)
+                .header("cookie", &session)
+                .form(&[
+                    ("csrf", csrf.as_str()),
+                    ("perspective", "casemanager"),
+                    ("value", value),
+                    ("at", "2025-01-06T10:00"),
+                ])
+                .send()
+                .await
+                .unwrap()
+        }
+    };
+    for value in ["5", "6", "5", "6", "5"] {
+        assert_eq!(post(value).await.status(), StatusCode::SEE_OTHER);
+    }
+    let refused = post("6").await;
+    assert_eq!(refused.status(), StatusCode::TOO_MANY_REQUESTS);
+    assert!(
+        refused.headers()["retry-after"]
+            .to_str()
+            .unwrap()
+            .parse::<u64>()
+            .unwrap()
+            >= 1
+    );
+    assert!(
+        refused
+            .text()
+            .await
+            .unwrap()
+            .contains("U heeft dit te vaak achter elkaar gedaan.")
+    );
+    assert_eq!(
+        app.count("events").await,
+        5,
+        "the refused score was not stored"
+    );
+    // The minute passes on the service's clock, and the form works again.
+    app.clock.advance(jiff::SignedDuration::from_mins(1));
+    assert_eq!(post("6").await.status(), StatusCode::SEE_OTHER);
 }

@@ -496,19 +496,26 @@ async fn casemanager_records_a_score_and_the_regisseur_decides() {
     site.household("H-0001", "Eindhoven", "Woensel-Noord").await;
     site.household("H-0002", "Eindhoven", "Strijp").await;
     site.household("H-0003", "Helmond", "Brandevoort").await;
-    // Six weeks of work on three households: none reached directe veiligheid, none was scored for
-    // weeks, and on H-0002 the victim sees far less safety than the professional.
+    site.household("H-0004", "Eindhoven", "Stratum").await;
+    // Eight weeks of work on three households: none reached directe veiligheid, none was scored
+    // for weeks (so week 6's question is answered at week 8), and on H-0002 the victim sees far
+    // less safety than the professional. On H-0004 the victim's scores fall: an observation.
     let start = "2025-01-06T10:00:00+01:00";
     site.score(&cm, "H-0002", "professional", 8, start).await;
     site.score(&cm, "H-0002", "slachtoffer", 2, start).await;
     site.score(&cm, "H-0003", "slachtoffer", 5, start).await;
-    site.later("2025-02-20T12:00:00+01:00").await;
+    site.later("2025-03-04T12:00:00+01:00").await;
+    for (k, v) in [9, 8, 8, 7, 6, 6].iter().enumerate() {
+        let at = format!("2025-02-{:02}T10:00:00+01:00", 3 + 4 * k);
+        site.score(&cm, "H-0004", "slachtoffer", *v, &at).await;
+        site.score(&cm, "H-0004", "casemanager", 7, &at).await;
+    }
     site.score(
         &cm,
         "H-0001",
         "professional",
         9,
-        "2025-02-20T10:00:00+01:00",
+        "2025-03-04T10:00:00+01:00",
     )
     .await;
 
@@ -562,6 +569,18 @@ async fn casemanager_records_a_score_and_the_regisseur_decides() {
     assert!(page.contains("Uiteenlopende scores"), "{page}");
     assert!(client.find(Locator::Css("figure svg")).await.is_ok());
     screenshot(&client, "3-situatieplaat").await;
+    // A falling trend is an observation on the situatieplaat, not an alert.
+    client
+        .goto(&format!("{}/huishoudens/H-0004", site.base))
+        .await
+        .unwrap();
+    arrive(&client, "/huishoudens/H-0004").await;
+    let page = text(&client).await;
+    assert!(
+        page.contains("Observaties") && page.contains("Dalende trend (Slachtoffer)"),
+        "{page}"
+    );
+    screenshot(&client, "3b-situatieplaat-observatie").await;
 
     // The casemanager's work queue: the reminders, and no decisions to take.
     client
@@ -589,14 +608,14 @@ async fn casemanager_records_a_score_and_the_regisseur_decides() {
     // on H-0003. The page says so politely, and the header's unread count follows at once.
     element(&client, ".live[data-state=open]").await;
     let unread_before = unread(&client).await;
-    site.score(&cm, "H-0003", "slachtoffer", 2, "2025-02-20T11:00:00+01:00")
+    site.score(&cm, "H-0003", "slachtoffer", 2, "2025-03-04T11:00:00+01:00")
         .await;
     site.score(
         &cm,
         "H-0003",
         "professional",
         8,
-        "2025-02-20T11:05:00+01:00",
+        "2025-03-04T11:05:00+01:00",
     )
     .await;
     let notice = element(&client, ".live .notice").await;

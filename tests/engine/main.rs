@@ -97,6 +97,36 @@ fn invalid_rules_are_refused_with_file_rule_and_field() {
 }
 
 #[test]
+fn an_observation_notifies_nobody_and_is_never_a_one_shot() {
+    let dir = tempfile::tempdir().unwrap();
+    let national = std::fs::read_to_string(alerts().join("rules.toml")).unwrap();
+    let bad = national
+        .replace(
+            "observation = true\nnotify = []",
+            "observation = true\nnotify = [\"regisseur\"]",
+        )
+        .replace(
+            "detector = \"hermelding\"\n",
+            "detector = \"hermelding\"\nobservation = true\n",
+        );
+    assert_ne!(bad, national, "the shipped rules have an observation");
+    write(dir.path(), "rules.toml", &bad);
+    let errors = load_errors(dir.path());
+    let all = errors.join("\n");
+    assert!(
+        errors.iter().any(|e| e.contains("rule `dalende-trend`")
+            && e.contains("notify")
+            && e.contains("an observation notifies nobody")),
+        "{all}"
+    );
+    assert!(
+        errors.iter().any(|e| e.contains("rule `hermelding`")
+            && e.contains("a one-shot announces an event")),
+        "{all}"
+    );
+}
+
+#[test]
 fn an_inhibition_must_name_a_state_alert_of_the_rule_set() {
     let dir = tempfile::tempdir().unwrap();
     let national = std::fs::read_to_string(alerts().join("rules.toml")).unwrap();
@@ -213,6 +243,7 @@ fn replay_prints_one_line_per_firing() {
         r#"{"type":"score","household":"H-0001","at":"2025-01-06T10:00:00+01:00","perspective":"slachtoffer","value":3,"reason":"..."}"#,
         r#"{"type":"score","household":"H-0001","at":"2025-01-13T10:00:00+01:00","perspective":"slachtoffer","value":3}"#,
         r#"{"type":"signal","household":"H-0001","at":"2025-02-01T22:10:00+01:00","kind":"melding","source":"politie","acute":true}"#,
+        r#"{"type":"score","household":"H-0001","at":"2025-02-10T10:00:00+01:00","perspective":"slachtoffer","value":3}"#,
         r#"{"type":"score","household":"H-0001","at":"2025-02-20T10:00:00+01:00","perspective":"slachtoffer","value":7}"#,
     ];
     let file = dir.path().join("events.jsonl");
@@ -260,8 +291,9 @@ fn replay_prints_one_line_per_firing() {
             (
                 "meting-achterstallig".into(),
                 "2025-02-03T10:00:00+01:00".into(),
-                "2025-02-20T10:00:00+01:00".into()
+                "2025-02-10T10:00:00+01:00".into()
             ),
+            // A current picture at week 6 (the score of 10 February): answered on the day.
             (
                 "geen-directe-veiligheid".into(),
                 "2025-02-17T00:00:00+01:00".into(),

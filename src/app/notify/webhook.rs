@@ -217,7 +217,12 @@ async fn send(client: &reqwest::Client, d: &store::notify::Claimed, now: Instant
         .header("webhook-timestamp", timestamp.to_string())
         .header(
             "webhook-signature",
-            signature(&d.secret, &d.message_id, timestamp, &d.payload),
+            signatures(
+                &d.secrets.iter().map(String::as_str).collect::<Vec<_>>(),
+                &d.message_id,
+                timestamp,
+                &d.payload,
+            ),
         )
         .body(d.payload.clone());
     match request.send().await {

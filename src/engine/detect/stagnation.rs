@@ -1,15 +1,16 @@
 //! Stagnation: no direct safety in time (or not regained after a relapse), no stable safety in
 //! time.
 
-use super::{Facts, Found, calendar_days, days, minus};
-use crate::engine::rule::{Rule, WeeksParams};
+use super::{Facts, Found, calendar_days, days, minus, plus};
+use crate::domain::Instant;
+use crate::engine::rule::{DirectParams, Rule, WeeksParams};
 
-/// Direct safety does not hold at T0 + `weeks` and has not held since, or is not regained
-/// `weeks` after a relapse.
+/// Direct safety does not hold at T0 + `weeks` and has not held since, on a current and
+/// confirmed picture; or it is not regained `weeks` after a relapse.
 pub(super) fn geen_directe_veiligheid(
     f: &Facts<'_>,
     rule: &Rule,
-    p: &WeeksParams,
+    p: &DirectParams,
     found: &mut Found,
 ) {
     let now = f.now;
@@ -21,7 +22,12 @@ pub(super) fn geen_directe_veiligheid(
         .iter()
         .any(|(_, end)| end.is_none_or(|e| e > deadline));
     if now >= deadline && !held_since_deadline {
-        found.hold(rule, rule.severity, deadline, f.recent_evidence(f.t0()));
+        let asked = answered_at(f, p, deadline);
+        if now >= asked {
+            found.hold(rule, rule.severity, asked, f.recent_evidence(f.t0()));
+        } else {
+            found.due.push(asked);
+        }
         return;
     }
     if now < deadline {
@@ -75,4 +81,30 @@ pub(super) fn geen_stabiele_veiligheid(
         f.recent_evidence(minus(now, w)),
     );
     found.due.extend(f.stable_candidates_after_now());
+}
+
+/// When the week-6 question is answered for a household not directly safe at `deadline` (nor
+/// since): at the deadline when the picture there is current (a score in the `current_days`
+/// before it) and confirmed (no direct safety in those days either: one low visit after good
+/// ones is within the noise of the scale, as for terugval). Otherwise at the end of the next
+/// visit (`relapse_visit_days` after its first score), at the latest `current_days` after the
+/// deadline (the practice card's "by week 6 to 8").
+fn answered_at(f: &Facts<'_>, p: &DirectParams, deadline: Instant) -> Instant {
+    let current = minus(deadline, days(p.current_days));
+    let latest_score = f.scores.iter().rev().find(|s| s.at <= deadline);
+    let stale = latest_score.is_none_or(|s| s.at < current);
+    let held_recently = f
+        .direct
+        .iter()
+        .filter_map(|(_, end)| *end)
+        .any(|end| end > current && end <= deadline);
+    if p.current_days == 0 || !(stale || held_recently) {
+        return deadline;
+    }
+    let latest = calendar_days(deadline, p.current_days);
+    f.scores
+        .iter()
+        .find(|s| s.at > deadline)
+        .map(|s| plus(s.at, days(f.defs.relapse_visit_days)))
+        .map_or(latest, |visit| visit.min(latest))
 }

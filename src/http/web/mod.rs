@@ -103,6 +103,13 @@ impl FromRequestParts<Arc<AppState>> for WebUser {
         let Some((user, csrf)) = found else {
             return Err(SignIn.into_response());
         };
+        // Writes through the pages count against the same limit as an API token's.
+        if !parts.method.is_safe() {
+            state
+                .limits
+                .write(&crate::auth::token_hash(&id))
+                .map_err(|e| page_error(e.into()))?;
+        }
         let who = Authenticated {
             actor: user.into(),
             request_id: crate::http::extractor::request_id(parts),
@@ -388,7 +395,14 @@ pub(super) fn page_error(error: ApiError) -> Response {
             "Er ging iets mis aan onze kant. Probeer het later opnieuw.",
         ),
     };
-    failure_page(status, Failure { title, text }, None)
+    let mut response = failure_page(status, Failure { title, text }, None);
+    if let ApiError::App(crate::app::AppError::RateLimited { retry_after_secs }) = error {
+        response.headers_mut().insert(
+            axum::http::header::RETRY_AFTER,
+            axum::http::HeaderValue::from(retry_after_secs),
+        );
+    }
+    response
 }
 
 /// Shows a failure page (a refusal, "not found", an unknown URL) with the navigation of the user
@@ -408,7 +422,14 @@ pub(crate) async fn with_navigation(
     let (mut parts, ()) = Request::new(()).into_parts();
     parts.headers = headers;
     match WebUser::from_request_parts(&mut parts, &state).await {
-        Ok(user) => failure_page(response.status(), failure, Some(&user)),
+        Ok(user) => {
+            let mut page = failure_page(response.status(), failure, Some(&user));
+            if let Some(retry) = response.headers().get(axum::http::header::RETRY_AFTER) {
+                page.headers_mut()
+                    .insert(axum::http::header::RETRY_AFTER, retry.clone());
+            }
+            page
+        }
         Err(_) => response,
     }
 }

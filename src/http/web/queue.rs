@@ -293,7 +293,7 @@ impl View<'_> {
     fn filters(&self, ignored: bool) -> Markup {
         let rules = self.state.rules();
         let mut rule_choices: Vec<(String, String)> = rules
-            .rule_ids()
+            .alert_ids()
             .into_iter()
             .map(|id| (id.to_owned(), rule_label(&rules, id)))
             .collect();

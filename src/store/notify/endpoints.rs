@@ -109,6 +109,26 @@ pub async fn disable_endpoint(conn: &mut Conn, id: i64, why: &str) -> Result<boo
     Ok(n > 0)
 }
 
+/// Gives the endpoint `secret`, keeping its present one as the previous secret that still signs
+/// until `previous_until` (a rotation with an overlap); `None` when there is no such endpoint.
+pub async fn rotate_secret(
+    conn: &mut Conn,
+    id: i64,
+    secret: &str,
+    previous_until: Instant,
+) -> Result<Option<EndpointRow>, StoreError> {
+    let row = sqlx::query(
+        "UPDATE webhook_endpoints SET previous_secret = secret, previous_until_ms = $1, secret = $2 WHERE id = $3
+         RETURNING id, url, region, role, include_info, secret, active, disabled_why, created_at_ms",
+    )
+    .bind(previous_until.millis())
+    .bind(secret)
+    .bind(id)
+    .fetch_optional(conn)
+    .await?;
+    row.as_ref().map(endpoint_row).transpose()
+}
+
 /// Turns a disabled endpoint on again (its receiver is back); `None` when there is no such
 /// endpoint. What was dead-lettered for it stays dead until an admin redelivers it.
 pub async fn enable_endpoint(conn: &mut Conn, id: i64) -> Result<Option<EndpointRow>, StoreError> {

@@ -35,7 +35,9 @@ pub struct Claimed {
     pub message_id: String,
     pub endpoint: i64,
     pub url: String,
-    pub secret: String,
+    /// The secrets that sign it: the endpoint's, then its previous one while a rotation's
+    /// overlap lasts.
+    pub secrets: Vec<String>,
     pub payload: String,
     pub attempts: i64,
     pub created_at: Instant,
@@ -91,17 +93,27 @@ pub async fn claim_deliveries(
         .fetch_one(&mut *conn)
         .await?;
         let endpoint: i64 = row.try_get("endpoint_id")?;
-        let ep = sqlx::query("SELECT url, secret FROM webhook_endpoints WHERE id = $1")
-            .bind(endpoint)
-            .fetch_one(&mut *conn)
-            .await?;
+        let ep = sqlx::query(
+            "SELECT url, secret, previous_secret, previous_until_ms FROM webhook_endpoints WHERE id = $1",
+        )
+        .bind(endpoint)
+        .fetch_one(&mut *conn)
+        .await?;
+        let mut secrets: Vec<String> = vec![ep.try_get("secret")?];
+        let previous: Option<String> = ep.try_get("previous_secret")?;
+        let until: Option<i64> = ep.try_get("previous_until_ms")?;
+        if let (Some(previous), Some(until)) = (previous, until)
+            && now.millis() < until
+        {
+            secrets.push(previous);
+        }
         claimed.push(Claimed {
             id: row.try_get("id")?,
             token,
             message_id: row.try_get("message_id")?,
             endpoint,
             url: ep.try_get("url")?,
-            secret: ep.try_get("secret")?,
+            secrets,
             payload: row.try_get("payload")?,
             attempts: row.try_get("attempts")?,
             created_at: Instant::from_millis(row.try_get("created_at_ms")?)

@@ -30,6 +30,7 @@ fn condition(rule: &str, severity: Severity) -> Condition {
 fn eval(conditions: Vec<Condition>) -> Evaluation {
     Evaluation {
         conditions,
+        observations: Vec::new(),
         one_shots: Vec::new(),
         next_due: None,
         holding_on: false,

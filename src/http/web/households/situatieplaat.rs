@@ -108,8 +108,10 @@ async fn render(state: Arc<AppState>, user: WebUser, raw: String, query: PageQue
     }
     let now = state.clock.now();
     let rules = state.rules();
-    let defs = rules.for_region(hist.household.region).definitions;
+    let effective = rules.for_region(hist.household.region);
+    let defs = effective.definitions;
     let current = phase(&hist, defs, now);
+    let observations = observations(&hist, effective, now);
     let spans = phase_spans(&hist, defs, now);
     let chart_svg = render_chart(&state.rules(), &hist, &alerts, &decisions, &spans, now);
     // The household's open alerts, as its group in the work queue lists them.
@@ -159,12 +161,41 @@ async fn render(state: Arc<AppState>, user: WebUser, raw: String, query: PageQue
                     }
                 }
             }
+            @if !observations.is_empty() {
+                h2 { "Observaties" }
+                ul.observations {
+                    @for (title, whose, advice) in &observations {
+                        li { strong { (title) } @if let Some(w) = whose { " (" (w) ")" } ": " (advice) }
+                    }
+                }
+            }
             h2 { "Verloop" }
             (latest_cards(&hist))
             (chart_svg)
             (timeline::render(&hist, &h.id, query.soort.as_deref(), query.pagina.as_deref()))
         },
     ))
+}
+
+/// The observations that hold now (rules with `observation = true`, such as dalende-trend): the
+/// rule's title, whose scores it concerns, and its advice. They are on this page only.
+fn observations(
+    hist: &History,
+    rules: crate::engine::Effective<'_>,
+    now: Instant,
+) -> Vec<(String, Option<&'static str>, String)> {
+    crate::engine::evaluate(hist, rules, now)
+        .observations
+        .iter()
+        .filter_map(|o| {
+            let rule = rules.rules.iter().find(|r| r.id == o.rule)?;
+            let whose = o.evidence.iter().find_map(|i| match hist.events.get(*i) {
+                Some(Event::Score(s)) => Some(s.perspective.label()),
+                _ => None,
+            });
+            Some((rule.title.clone(), whose, rule.advice.clone()))
+        })
+        .collect()
 }
 
 /// The latest score of each perspective, as cards: what a phone shows first.
