@@ -1,5 +1,6 @@
 //! Configuration: defaults that need no file, then an optional TOML file, then the environment.
 
+use std::collections::BTreeMap;
 use std::net::{IpAddr, SocketAddr};
 use std::path::{Path, PathBuf};
 
@@ -48,6 +49,16 @@ pub struct Settings {
     /// Serve `/metrics` on this address of its own, without a token, and not on `listen`
     /// (`ZICHT_METRICS_LISTEN`). Unset, `/metrics` is on `listen` for an admin's token only.
     pub metrics_listen: Option<SocketAddr>,
+    /// The key file that seals free text (`ZICHT_KEY_FILE`); unset, `zicht.key` beside the SQLite
+    /// file (on PostgreSQL, in `data_dir`). `ZICHT_KEY`, the key ring itself, wins over a file.
+    pub key_file: Option<PathBuf>,
+    /// Years after its closure that a closed trajectory is kept before `zicht retention run`
+    /// anonymises it (`ZICHT_RETENTION_YEARS`): the national default, 5 (docs/security.md says
+    /// why, and that a region sets its own with its privacy officer).
+    pub retention_years: u32,
+    /// A region's own retention period, in years, by region (`[retention_years_by_region]` in the
+    /// configuration file).
+    pub retention_years_by_region: BTreeMap<String, u32>,
     /// The reverse proxies in front of zicht (`ZICHT_TRUSTED_PROXIES='["127.0.0.1"]'`): from
     /// these peers the client's address is read from `X-Forwarded-For` (the right-most address
     /// that is not a trusted proxy). Otherwise the header is ignored, so a client cannot choose
@@ -78,13 +89,19 @@ impl Default for Settings {
             break_glass_hours: 3,
             behind_tls: false,
             metrics_listen: None,
+            key_file: None,
+            // MDA++ registrations are usually kept 5 years after closure (docs/security.md).
+            retention_years: 5,
+            retention_years_by_region: BTreeMap::new(),
             trusted_proxies: Vec::new(),
         }
     }
 }
 
 /// The settings that `ZICHT_<KEY>` may set; other `ZICHT_*` variables belong to tools around zicht.
-const KEYS: [&str; 17] = [
+const KEYS: [&str; 19] = [
+    "key_file",
+    "retention_years",
     "cookie_secure",
     "break_glass_hours",
     "token_days",
@@ -122,6 +139,24 @@ impl Settings {
             .merge(Env::raw().only(&["DATABASE_URL"]))
             .extract()
             .map_err(|e| ConfigError(Box::new(e)))
+    }
+
+    /// The key file: `key_file` when set, else `zicht.key` beside the SQLite file, or in
+    /// `data_dir` on PostgreSQL.
+    pub fn key_file(&self) -> PathBuf {
+        if let Some(file) = &self.key_file {
+            return file.clone();
+        }
+        let url = self.database_url();
+        let sqlite = url
+            .strip_prefix("sqlite://")
+            .or_else(|| url.strip_prefix("sqlite:"))
+            .and_then(|rest| rest.split('?').next())
+            .filter(|path| !path.is_empty() && !path.starts_with(":memory:"));
+        match sqlite.and_then(|path| Path::new(path).parent()) {
+            Some(dir) => dir.join("zicht.key"),
+            None => self.data_dir.join("zicht.key"),
+        }
     }
 
     /// The database to use: `DATABASE_URL` when set, else the SQLite file under `data_dir`.

@@ -117,7 +117,7 @@ pub async fn agenda(
             if !policy::allows(&who.actor, Action::ReadHousehold, &relations) {
                 continue;
             }
-            let Some((history, _)) = events::history(&mut conn, id).await? else {
+            let Some((history, _)) = events::history(&mut conn, app.db.keys(), id).await? else {
                 continue;
             };
             let alerts: Vec<AlertRow> = store::open_alerts(&mut conn, id)

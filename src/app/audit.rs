@@ -52,6 +52,13 @@ pub enum AuditAction {
     TokenList,
     /// Someone read who accessed a household (its access log on the situatieplaat).
     AccessLogRead,
+    /// The operator rotated the key that seals free text (purpose: the old and the new key id).
+    KeysRotate,
+    /// Everything about a household was exported for a subject-access request (purpose: its
+    /// case number).
+    SubjectAccess,
+    /// A closed trajectory past its retention period was anonymised.
+    Retention,
 }
 
 impl AuditAction {
@@ -90,6 +97,9 @@ impl AuditAction {
             AuditAction::WebhookRead => "webhook.read",
             AuditAction::TokenList => "token.list",
             AuditAction::AccessLogRead => "household.access_log",
+            AuditAction::KeysRotate => "keys.rotate",
+            AuditAction::SubjectAccess => "household.subject_access",
+            AuditAction::Retention => "household.retention",
         }
     }
 }

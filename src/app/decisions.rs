@@ -188,8 +188,8 @@ async fn record(
         silenced_until: transition.silenced_until,
     };
     store::update_alert(tx, current.id, &update, now).await?;
-    store::append_transition(tx, current.id, &transition, now).await?;
-    alerting::reconcile(tx, &app.rules(), &current.household, now).await?;
+    store::append_transition(tx, app.db.keys(), current.id, &transition, now).await?;
+    alerting::reconcile(tx, app.db.keys(), &app.rules(), &current.household, now).await?;
     // Audited last: on PostgreSQL the append holds the audit chain's head until the commit, so
     // nothing after it may wait on a row another writer holds while it waits for the head.
     // The why: the decision taken on which alert; its reason stays with the alert's transition.

@@ -13,6 +13,7 @@ use crate::domain::{
 };
 use crate::engine::History;
 use crate::rules::RuleSet;
+use crate::store::crypt::Keys;
 use crate::store::{
     self, AssignmentRow, Conn, EventRow, HouseholdRow, InsertEventError, NewHouseholdError,
     StoreError, Tx,
@@ -21,13 +22,15 @@ use crate::store::{
 /// A household's history as the engine reads it, with the stored id of each event.
 pub async fn history(
     conn: &mut Conn,
+    keys: &Keys,
     id: &HouseholdId,
 ) -> Result<Option<(History, Vec<i64>)>, StoreError> {
     let Some(row) = store::household(conn, id).await? else {
         return Ok(None);
     };
     // Stored in (time, id) order, which History keeps.
-    let (ids, events): (Vec<i64>, Vec<Event>) = store::history(conn, id).await?.into_iter().unzip();
+    let (ids, events): (Vec<i64>, Vec<Event>) =
+        store::history(conn, keys, id).await?.into_iter().unzip();
     Ok(Some((
         History {
             household: row.household,
@@ -154,6 +157,7 @@ pub fn check(event: &Event, history: &History, now: Instant) -> Vec<Problem> {
 /// audited once this transaction is dropped.
 pub async fn create_household(
     tx: &mut Tx,
+    keys: &Keys,
     rules: &RuleSet,
     who: &Authenticated,
     household: &Household,
@@ -201,7 +205,7 @@ pub async fn create_household(
         Some(Relation::Glass) | None => {}
     }
     let assignments = store::assignments(tx, &household.id).await?;
-    alerting::reconcile(tx, rules, &household.id, now).await?;
+    alerting::reconcile(tx, keys, rules, &household.id, now).await?;
     audit::record_ok(
         tx,
         Origin::Request(who),
@@ -218,16 +222,17 @@ pub async fn create_household(
 /// reports and the demo all record events here.
 pub async fn record_event(
     tx: &mut Tx,
+    keys: &Keys,
     rules: &RuleSet,
     by: Origin<'_>,
     event: &Event,
     now: Instant,
 ) -> Result<EventRow, AppError> {
-    let (known, _) = history(tx, event.household())
+    let (known, _) = history(tx, keys, event.household())
         .await?
         .ok_or(AppError::NotFound("household"))?;
     invalid(check(event, &known, now))?;
-    let row = store::insert_event(tx, event, by.user_id(), now)
+    let row = store::insert_event(tx, keys, event, by.user_id(), now)
         .await
         .map_err(|e| match e {
             InsertEventError::AlreadyClosed | InsertEventError::NotClosed => {
@@ -237,7 +242,7 @@ pub async fn record_event(
             InsertEventError::Store(e) => e.into(),
         })?;
     let household = event.household();
-    alerting::reconcile(tx, rules, household, now).await?;
+    alerting::reconcile(tx, keys, rules, household, now).await?;
     audit::record_ok(
         tx,
         by,

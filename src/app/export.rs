@@ -152,7 +152,8 @@ pub async fn export(
             match options.what {
                 What::Households => {}
                 What::Events => {
-                    let Some((history, ids)) = events::history(&mut conn, &id).await? else {
+                    let Some((history, ids)) = events::history(&mut conn, db.keys(), &id).await?
+                    else {
                         continue;
                     };
                     for (event, stored) in history.events.iter().zip(ids) {

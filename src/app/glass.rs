@@ -11,6 +11,7 @@ use crate::auth::Authenticated;
 use crate::auth::policy::Action;
 use crate::domain::{FreeText, HouseholdId, Instant, Relation};
 use crate::store::AuditOutcome;
+use crate::store::crypt::Keys;
 use crate::store::{self, Tx, glass::GlassRow};
 
 /// A reason must say something: at least this many characters.
@@ -28,6 +29,7 @@ pub struct Granted {
 /// dropped).
 pub async fn open(
     tx: &mut Tx,
+    keys: &Keys,
     who: &Authenticated,
     raw_id: &str,
     reason: Option<&str>,
@@ -47,8 +49,16 @@ pub async fn open(
     let until = Instant::from_timestamp(
         now.timestamp() + jiff::SignedDuration::from_hours(i64::from(hours)),
     );
-    let glass =
-        store::glass::open(tx, who.actor.user_id, &household.id, &reason, now, until).await?;
+    let glass = store::glass::open(
+        tx,
+        keys,
+        who.actor.user_id,
+        &household.id,
+        &reason,
+        now,
+        until,
+    )
+    .await?;
     for a in store::assignments(tx, &household.id).await? {
         if a.relation == Relation::Regisseur {
             store::notify::insert_household_notice(
@@ -96,6 +106,7 @@ fn reason_of(reason: Option<&str>) -> Result<FreeText, AppError> {
 /// household for an admin or its regisseur.
 pub async fn review(
     conn: &mut store::Conn,
+    keys: &Keys,
     who: &Authenticated,
     household: Option<&str>,
 ) -> Result<Result<Vec<GlassRow>, Refusal>, AppError> {
@@ -104,7 +115,7 @@ pub async fn review(
             if !crate::auth::policy::allows(&who.actor, Action::ReviewBreakGlass, &[]) {
                 return Ok(Err(access::forbidden(AuditAction::BreakGlassList)));
             }
-            store::glass::list(conn, None, 500).await?
+            store::glass::list(conn, keys, None, 500).await?
         }
         Some(raw) => {
             let id = match access::household(
@@ -119,7 +130,7 @@ pub async fn review(
                 Ok(id) => id,
                 Err(refusal) => return Ok(Err(refusal)),
             };
-            store::glass::list(conn, Some(&id), 500).await?
+            store::glass::list(conn, keys, Some(&id), 500).await?
         }
     };
     audit::record_ok(

@@ -22,6 +22,7 @@ use super::interchange::{self, Line, NumberedLine, Rejection};
 use super::{AppError, Invalid, alerting, events};
 use crate::domain::{Event, Household, HouseholdId, Instant, Trajectory, TrajectoryStatus};
 use crate::rules::RuleSet;
+use crate::store::crypt::Keys;
 use crate::store::{self, Db, NewHouseholdError, StoreError, Tx};
 
 /// The lines about one household, in the order given.
@@ -158,6 +159,7 @@ fn differs(given: &Household, stored: &Household) -> Option<&'static str> {
 /// did or would do; the caller rolls back when lines were rejected, and for a dry run.
 pub async fn store_unit(
     tx: &mut Tx,
+    keys: &Keys,
     rules: &RuleSet,
     by: Origin<'_>,
     unit: &Unit,
@@ -177,7 +179,7 @@ pub async fn store_unit(
         (None, Some(line)) => line.event.household().clone(),
         (None, None) => return Ok(out),
     };
-    let stored = events::history(tx, &id).await?;
+    let stored = events::history(tx, keys, &id).await?;
     let (household, stored_events) = match (&unit.opening, stored) {
         (Some((n, given)), Some((history, _))) => {
             if let Some(field) = differs(given, &history.household) {
@@ -287,7 +289,7 @@ pub async fn store_unit(
         .into_iter()
         .map(|(l, identity)| (identity, &l.event))
         .collect();
-    let inserted = store::bulk::insert_events(tx, &id, &rows, by.user_id(), now).await?;
+    let inserted = store::bulk::insert_events(tx, keys, &id, &rows, by.user_id(), now).await?;
     out.stored = usize::try_from(inserted).unwrap_or(usize::MAX);
     let status = if trajectory.closed.is_some() {
         TrajectoryStatus::Closed
@@ -297,9 +299,10 @@ pub async fn store_unit(
     store::bulk::set_status(tx, &id, status, now).await?;
     match course {
         Course::History { fresh_from } => {
-            out.alerts = alerting::backfill::backfill(tx, rules, &id, fresh_from, now).await?;
+            out.alerts =
+                alerting::backfill::backfill(tx, keys, rules, &id, fresh_from, now).await?;
         }
-        Course::Live => alerting::reconcile(tx, rules, &id, now).await?,
+        Course::Live => alerting::reconcile(tx, keys, rules, &id, now).await?,
     }
     let action = if out.created {
         AuditAction::HouseholdCreate
@@ -351,7 +354,16 @@ pub async fn import(
             continue;
         }
         let mut tx = db.begin_write().await?;
-        let out = store_unit(&mut tx, rules, Origin::Operator, unit, course, now).await?;
+        let out = store_unit(
+            &mut tx,
+            db.keys(),
+            rules,
+            Origin::Operator,
+            unit,
+            course,
+            now,
+        )
+        .await?;
         if out.rejected.is_empty() && !dry_run {
             tx.commit().await.map_err(StoreError::from)?;
         } else {

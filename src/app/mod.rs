@@ -15,9 +15,11 @@ pub mod export;
 pub mod glass;
 pub mod import;
 pub mod interchange;
+pub mod keys;
 pub mod limits;
 pub mod live;
 pub mod notify;
+pub mod privacy;
 pub mod queue;
 pub mod reports;
 pub mod sign_in;
@@ -30,6 +32,7 @@ pub use error::{AppError, Invalid};
 use crate::clock::Clock;
 use crate::config::Settings;
 use crate::rules::{NationalSource, RuleError, RuleSet};
+use crate::store::crypt::{self, KeySource, Keys};
 use crate::store::{self, Db, StoreError};
 
 /// What every use case can reach.
@@ -66,6 +69,27 @@ pub enum StartError {
     },
 }
 
+/// Connects to the database with the keys that seal its free text: `ZICHT_KEY` when set, else the
+/// key file ([`Settings::key_file`]), created with a fresh key (and a warning to back it up) when
+/// neither exists and the database holds no sealed text yet. Does not migrate.
+pub async fn open_db(settings: &Settings, pool_size: u32) -> Result<Db, StoreError> {
+    let db = Db::connect(&settings.database_url(), pool_size).await?;
+    let source = match std::env::var("ZICHT_KEY") {
+        Ok(ring) if !ring.trim().is_empty() => KeySource::Inline(ring),
+        _ => KeySource::File(settings.key_file()),
+    };
+    let create = !crypt::holds_sealed(&db).await;
+    let loaded = Keys::load(source, create)?;
+    if let Some(path) = &loaded.created {
+        tracing::warn!(
+            key_file = %path.display(),
+            "created a new encryption key for free text: BACK UP this key file, apart from the \
+             database backups; without it no reason, description or note can be read again"
+        );
+    }
+    Ok(db.with_keys(loaded.keys))
+}
+
 /// A started application core and, when this start created the database's first user, the
 /// first admin's token (shown once).
 pub struct Started {
@@ -78,7 +102,7 @@ impl AppState {
     /// empty database.
     pub async fn start(settings: Settings, clock: Arc<dyn Clock>) -> Result<Started, StartError> {
         let rules = load_rules(&settings)?;
-        let db = Db::connect(&settings.database_url(), settings.db_pool_size).await?;
+        let db = open_db(&settings, settings.db_pool_size).await?;
         db.migrate().await?;
         let admin_token = users::bootstrap_admin(&db, clock.now(), settings.token_days).await?;
         sign_in::prepare();

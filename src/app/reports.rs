@@ -45,6 +45,7 @@ pub fn check(report: &Report, now: Instant) -> Result<(), events::Problem> {
 /// it; audits it. Matching it to a household is [`attach_pending`]'s work, after the answer.
 pub async fn file(
     tx: &mut Tx,
+    keys: &store::crypt::Keys,
     limits: &Limits,
     who: &Authenticated,
     report: &Report,
@@ -56,6 +57,7 @@ pub async fn file(
     let receipt = format!("R-{}", uuid::Uuid::new_v4().simple());
     let row = store::insert_report(
         tx,
+        keys,
         &receipt,
         who.actor.user_id,
         &report.reference,
@@ -85,7 +87,7 @@ pub async fn attach_pending(app: &AppState, now: Instant) -> Result<usize, Store
     loop {
         let batch = {
             let mut conn = app.db.acquire().await?;
-            store::unchecked_reports(&mut conn, 20).await?
+            store::unchecked_reports(&mut conn, app.db.keys(), 20).await?
         };
         if batch.is_empty() {
             break;
@@ -135,7 +137,16 @@ async fn attach(
         source: parsed.source,
         acute: parsed.acute,
     });
-    match events::record_event(&mut tx, &app.rules(), Origin::Request(&who), &event, now).await {
+    match events::record_event(
+        &mut tx,
+        app.db.keys(),
+        &app.rules(),
+        Origin::Request(&who),
+        &event,
+        now,
+    )
+    .await
+    {
         Ok(row) => {
             store::report_matched(&mut tx, &report.receipt, &household, row.id).await?;
             tx.commit().await?;

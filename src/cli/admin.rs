@@ -8,10 +8,10 @@ use crate::app::audit::Origin;
 use crate::app::{AppError, events, users};
 use crate::clock::{Clock, SystemClock};
 use crate::config::Settings;
-use crate::store::{self, Db};
+use crate::store;
 
 pub(super) async fn admin(settings: Settings, cmd: AdminCommand) -> anyhow::Result<()> {
-    let db = Db::connect(&settings.database_url(), 1).await?;
+    let db = crate::app::open_db(&settings, 1).await?;
     db.migrate().await?;
     let now = SystemClock.now();
     let mut tx = db.begin_write().await?;

@@ -3,10 +3,10 @@
 
 use super::AuditCommand;
 use crate::config::Settings;
-use crate::store::{self, Db};
+use crate::store;
 
 pub(super) async fn audit(settings: Settings, cmd: AuditCommand) -> anyhow::Result<()> {
-    let db = Db::connect(&settings.database_url(), 1).await?;
+    let db = crate::app::open_db(&settings, 1).await?;
     db.migrate().await?;
     let mut conn = db.acquire().await?;
     match cmd {

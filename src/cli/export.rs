@@ -1,5 +1,6 @@
 //! `zicht export WHAT --as USERNAME`: households, events or alerts as JSON Lines or CSV, as that
-//! user may see them; see `docs/import.md`.
+//! user may see them; see `docs/import.md`. `zicht export household ID --purpose CASE`: everything
+//! stored about one household, for a subject-access request (docs/security.md).
 
 use std::io::Write;
 use std::path::PathBuf;
@@ -11,13 +12,14 @@ use crate::app::export::{self, Options, What};
 use crate::app::interchange::CSV_COLUMNS;
 use crate::clock::{Clock, SystemClock};
 use crate::config::Settings;
-use crate::store::Db;
 
 #[derive(Debug, Clone, Copy, clap::ValueEnum)]
 pub enum Kind {
     Households,
     Events,
     Alerts,
+    /// One household, everything stored about it (subject access): `household ID --purpose CASE`.
+    Household,
 }
 
 #[derive(Debug, clap::Args)]
@@ -25,9 +27,14 @@ pub struct ExportArgs {
     /// `households`, `events` (each household's line and its events: the interchange format) or
     /// `alerts`.
     what: Kind,
+    /// With `household`: its id.
+    id: Option<String>,
+    /// With `household`: why, as a case number or label (kept in the audit log).
+    #[arg(long)]
+    purpose: Option<String>,
     /// The user whose access decides which households, and how much of each, are exported.
-    #[arg(long = "as", value_name = "USERNAME")]
-    username: String,
+    #[arg(long = "as", value_name = "USERNAME", required_unless_present = "id")]
+    username: Option<String>,
     /// `jsonl` (default) or `csv`.
     #[arg(long, default_value = "jsonl")]
     format: Format,
@@ -50,6 +57,11 @@ pub struct ExportArgs {
 const MIN_KEY: usize = 16;
 
 pub(super) async fn export(settings: Settings, args: ExportArgs) -> anyhow::Result<()> {
+    if let Kind::Household = args.what {
+        return subject_access(settings, &args).await;
+    }
+    anyhow::ensure!(args.id.is_none(), "an id is given with `household` only");
+    let username = args.username.clone().unwrap_or_default();
     let pseudonym_key = if args.pseudonymise {
         let key = match &args.key_file {
             Some(file) => std::fs::read_to_string(file)
@@ -69,14 +81,15 @@ pub(super) async fn export(settings: Settings, args: ExportArgs) -> anyhow::Resu
         Kind::Households => What::Households,
         Kind::Events => What::Events,
         Kind::Alerts => What::Alerts,
+        Kind::Household => unreachable!("answered above"),
     };
-    let db = Db::connect(&settings.database_url(), 1).await?;
+    let db = crate::app::open_db(&settings, 1).await?;
     db.migrate().await?;
     let mut conn = db.acquire().await?;
-    let user = crate::store::find_user_by_name(&mut conn, &args.username)
+    let user = crate::store::find_user_by_name(&mut conn, &username)
         .await?
         .filter(|u| u.active)
-        .with_context(|| format!("no active user `{}`", args.username))?;
+        .with_context(|| format!("no active user `{username}`"))?;
     drop(conn);
     let out: Box<dyn Write> = match &args.out {
         Some(file) => Box::new(std::fs::File::create(file)?),
@@ -134,6 +147,25 @@ pub(super) async fn export(settings: Settings, args: ExportArgs) -> anyhow::Resu
         "exported {} records of {} households",
         done.records, done.households
     );
+    Ok(())
+}
+
+/// `zicht export household ID --purpose CASE`: one JSON document, to `--out` or standard output.
+async fn subject_access(settings: Settings, args: &ExportArgs) -> anyhow::Result<()> {
+    let (Some(id), Some(purpose)) = (&args.id, &args.purpose) else {
+        anyhow::bail!("usage: zicht export household ID --purpose CASE [--out FILE]");
+    };
+    let db = crate::app::open_db(&settings, 1).await?;
+    db.migrate().await?;
+    let document = crate::app::privacy::subject_access(&db, id, purpose, SystemClock.now()).await?;
+    db.close().await;
+    let text = serde_json::to_string_pretty(&document)?;
+    match &args.out {
+        Some(file) => std::fs::write(file, text + "\n")
+            .with_context(|| format!("cannot write {}", file.display()))?,
+        None => println!("{text}"),
+    }
+    eprintln!("household {id} exported for subject access ({purpose}); audited");
     Ok(())
 }
 

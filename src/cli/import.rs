@@ -10,7 +10,6 @@ use crate::app::import::{self, Batch, Course};
 use crate::clock::{Clock, SystemClock};
 use crate::config::Settings;
 use crate::domain::{Instant, LocalDate};
-use crate::store::Db;
 
 /// The form of the file.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -46,7 +45,7 @@ pub(super) async fn import(settings: Settings, args: ImportArgs) -> anyhow::Resu
     let batch = parse(&args.file, args.format, &text)?;
     drop(text);
     let rules = super::rules::load(&settings.alerts_dir)?;
-    let db = Db::connect(&settings.database_url(), 1).await?;
+    let db = crate::app::open_db(&settings, 1).await?;
     db.migrate().await?;
     let fresh_from = match args.notify_since {
         Some(day) => day.start(),

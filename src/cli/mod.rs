@@ -1,11 +1,13 @@
 //! The command line: `zicht serve`, `zicht migrate`, `zicht admin …`, `zicht import`,
-//! `zicht rules …`, `zicht audit …` and `zicht replay`. One file per group of subcommands; each translates
+//! `zicht rules …`, `zicht audit …`, `zicht keys rotate`, `zicht retention run` and `zicht replay`. One file per group of subcommands; each translates
 //! between the terminal and the application core.
 
 mod admin;
 mod audit;
 mod export;
 mod import;
+mod keys;
+mod retention;
 mod rules;
 mod serve;
 
@@ -17,7 +19,6 @@ use clap::{Parser, Subcommand};
 
 use crate::config::Settings;
 use crate::domain::{HouseholdId, PlaceName, Region, Role};
-use crate::store::Db;
 
 #[derive(Debug, Parser)]
 #[command(
@@ -63,6 +64,12 @@ enum Command {
     /// Check the audit log's hash chain, or print its head.
     #[command(subcommand)]
     Audit(AuditCommand),
+    /// Anonymise closed trajectories past their region's retention period (AVG).
+    #[command(subcommand)]
+    Retention(RetentionCommand),
+    /// Manage the key that seals free text (see docs/security.md).
+    #[command(subcommand)]
+    Keys(KeysCommand),
     /// Print the alerts that would have fired on a history of events (JSON Lines), one JSON line
     /// per firing: the backtest for tuning a region's thresholds.
     Replay {
@@ -101,6 +108,28 @@ pub(crate) enum AuditCommand {
     },
     /// Print the head of the chain: the last row's id, its number in the chain and its hash.
     Head,
+}
+
+#[derive(Debug, Subcommand)]
+pub(crate) enum RetentionCommand {
+    /// Anonymise every closed trajectory whose closure lies longer ago than its region's retention
+    /// period; audited per household.
+    Run {
+        /// Only list what would be anonymised (households and counts, no free text).
+        #[arg(long)]
+        dry_run: bool,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub(crate) enum KeysCommand {
+    /// Make a new key and seal every stored text again under it, in batches; the old key stays
+    /// readable until the last text is done (run again to resume). Stop the service first.
+    Rotate {
+        /// Texts per transaction.
+        #[arg(long, default_value_t = 500)]
+        batch: i64,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -161,7 +190,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             serve::serve(settings, demo).await
         }
         Command::Migrate => {
-            let db = Db::connect(&settings.database_url(), 1).await?;
+            let db = crate::app::open_db(&settings, 1).await?;
             db.migrate().await?;
             println!("migrations applied");
             Ok(())
@@ -169,6 +198,10 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Admin(cmd) => admin::admin(settings, cmd).await,
         Command::Rules(cmd) => rules::rules(settings, cmd),
         Command::Audit(cmd) => audit::audit(settings, cmd).await,
+        Command::Keys(cmd) => keys::keys(settings, cmd).await,
+        Command::Retention(RetentionCommand::Run { dry_run }) => {
+            retention::run(settings, dry_run).await
+        }
         Command::Import(args) => import::import(settings, args).await,
         Command::Export(args) => export::export(settings, args).await,
         Command::Replay { file, until, rules } => {

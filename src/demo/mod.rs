@@ -111,7 +111,15 @@ pub async fn fill(state: &AppState) -> Result<Option<Vec<(String, Role)>>, DemoE
         alerting::run_due(state, at).await?;
         decide_on_older_alerts(state, &regisseur, at, two_weeks_ago).await?;
         let mut tx = state.db.begin_write().await?;
-        events::record_event(&mut tx, &rules, Origin::Operator, event, at).await?;
+        events::record_event(
+            &mut tx,
+            state.db.keys(),
+            &rules,
+            Origin::Operator,
+            event,
+            at,
+        )
+        .await?;
         tx.commit().await.map_err(StoreError::from)?;
     }
     alerting::run_due(state, now).await?;

@@ -125,7 +125,8 @@ pub async fn feed(
         if let Some((n, given)) = &unit.opening
             && store::household(&mut tx, &given.id).await?.is_none()
         {
-            match events::create_household(&mut tx, &rules, &who, given, now).await {
+            match events::create_household(&mut tx, state.db.keys(), &rules, &who, given, now).await
+            {
                 Ok(Ok(_)) => registered = Some(*n),
                 Ok(Err(refusal)) => known = Some(refusal),
                 // The household line itself is wrong (a field, or the caller's own household's
@@ -208,6 +209,7 @@ pub async fn feed(
         };
         let out = import::store_unit(
             &mut tx,
+            state.db.keys(),
             &rules,
             Origin::Request(&who),
             unit_to_store,

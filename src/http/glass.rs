@@ -81,7 +81,16 @@ pub async fn open(
     let asked: BreakGlass = body.parse()?;
     let mut tx = state.db.begin_write().await?;
     let hours = state.settings.break_glass_hours;
-    match glass::open(&mut tx, &who, &raw_id, asked.reason.as_deref(), hours).await? {
+    match glass::open(
+        &mut tx,
+        state.db.keys(),
+        &who,
+        &raw_id,
+        asked.reason.as_deref(),
+        hours,
+    )
+    .await?
+    {
         Ok(granted) => {
             tx.commit().await.map_err(crate::store::StoreError::from)?;
             state.notified();
@@ -128,7 +137,7 @@ async fn reviewed(
     household: Option<&str>,
 ) -> Result<Json<Vec<GlassView>>, ApiError> {
     let mut conn = state.db.acquire().await?;
-    match glass::review(&mut conn, who, household).await? {
+    match glass::review(&mut conn, state.db.keys(), who, household).await? {
         Ok(rows) => Ok(Json(rows.into_iter().map(GlassView::from).collect())),
         Err(refusal) => {
             drop(conn);

@@ -121,15 +121,23 @@ pub async fn create(
         Begun::Replay(response) => return Ok(response),
     };
     let now = state.clock.now();
-    let (row, assignments) =
-        match events::create_household(write.tx(), &state.rules(), &who, &household, now).await? {
-            Ok(created) => created,
-            Err(known) => {
-                // Audited outside the write transaction, which stores nothing.
-                drop(write);
-                return Err(known.audit(&state, &who).await.into());
-            }
-        };
+    let (row, assignments) = match events::create_household(
+        write.tx(),
+        state.db.keys(),
+        &state.rules(),
+        &who,
+        &household,
+        now,
+    )
+    .await?
+    {
+        Ok(created) => created,
+        Err(known) => {
+            // Audited outside the write transaction, which stores nothing.
+            drop(write);
+            return Err(known.audit(&state, &who).await.into());
+        }
+    };
     let location = format!("/api/v1/households/{}", household.id);
     let view = HouseholdView::new(row, Some(assignments));
     write
@@ -306,7 +314,7 @@ pub async fn timeline(
     let row = store::household(&mut conn, &id)
         .await?
         .ok_or(ApiError::not_found("household"))?;
-    let rows = store::timeline(&mut conn, &id, after, limit + 1).await?;
+    let rows = store::timeline(&mut conn, state.db.keys(), &id, after, limit + 1).await?;
     state
         .audit(
             &mut conn,
@@ -370,6 +378,7 @@ async fn record(request: Writing<String>, kinds: &[&str]) -> Result<Response, Ap
     let now = state.clock.now();
     let row = events::record_event(
         write.tx(),
+        state.db.keys(),
         &state.rules(),
         Origin::Request(&who),
         &event,

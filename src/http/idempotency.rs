@@ -80,8 +80,15 @@ impl Write {
     pub async fn claim(mut self, state: &AppState, body: &JsonBody) -> Result<Begun, ApiError> {
         if let Some(k) = &self.key {
             let now = state.clock.now();
-            match store::claim_idempotency(&mut self.tx, self.user_id, k, &body.fingerprint, now)
-                .await?
+            match store::claim_idempotency(
+                &mut self.tx,
+                state.db.keys(),
+                self.user_id,
+                k,
+                &body.fingerprint,
+                now,
+            )
+            .await?
             {
                 IdempotencyClaim::Claimed => {}
                 IdempotencyClaim::Replay(saved) => return Ok(Begun::Replay(replay(saved))),
@@ -116,7 +123,8 @@ impl Write {
                 location: location.clone(),
                 body: saved,
             };
-            store::save_idempotency(&mut self.tx, self.user_id, key, &saved).await?;
+            store::save_idempotency(&mut self.tx, state.db.keys(), self.user_id, key, &saved)
+                .await?;
         }
         self.tx.commit().await.map_err(store::StoreError::from)?;
         // What was written may have made a household due sooner, or written notifications.

@@ -59,7 +59,16 @@ pub async fn report(
     };
     let payload = String::from_utf8_lossy(&body.bytes);
     let now = state.clock.now();
-    let filed = reports::file(write.tx(), &state.limits, &who, &input, &payload, now).await?;
+    let filed = reports::file(
+        write.tx(),
+        state.db.keys(),
+        &state.limits,
+        &who,
+        &input,
+        &payload,
+        now,
+    )
+    .await?;
     let receipt = Receipt {
         receipt: filed.receipt,
         received_at: filed.received_at,

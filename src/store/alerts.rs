@@ -3,6 +3,7 @@
 use sqlx::Row;
 use sqlx::any::AnyRow;
 
+use super::crypt::{self, Keys, Owner};
 use super::{Conn, StoreError, corrupt, flag, parse_stored};
 use crate::domain::{HouseholdId, Instant, Severity, vocabulary};
 
@@ -234,10 +235,22 @@ pub struct Transition {
 
 pub async fn append_transition(
     conn: &mut Conn,
+    keys: &Keys,
     alert: i64,
     t: &Transition,
     at: Instant,
 ) -> Result<(), StoreError> {
+    let reason = match &t.reason {
+        Some(reason) => {
+            let household: String =
+                sqlx::query_scalar("SELECT household_id FROM alerts WHERE id = $1")
+                    .bind(alert)
+                    .fetch_one(&mut *conn)
+                    .await?;
+            Some(keys.seal(Owner::Household(&household), reason)?)
+        }
+        None => None,
+    };
     sqlx::query(
         "INSERT INTO alert_transitions (alert_id, at_ms, from_state, to_state, why, actor_id, actor, decision,
                                         specialism, reason, silenced_until_ms)
@@ -252,7 +265,7 @@ pub async fn append_transition(
     .bind(t.actor.as_str())
     .bind(t.decision.as_deref())
     .bind(t.specialism.as_deref())
-    .bind(t.reason.as_deref())
+    .bind(reason)
     .bind(t.silenced_until.map(Instant::millis))
     .execute(conn)
     .await?;
@@ -279,10 +292,15 @@ impl TransitionRow {
     }
 }
 
-pub async fn transitions(conn: &mut Conn, alert: i64) -> Result<Vec<TransitionRow>, StoreError> {
+pub async fn transitions(
+    conn: &mut Conn,
+    keys: &Keys,
+    alert: i64,
+) -> Result<Vec<TransitionRow>, StoreError> {
     let rows = sqlx::query(
-        "SELECT at_ms, from_state, to_state, why, actor, decision, specialism, reason, silenced_until_ms
-         FROM alert_transitions WHERE alert_id = $1 ORDER BY id",
+        "SELECT t.at_ms, t.from_state, t.to_state, t.why, t.actor, t.decision, t.specialism, t.reason,
+                t.silenced_until_ms, a.household_id
+         FROM alert_transitions t JOIN alerts a ON a.id = t.alert_id WHERE t.alert_id = $1 ORDER BY t.id",
     )
     .bind(alert)
     .fetch_all(conn)
@@ -297,7 +315,13 @@ pub async fn transitions(conn: &mut Conn, alert: i64) -> Result<Vec<TransitionRo
                 actor: r.try_get("actor")?,
                 decision: r.try_get("decision")?,
                 specialism: r.try_get("specialism")?,
-                reason: r.try_get("reason")?,
+                reason: r
+                    .try_get::<Option<String>, _>("reason")?
+                    .map(|sealed| {
+                        let household: String = r.try_get("household_id")?;
+                        keys.open(Owner::Household(&household), &sealed)
+                    })
+                    .transpose()?,
                 silenced_until: opt_instant(r, "silenced_until_ms")?,
             })
         })
@@ -422,6 +446,7 @@ pub async fn reschedule_all(conn: &mut Conn, now: Instant) -> Result<u64, StoreE
 /// All events of a household with their ids, in time order.
 pub async fn history(
     conn: &mut Conn,
+    keys: &Keys,
     household: &HouseholdId,
 ) -> Result<Vec<(i64, crate::domain::Event)>, StoreError> {
     let rows =
@@ -434,7 +459,7 @@ pub async fn history(
             let payload: String = r.try_get("payload")?;
             Ok((
                 r.try_get("id")?,
-                serde_json::from_str(&payload).map_err(|e| corrupt("event payload", e))?,
+                crypt::open_event(keys, household.as_str(), &payload)?,
             ))
         })
         .collect()
@@ -443,6 +468,7 @@ pub async fn history(
 /// Events by id, for an alert's evidence.
 pub async fn events_by_id(
     conn: &mut Conn,
+    keys: &Keys,
     household: &HouseholdId,
     ids: &[i64],
 ) -> Result<Vec<super::EventRow>, StoreError> {
@@ -457,7 +483,7 @@ pub async fn events_by_id(
         .fetch_optional(&mut *conn)
         .await?;
         if let Some(row) = row {
-            out.push(super::households::event_row(&row)?);
+            out.push(super::households::event_row(keys, household, &row)?);
         }
     }
     Ok(out)

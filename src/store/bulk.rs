@@ -4,7 +4,8 @@
 use std::fmt::Write as _;
 
 use super::alerts::{ALERT_COLUMNS_OF_A, alert_row};
-use super::{AlertRow, Conn, StoreError, Tx, corrupt};
+use super::crypt::{self, Keys};
+use super::{AlertRow, Conn, StoreError, Tx};
 use crate::domain::{Event, HouseholdId, Instant, TrajectoryStatus};
 
 /// The identities stored for a household's events (events recorded one at a time have none).
@@ -28,6 +29,7 @@ const CHUNK: usize = 500;
 /// household's status is the caller's (`set_status`).
 pub async fn insert_events(
     tx: &mut Tx,
+    keys: &Keys,
     household: &HouseholdId,
     events: &[(String, &Event)],
     recorded_by: Option<i64>,
@@ -62,7 +64,7 @@ pub async fn insert_events(
                 Event::Signal(s) => Some(s.kind.as_str()),
                 _ => None,
             };
-            let payload = serde_json::to_string(event).map_err(|e| corrupt("event", e))?;
+            let payload = crypt::seal_event(keys, event)?;
             query = query
                 .bind(household.as_str())
                 .bind(event.type_name())

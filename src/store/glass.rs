@@ -4,12 +4,14 @@
 use sqlx::Row;
 use sqlx::any::AnyRow;
 
+use super::crypt::{Keys, Owner};
 use super::{Conn, StoreError, corrupt, parse_stored};
 use crate::domain::{FreeText, HouseholdId, Instant};
 
 /// Records that `user_id` may read `household` until `until`, for `reason`.
 pub async fn open(
     conn: &mut Conn,
+    keys: &Keys,
     user_id: i64,
     household: &HouseholdId,
     reason: &FreeText,
@@ -22,7 +24,7 @@ pub async fn open(
     )
     .bind(user_id)
     .bind(household.as_str())
-    .bind(reason.as_str())
+    .bind(keys.seal(Owner::Household(household.as_str()), reason.as_str())?)
     .bind(now.millis())
     .bind(until.millis())
     .fetch_one(conn)
@@ -59,15 +61,20 @@ pub struct GlassRow {
     pub until: Instant,
 }
 
-fn glass_row(r: &AnyRow) -> Result<GlassRow, StoreError> {
+fn glass_row(keys: &Keys, r: &AnyRow) -> Result<GlassRow, StoreError> {
     let millis = |col: &str| -> Result<Instant, StoreError> {
         Instant::from_millis(r.try_get(col)?).map_err(|e| corrupt(col, e))
     };
+    let household: String = r.try_get("household_id")?;
+    let reason = keys.open(
+        Owner::Household(&household),
+        &r.try_get::<String, _>("reason")?,
+    )?;
     Ok(GlassRow {
         id: r.try_get("id")?,
         username: r.try_get("username")?,
-        household: parse_stored("household id", &r.try_get::<String, _>("household_id")?)?,
-        reason: parse_stored("reason", &r.try_get::<String, _>("reason")?)?,
+        household: parse_stored("household id", &household)?,
+        reason: parse_stored("reason", &reason)?,
         opened_at: millis("opened_at_ms")?,
         until: millis("until_ms")?,
     })
@@ -76,6 +83,7 @@ fn glass_row(r: &AnyRow) -> Result<GlassRow, StoreError> {
 /// Break-the-glass reads, newest first; of one household when `household` is given.
 pub async fn list(
     conn: &mut Conn,
+    keys: &Keys,
     household: Option<&HouseholdId>,
     limit: i64,
 ) -> Result<Vec<GlassRow>, StoreError> {
@@ -94,5 +102,5 @@ pub async fn list(
         query = query.bind(h.as_str());
     }
     let rows = query.fetch_all(conn).await?;
-    rows.iter().map(glass_row).collect()
+    rows.iter().map(|r| glass_row(keys, r)).collect()
 }

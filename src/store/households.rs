@@ -3,6 +3,7 @@
 use sqlx::Row;
 use sqlx::any::AnyRow;
 
+use super::crypt::{self, Keys};
 use super::{Conn, StoreError, Tx, corrupt, flag, parse_stored};
 use crate::domain::{
     Event, Household, HouseholdId, Instant, LocalDate, PlaceName, Region, Relation,
@@ -255,11 +256,15 @@ pub struct EventRow {
     pub recorded_by: Option<String>,
 }
 
-pub(super) fn event_row(row: &AnyRow) -> Result<EventRow, StoreError> {
+pub(super) fn event_row(
+    keys: &Keys,
+    household: &HouseholdId,
+    row: &AnyRow,
+) -> Result<EventRow, StoreError> {
     let payload: String = row.try_get("payload")?;
     Ok(EventRow {
         id: row.try_get("id")?,
-        event: serde_json::from_str(&payload).map_err(|e| corrupt("event payload", e))?,
+        event: crypt::open_event(keys, household.as_str(), &payload)?,
         recorded_at: Instant::from_millis(row.try_get("recorded_at_ms")?)
             .map_err(|e| corrupt("recorded_at", e))?,
         recorded_by: row.try_get("recorded_by")?,
@@ -282,6 +287,7 @@ pub enum InsertEventError {
 /// closes the trajectory, a reopen reopens it.
 pub async fn insert_event(
     tx: &mut Tx,
+    keys: &Keys,
     event: &Event,
     recorded_by: Option<i64>,
     now: Instant,
@@ -319,7 +325,7 @@ pub async fn insert_event(
         Event::Signal(s) => Some(s.kind.as_str()),
         _ => None,
     };
-    let payload = serde_json::to_string(event).map_err(|e| corrupt("event", e))?;
+    let payload = crypt::seal_event(keys, event)?;
     let id: i64 = sqlx::query_scalar(
         "INSERT INTO events (household_id, type, at_ms, signal_kind, payload, recorded_at_ms, recorded_by)
          VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id",
@@ -354,6 +360,7 @@ pub async fn insert_event(
 /// A household's events in time order (then recording order), after the cursor `(at_ms, id)`.
 pub async fn timeline(
     conn: &mut Conn,
+    keys: &Keys,
     household: &HouseholdId,
     after: Option<(i64, i64)>,
     limit: i64,
@@ -372,5 +379,5 @@ pub async fn timeline(
     .bind(limit)
     .fetch_all(conn)
     .await?;
-    rows.iter().map(event_row).collect()
+    rows.iter().map(|r| event_row(keys, household, r)).collect()
 }

@@ -4,6 +4,7 @@
 //! the same key waits on the claim (PostgreSQL's unique index, SQLite's single writer) and then
 //! sees the saved response of the first; when the first rolls back, the second does the work.
 
+use super::crypt::{Keys, Owner};
 use sqlx::Row;
 
 use super::{StoreError, Tx};
@@ -28,6 +29,7 @@ pub enum IdempotencyClaim {
 
 pub async fn claim(
     tx: &mut Tx,
+    keys: &Keys,
     user_id: i64,
     key: &str,
     request_hash: &str,
@@ -61,7 +63,7 @@ pub async fn claim(
         (Some(status), Some(body)) => Ok(IdempotencyClaim::Replay(SavedResponse {
             status: u16::try_from(status).map_err(|e| super::corrupt("idempotency status", e))?,
             location: row.try_get("location")?,
-            body,
+            body: keys.open(Owner::Idempotency(user_id, key), &body)?,
         })),
         // The claim and its response are written in one transaction, so a visible claim always has
         // its response.
@@ -74,6 +76,7 @@ pub async fn claim(
 
 pub async fn save(
     tx: &mut Tx,
+    keys: &Keys,
     user_id: i64,
     key: &str,
     response: &SavedResponse,
@@ -81,7 +84,7 @@ pub async fn save(
     sqlx::query("UPDATE idempotency_keys SET status = $1, location = $2, body = $3 WHERE user_id = $4 AND key = $5")
         .bind(i64::from(response.status))
         .bind(response.location.as_deref())
-        .bind(response.body.as_str())
+        .bind(keys.seal(Owner::Idempotency(user_id, key), &response.body)?)
         .bind(user_id)
         .bind(key)
         .execute(&mut **tx)

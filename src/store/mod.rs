@@ -4,6 +4,7 @@
 mod alerts;
 mod audit;
 pub mod bulk;
+pub mod crypt;
 pub mod glass;
 mod households;
 mod idempotency;
@@ -11,11 +12,13 @@ mod live;
 pub mod notify;
 mod queue;
 mod reports;
+pub mod retention;
 pub mod sessions;
 pub mod sign_in;
 mod users;
 
 use std::str::FromStr;
+use std::sync::Arc;
 use std::time::Duration;
 
 use sqlx::any::{AnyPoolOptions, install_default_drivers};
@@ -48,7 +51,7 @@ pub use queue::{
 };
 pub use reports::{
     ReportRow, UncheckedReport, claim as claim_report, household_by_reference, insert_report,
-    matched as report_matched, unchecked as unchecked_reports,
+    matched as report_matched, of_household as reports_of, unchecked as unchecked_reports,
 };
 pub(crate) use users::hex;
 pub use users::{
@@ -97,6 +100,20 @@ pub enum StoreError {
     Migrate(#[from] sqlx::migrate::MigrateError),
     #[error("stored value cannot be read back: {0}")]
     Corrupt(String),
+    #[error("no encryption key is loaded")]
+    NoKey,
+    #[error(
+        "a text is sealed under key {0}, which the key ring does not hold: is this the key file \
+         (ZICHT_KEY_FILE) or ZICHT_KEY this database was written with?"
+    )]
+    UnknownKey(String),
+    #[error(
+        "a text sealed under key {0} does not open: the key is not the one it was written with, \
+         or the text was altered or moved from another household's row"
+    )]
+    Undecryptable(String),
+    #[error(transparent)]
+    Key(#[from] crypt::KeyError),
 }
 
 impl StoreError {
@@ -148,6 +165,8 @@ pub type Tx = Transaction<'static, Any>;
 pub struct Db {
     pool: AnyPool,
     backend: Backend,
+    /// The keys that seal free text (`crypt`); none until [`Db::with_keys`].
+    keys: Arc<crypt::Keys>,
 }
 
 impl Db {
@@ -176,7 +195,21 @@ impl Db {
             })
             .connect(url)
             .await?;
-        Ok(Db { pool, backend })
+        Ok(Db {
+            pool,
+            backend,
+            keys: Arc::default(),
+        })
+    }
+
+    /// This database with the keys that seal its free text.
+    pub fn with_keys(mut self, keys: crypt::Keys) -> Db {
+        self.keys = Arc::new(keys);
+        self
+    }
+
+    pub fn keys(&self) -> &crypt::Keys {
+        &self.keys
     }
 
     pub fn backend(&self) -> Backend {
@@ -188,12 +221,17 @@ impl Db {
     }
 
     /// Applies the embedded migrations of this backend, then gives the audit rows written before
-    /// the audit chain existed their place in it (once; see `store/audit.rs`).
+    /// the audit chain existed their place in it (once; see `store/audit.rs`), seals the free text
+    /// stored before encryption (once) and checks that the keys open what is stored.
     pub async fn migrate(&self) -> Result<(), StoreError> {
         self.backend.migrator().run(&self.pool).await?;
         let chained = audit::chain_legacy(&mut *self.acquire().await?).await?;
         if chained > 0 {
             tracing::info!(rows = chained, "audit rows from before the chain chained");
+        }
+        let sealed = crypt::prepare(self, &self.keys).await?;
+        if sealed > 0 {
+            tracing::info!(texts = sealed, "free text from before encryption sealed");
         }
         Ok(())
     }

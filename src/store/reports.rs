@@ -4,6 +4,7 @@
 
 use sqlx::Row;
 
+use super::crypt::{Keys, Owner};
 use super::{Conn, StoreError, Tx};
 use crate::domain::{HouseholdId, Instant, Reference};
 
@@ -15,12 +16,14 @@ pub struct ReportRow {
 
 pub async fn insert_report(
     tx: &mut Tx,
+    keys: &Keys,
     receipt: &str,
     reporter_id: i64,
     reference: &Reference,
     payload: &str,
     now: Instant,
 ) -> Result<ReportRow, StoreError> {
+    let payload = keys.seal(Owner::Report(reference.as_str()), payload)?;
     sqlx::query(
         "INSERT INTO signal_reports (receipt, reporter_id, reference, payload, received_at_ms)
          VALUES ($1, $2, $3, $4, $5)",
@@ -48,7 +51,11 @@ pub struct UncheckedReport {
 }
 
 /// The oldest reports not matched yet, at most `limit`.
-pub async fn unchecked(conn: &mut Conn, limit: i64) -> Result<Vec<UncheckedReport>, StoreError> {
+pub async fn unchecked(
+    conn: &mut Conn,
+    keys: &Keys,
+    limit: i64,
+) -> Result<Vec<UncheckedReport>, StoreError> {
     let rows = sqlx::query(
         "SELECT receipt, reporter_id, reference, payload FROM signal_reports
          WHERE checked_at_ms IS NULL ORDER BY received_at_ms, receipt LIMIT $1",
@@ -58,11 +65,16 @@ pub async fn unchecked(conn: &mut Conn, limit: i64) -> Result<Vec<UncheckedRepor
     .await?;
     rows.iter()
         .map(|r| {
+            let reference: String = r.try_get("reference")?;
+            let payload = keys.open(
+                Owner::Report(&reference),
+                &r.try_get::<String, _>("payload")?,
+            )?;
             Ok(UncheckedReport {
                 receipt: r.try_get("receipt")?,
                 reporter_id: r.try_get("reporter_id")?,
-                reference: r.try_get("reference")?,
-                payload: r.try_get("payload")?,
+                reference,
+                payload,
             })
         })
         .collect()
@@ -109,4 +121,29 @@ pub async fn household_by_reference(
         .await?;
     id.map(|id| super::parse_stored("household id", &id))
         .transpose()
+}
+
+/// The reports matched to `household`, as (receipt, what the reporter sent), oldest first.
+pub async fn of_household(
+    conn: &mut Conn,
+    keys: &Keys,
+    household: &HouseholdId,
+) -> Result<Vec<(String, String)>, StoreError> {
+    let rows = sqlx::query(
+        "SELECT receipt, reference, payload FROM signal_reports WHERE household_id = $1
+         ORDER BY received_at_ms, receipt",
+    )
+    .bind(household.as_str())
+    .fetch_all(conn)
+    .await?;
+    rows.iter()
+        .map(|r| {
+            let reference: String = r.try_get("reference")?;
+            let payload = keys.open(
+                Owner::Report(&reference),
+                &r.try_get::<String, _>("payload")?,
+            )?;
+            Ok((r.try_get("receipt")?, payload))
+        })
+        .collect()
 }

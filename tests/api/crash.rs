@@ -26,7 +26,8 @@ struct Service {
 /// Where the service keeps its data: a SQLite file in a directory, or a PostgreSQL database.
 enum Db<'a> {
     Sqlite(&'a std::path::Path),
-    Postgres(&'a str),
+    /// The database, and a directory for what lives beside it (the key file).
+    Postgres(&'a str, &'a std::path::Path),
 }
 
 impl Db<'_> {
@@ -37,7 +38,7 @@ impl Db<'_> {
             Db::Sqlite(dir) => command
                 .env("ZICHT_DATA_DIR", dir)
                 .env_remove("DATABASE_URL"),
-            Db::Postgres(url) => command.env("DATABASE_URL", url),
+            Db::Postgres(url, dir) => command.env("DATABASE_URL", url).env("ZICHT_DATA_DIR", dir),
         };
         command
     }
@@ -144,7 +145,8 @@ async fn two_instances_on_postgres_one_killed_each_alert_and_webhook_once() {
     let Some(database) = crate::helpers::PostgresDatabase::create().await else {
         return;
     };
-    run(&Db::Postgres(&database.url), true).await;
+    let dir = tempfile::tempdir().unwrap();
+    run(&Db::Postgres(&database.url, dir.path()), true).await;
 }
 
 /// Writers submit scores to one instance (or alternately to two) for 2.5 s; the first instance

@@ -12,6 +12,7 @@ use crate::app::notify::{self, AlertNote, News, Why};
 use crate::domain::{HouseholdId, Instant};
 use crate::engine::{Effective, History, evaluate, simulate};
 use crate::rules::RuleSet;
+use crate::store::crypt::Keys;
 use crate::store::{
     self, AlertState, AlertUpdate, Conn, ENGINE_ACTOR, Firing, StoreError, Transition,
     TransitionWhy,
@@ -30,13 +31,14 @@ pub struct Backfilled {
 /// State alerts of a rule the household has a stored alert for already keep their live course.
 pub async fn backfill(
     conn: &mut Conn,
+    keys: &Keys,
     rules: &RuleSet,
     id: &HouseholdId,
     fresh_from: Instant,
     now: Instant,
 ) -> Result<Backfilled, StoreError> {
     let mut done = Backfilled::default();
-    let Some((history, event_ids)) = events::history(conn, id).await? else {
+    let Some((history, event_ids)) = events::history(conn, keys, id).await? else {
         return Ok(done);
     };
     let effective = rules.for_region(history.household.region);
@@ -85,6 +87,7 @@ pub async fn backfill(
                 };
                 transition(
                     conn,
+                    keys,
                     alert,
                     None,
                     AlertState::Firing,
@@ -107,6 +110,7 @@ pub async fn backfill(
                 let from = Some(AlertState::Resolved);
                 transition(
                     conn,
+                    keys,
                     *alert,
                     from,
                     AlertState::Firing,
@@ -130,6 +134,7 @@ pub async fn backfill(
                 let from = Some(AlertState::Firing);
                 transition(
                     conn,
+                    keys,
                     alert,
                     from,
                     AlertState::Resolved,
@@ -147,8 +152,10 @@ pub async fn backfill(
             }
         }
     }
-    done.history +=
-        record_past_one_shots(conn, effective, &history, &event_ids, &at_now, fresh_from).await?;
+    done.history += record_past_one_shots(
+        conn, keys, effective, &history, &event_ids, &at_now, fresh_from,
+    )
+    .await?;
     let news: Vec<News<'_>> = news
         .iter()
         .map(|(alert, rule, severity)| News {
@@ -162,7 +169,7 @@ pub async fn backfill(
         })
         .collect();
     notify::announce(conn, effective, &history.household, &news, now).await?;
-    super::reconcile(conn, rules, id, now).await?;
+    super::reconcile(conn, keys, rules, id, now).await?;
     Ok(done)
 }
 
@@ -170,6 +177,7 @@ pub async fn backfill(
 /// many were new.
 async fn record_past_one_shots(
     conn: &mut Conn,
+    keys: &Keys,
     rules: Effective<'_>,
     history: &History,
     event_ids: &[i64],
@@ -193,6 +201,7 @@ async fn record_past_one_shots(
         if let Some(alert) = store::insert_alert(conn, &firing, shot.at).await? {
             transition(
                 conn,
+                keys,
                 alert,
                 None,
                 AlertState::Firing,
@@ -216,6 +225,7 @@ fn advice(rules: Effective<'_>, rule: &str) -> String {
 
 async fn transition(
     conn: &mut Conn,
+    keys: &Keys,
     alert: i64,
     from: Option<AlertState>,
     to: AlertState,
@@ -229,5 +239,5 @@ async fn transition(
         actor: ENGINE_ACTOR.to_owned(),
         ..Transition::default()
     };
-    store::append_transition(conn, alert, &t, at).await
+    store::append_transition(conn, keys, alert, &t, at).await
 }

@@ -11,6 +11,7 @@ use crate::app::notify::{self, AlertNote, News};
 use crate::domain::{Household, HouseholdId, Instant};
 use crate::engine::{Effective, evaluate};
 use crate::rules::RuleSet;
+use crate::store::crypt::Keys;
 use crate::store::{self, AlertUpdate, Conn, ENGINE_ACTOR, Firing, StoreError, Transition};
 
 use plan::{Plan, Target};
@@ -19,24 +20,26 @@ use plan::{Plan, Target};
 /// Every transition tells its people in the same transaction.
 pub async fn reconcile(
     conn: &mut Conn,
+    keys: &Keys,
     rules: &RuleSet,
     id: &HouseholdId,
     now: Instant,
 ) -> Result<(), StoreError> {
-    let Some((history, event_ids)) = events::history(conn, id).await? else {
+    let Some((history, event_ids)) = events::history(conn, keys, id).await? else {
         return Ok(());
     };
     let effective = rules.for_region(history.household.region);
     let eval = evaluate(&history, effective, now);
     let existing = store::state_alerts(conn, id).await?;
     let plan = plan::plan(&existing, &eval, effective, &event_ids, now);
-    apply(conn, effective, &history.household, plan, now).await
+    apply(conn, keys, effective, &history.household, plan, now).await
 }
 
 /// Writes a plan: each alert's state, content and transition, the notices to its people, and the
 /// household's next due time.
 async fn apply(
     conn: &mut Conn,
+    keys: &Keys,
     rules: Effective<'_>,
     household: &Household,
     plan: Plan,
@@ -89,7 +92,7 @@ async fn apply(
                 actor: ENGINE_ACTOR.to_owned(),
                 ..Transition::default()
             };
-            store::append_transition(conn, alert, &t, now).await?;
+            store::append_transition(conn, keys, alert, &t, now).await?;
         }
         if let Some(notice) = step.notice {
             let note = AlertNote {
@@ -136,7 +139,7 @@ pub async fn run_due(app: &AppState, now: Instant) -> Result<usize, StoreError> 
             return Ok(done);
         }
         for id in &due {
-            reconcile(&mut tx, &rules, id, now).await?;
+            reconcile(&mut tx, app.db.keys(), &rules, id, now).await?;
         }
         tx.commit().await?;
         app.notified();

@@ -86,7 +86,7 @@ pub async fn enqueue_weekly(state: &AppState, now: Instant) -> Result<usize, Sto
     let mut tx = state.db.begin_write().await?;
     let mut queued = 0;
     for (endpoint, region, id) in due {
-        let body = build(&mut tx, region, from, to, &week).await?;
+        let body = build(&mut tx, state.db.keys(), region, from, to, &week).await?;
         let payload = serde_json::to_string(&body).map_err(|e| store::corrupt("digest", e))?;
         if digest::enqueue_once(&mut tx, &id, endpoint, &payload, now).await? {
             queued += 1;
@@ -101,6 +101,7 @@ pub async fn enqueue_weekly(state: &AppState, now: Instant) -> Result<usize, Sto
 
 async fn build(
     conn: &mut store::Conn,
+    keys: &store::crypt::Keys,
     region: Option<Region>,
     from: Instant,
     to: Instant,
@@ -116,7 +117,7 @@ async fn build(
             .entry(wijk)
             .or_default()[column] += 1;
     };
-    for (place, event) in digest::signals(conn, region, from, to).await? {
+    for (place, event) in digest::signals(conn, keys, region, from, to).await? {
         if let Event::Signal(s) = event {
             if s.source.is_neighbourhood() {
                 add(&place, 0);

@@ -117,8 +117,14 @@ pub async fn show(
         Ok(alert) => alert,
         Err(refusal) => return Err(refusal.audit(&state, &who).await.into()),
     };
-    let evidence = store::events_by_id(&mut conn, &alert.household, &alert.evidence).await?;
-    let history = store::transitions(&mut conn, alert.id).await?;
+    let evidence = store::events_by_id(
+        &mut conn,
+        state.db.keys(),
+        &alert.household,
+        &alert.evidence,
+    )
+    .await?;
+    let history = store::transitions(&mut conn, state.db.keys(), alert.id).await?;
     let household = alert.household.to_string();
     state
         .audit(&mut conn, &who, AuditAction::AlertRead, Some(&household))

@@ -98,8 +98,14 @@ async fn render(
 ) -> Response {
     let details = async {
         let mut conn = state.db.acquire().await?;
-        let evidence = store::events_by_id(&mut conn, &alert.household, &alert.evidence).await?;
-        let history = store::transitions(&mut conn, alert.id).await?;
+        let evidence = store::events_by_id(
+            &mut conn,
+            state.db.keys(),
+            &alert.household,
+            &alert.evidence,
+        )
+        .await?;
+        let history = store::transitions(&mut conn, state.db.keys(), alert.id).await?;
         let relations =
             store::relation_of(&mut conn, alert.household.as_str(), user.actor().user_id).await?;
         Ok::<_, store::StoreError>((evidence, history, relations))

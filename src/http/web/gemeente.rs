@@ -159,7 +159,7 @@ pub(super) async fn dashboard(State(state): State<Arc<AppState>>, user: WebUser)
             let rows =
                 store::list_households(&mut conn, &filter, None, after.as_deref(), 500).await?;
             for h in &rows {
-                let events = store::history(&mut conn, &h.household.id)
+                let events = store::history(&mut conn, state.db.keys(), &h.household.id)
                     .await?
                     .into_iter()
                     .map(|(_, e)| e)

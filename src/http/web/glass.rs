@@ -63,7 +63,16 @@ pub(super) async fn submit(
     let reason = form.value("reason").to_owned();
     let opened = async {
         let mut tx = state.db.begin_write().await?;
-        match glass::open(&mut tx, &user.who, &household, Some(&reason), hours).await? {
+        match glass::open(
+            &mut tx,
+            state.db.keys(),
+            &user.who,
+            &household,
+            Some(&reason),
+            hours,
+        )
+        .await?
+        {
             Ok(granted) => {
                 tx.commit().await.map_err(crate::store::StoreError::from)?;
                 Ok(Ok(granted))

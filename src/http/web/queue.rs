@@ -228,7 +228,7 @@ async fn handled_by(
             Some(c) => c,
             None => conn.insert(state.db.acquire().await?),
         };
-        let history = crate::store::transitions(conn, a.id).await?;
+        let history = crate::store::transitions(conn, state.db.keys(), a.id).await?;
         if let Some(t) = history.into_iter().rev().find(|t| !t.by_engine()) {
             out.insert(a.id, t);
         }

@@ -112,9 +112,16 @@ pub(super) async fn submit(
                 let mut tx = state.db.begin_write().await?;
                 let now = state.clock.now();
                 let payload = reports::payload_of(&report);
-                let receipt =
-                    reports::file(&mut tx, &state.limits, &user.who, &report, &payload, now)
-                        .await?;
+                let receipt = reports::file(
+                    &mut tx,
+                    state.db.keys(),
+                    &state.limits,
+                    &user.who,
+                    &report,
+                    &payload,
+                    now,
+                )
+                .await?;
                 tx.commit().await.map_err(crate::store::StoreError::from)?;
                 Ok::<_, ApiError>(receipt)
             };

@@ -3,7 +3,8 @@
 
 use sqlx::Row;
 
-use super::super::{Conn, StoreError, corrupt, parse_stored};
+use super::super::crypt::{self, Keys};
+use super::super::{Conn, StoreError, parse_stored};
 use crate::domain::{Event, Instant, Region};
 
 /// The active webhook endpoints of the gemeente monitors, with their region (`None`: every region).
@@ -65,12 +66,13 @@ pub struct Place {
 /// The signals dated in [`from`, `to`) on households of `region` (every region for `None`).
 pub async fn signals(
     conn: &mut Conn,
+    keys: &Keys,
     region: Option<Region>,
     from: Instant,
     to: Instant,
 ) -> Result<Vec<(Place, Event)>, StoreError> {
     let rows = sqlx::query(
-        "SELECT h.gemeente, h.wijk, h.region, e.payload FROM events e JOIN households h ON h.id = e.household_id
+        "SELECT h.gemeente, h.wijk, h.region, e.household_id, e.payload FROM events e JOIN households h ON h.id = e.household_id
          WHERE e.type = 'signal' AND e.at_ms >= $1 AND e.at_ms < $2 ORDER BY e.id",
     )
     .bind(from.millis())
@@ -83,8 +85,8 @@ pub async fn signals(
             continue;
         }
         let payload: String = r.try_get("payload")?;
-        let event: Event =
-            serde_json::from_str(&payload).map_err(|e| corrupt("event payload", e))?;
+        let household: String = r.try_get("household_id")?;
+        let event: Event = crypt::open_event(keys, &household, &payload)?;
         out.push((place(r)?, event));
     }
     Ok(out)

@@ -243,6 +243,7 @@ async fn save(
         let now = state.clock.now();
         events::record_event(
             &mut tx,
+            state.db.keys(),
             &state.rules(),
             Origin::Request(&user.who),
             &event,

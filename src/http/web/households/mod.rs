@@ -66,7 +66,7 @@ pub(super) async fn history(
     id: &HouseholdId,
 ) -> Result<(History, Vec<i64>), ApiError> {
     let mut conn = state.db.acquire().await?;
-    events::history(&mut conn, id)
+    events::history(&mut conn, state.db.keys(), id)
         .await?
         .ok_or(ApiError::not_found("household"))
 }

@@ -81,7 +81,7 @@ async fn render(state: Arc<AppState>, user: WebUser, raw: String, query: PageQue
         let alerts = store::state_alerts(&mut conn, &id).await?;
         let mut decisions = Vec::new();
         for a in &alerts {
-            for t in store::transitions(&mut conn, a.id).await? {
+            for t in store::transitions(&mut conn, state.db.keys(), a.id).await? {
                 if t.actor != "zicht" {
                     decisions.push((a.rule.clone(), t));
                 }
