@@ -106,6 +106,7 @@ async fn readable(
     params(("Idempotency-Key" = Option<String>, Header, description = "Makes a retry safe")),
     responses(
         (status = 201, body = HouseholdView),
+        (status = 403, body = Problem, description = "The role registers no households"),
         (status = 409, body = Problem, description = "The id or reference is taken"),
         (status = 422, body = Problem, content_type = "application/problem+json"),
     ))]

@@ -168,8 +168,78 @@ async fn response_headers(
 /// The OpenAPI document of the API, generated from the handlers once.
 pub(crate) fn openapi() -> &'static utoipa::openapi::OpenApi {
     static DOC: std::sync::LazyLock<utoipa::openapi::OpenApi> =
-        std::sync::LazyLock::new(|| api_router().split_for_parts().1);
+        std::sync::LazyLock::new(|| with_common_answers(api_router().split_for_parts().1));
     &DOC
+}
+
+/// The answers every operation can give besides its own, as the layers and extractors give them
+/// (problem+json): 400 for a malformed query, path or `Idempotency-Key`, 401 without a valid
+/// token (not on /healthz and /readyz), 413 and 415 for a body too large or not JSON, 429 past a
+/// write limit, 503 when the database is busy. A problem is documented as
+/// `application/problem+json`, the type it is sent with.
+fn with_common_answers(doc: utoipa::openapi::OpenApi) -> utoipa::openapi::OpenApi {
+    use serde_json::{Value, json};
+    let mut value = serde_json::to_value(&doc).expect("the OpenAPI document serialises");
+    let problem =
+        json!({"application/problem+json": {"schema": {"$ref": "#/components/schemas/Problem"}}});
+    let common = [
+        ("400", "The query, path or a header is malformed"),
+        ("401", "No valid bearer token"),
+        ("413", "The body is too large"),
+        ("415", "The body is not of the documented type"),
+        ("429", "Too many requests; see Retry-After"),
+        ("503", "The database is busy; try again shortly"),
+    ];
+    if let Some(paths) = value.get_mut("paths").and_then(Value::as_object_mut) {
+        for (path, item) in paths.iter_mut() {
+            let public = path == "/healthz" || path == "/readyz";
+            let Some(item) = item.as_object_mut() else {
+                continue;
+            };
+            for (method, operation) in item.iter_mut() {
+                if !["get", "post", "put", "delete", "patch"].contains(&method.as_str()) {
+                    continue;
+                }
+                let has_body = operation.get("requestBody").is_some();
+                let writes = method != "get";
+                let Some(responses) = operation
+                    .get_mut("responses")
+                    .and_then(Value::as_object_mut)
+                else {
+                    continue;
+                };
+                for response in responses.values_mut() {
+                    let Some(content) = response.get_mut("content").and_then(Value::as_object_mut)
+                    else {
+                        continue;
+                    };
+                    let is_problem = content.get("application/json").is_some_and(|c| {
+                        c.pointer("/schema/$ref")
+                            .is_some_and(|r| r == "#/components/schemas/Problem")
+                    });
+                    if is_problem {
+                        content.remove("application/json");
+                        content.extend(problem.as_object().cloned().unwrap_or_default());
+                    }
+                }
+                for (status, description) in common {
+                    let applies = match status {
+                        "401" => !public,
+                        "413" | "415" => has_body,
+                        "429" => writes,
+                        _ => true,
+                    };
+                    if applies && !responses.contains_key(status) {
+                        responses.insert(
+                            status.to_owned(),
+                            json!({"description": description, "content": problem}),
+                        );
+                    }
+                }
+            }
+        }
+    }
+    serde_json::from_value(value).expect("the OpenAPI document reads back")
 }
 
 #[derive(OpenApi)]
