@@ -184,7 +184,8 @@ pub struct NewToken {
 #[utoipa::path(post, path = "/api/v1/users/{id}/tokens", tag = "admin", request_body = NewToken,
     params(("id" = i64, Path, description = "User id"),
            ("Idempotency-Key" = Option<String>, Header, description = "Makes a retry safe")),
-    responses((status = 201, body = IssuedToken), (status = 403, body = Problem), (status = 404, body = Problem)))]
+    responses((status = 201, body = IssuedToken), (status = 403, body = Problem), (status = 404, body = Problem),
+              (status = 422, body = Problem)))]
 pub async fn create_token(
     State(state): State<Arc<AppState>>,
     Allowed(who, _): Allowed<IssueTokens>,
@@ -254,7 +255,8 @@ pub async fn list_tokens(
 /// Revoke a token (admins only). It stops working at once; revoking again changes nothing.
 #[utoipa::path(delete, path = "/api/v1/tokens/{id}", tag = "admin",
     params(("id" = i64, Path, description = "Token id")),
-    responses((status = 200, body = TokenView), (status = 403, body = Problem), (status = 404, body = Problem)))]
+    responses((status = 200, body = TokenView), (status = 403, body = Problem), (status = 404, body = Problem),
+              (status = 409, body = Problem, description = "The last credential of the last admin")))]
 pub async fn revoke_token(
     State(state): State<Arc<AppState>>,
     Allowed(who, _): Allowed<RevokeTokens>,

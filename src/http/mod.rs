@@ -147,6 +147,9 @@ async fn response_headers(
     let cacheable = req.uri().path().starts_with("/static/");
     let api = req.uri().path().starts_with("/api/");
     let mut response = next.run(req).await;
+    if api {
+        response = as_problem(response).await;
+    }
     let headers = response.headers_mut();
     headers.insert(
         header::X_CONTENT_TYPE_OPTIONS,
@@ -163,6 +166,36 @@ async fn response_headers(
         );
     }
     response
+}
+
+/// An API answer of 4xx in plain text (axum's own rejection of a path, query or body that an
+/// extractor could not read, e.g. an id beyond 64 bits) as the problem+json every API error is.
+async fn as_problem(response: axum::response::Response) -> axum::response::Response {
+    let plain = response
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("text/plain"));
+    if !(response.status().is_client_error() && plain) {
+        return response;
+    }
+    let status = response.status();
+    let bytes = axum::body::to_bytes(response.into_body(), 4096)
+        .await
+        .unwrap_or_default();
+    let detail: String = String::from_utf8_lossy(&bytes).chars().take(300).collect();
+    let problem = serde_json::json!({
+        "type": "urn:zicht:problem:invalid-request",
+        "title": status.canonical_reason().unwrap_or("Bad Request"),
+        "status": status.as_u16(),
+        "detail": detail,
+    });
+    let mut out = axum::response::IntoResponse::into_response((status, axum::Json(problem)));
+    out.headers_mut().insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/problem+json"),
+    );
+    out
 }
 
 /// The OpenAPI document of the API, generated from the handlers once.
