@@ -27,6 +27,7 @@ pub struct Page<T> {
 pub struct PageQuery {
     pub cursor: Option<String>,
     /// Page size, 1 to 500 (default 50).
+    #[param(minimum = 1, maximum = 500)]
     pub limit: Option<i64>,
 }
 

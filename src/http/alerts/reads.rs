@@ -33,6 +33,7 @@ pub struct AlertQuery {
     gemeente: Option<String>,
     cursor: Option<String>,
     /// Page size, 1 to 500 (default 50).
+    #[param(minimum = 1, maximum = 500)]
     limit: Option<i64>,
 }
 
